@@ -1,0 +1,150 @@
+"""Typed entries of the equipment catalog: accelerators, rack systems, LLMs, efficiencies.
+
+Every number in a shipped catalog file carries its source and a confidence grade
+(``P`` primary source read, ``S`` secondary, ``U`` weakly sourced, ``fit`` fitted by dcsim on
+published points, ``scenario`` given by a scenario file). A scenario may add or override
+entries with bare numbers; those are graded ``scenario``.
+
+YAML units are practical (GB, TB/s, TFLOPS, kW, billions of parameters); the plant builder
+converts them to SI once with :mod:`dcsim.units`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+Confidence = Literal["P", "S", "U", "fit", "scenario"]
+Precision = Literal["bf16", "fp8", "fp4"]
+
+
+class Sourced(BaseModel):
+    """A number with its provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: float = Field(description="The number, in the unit named by the field that holds it.")
+    source: str = Field(min_length=1, description="Where the number comes from.")
+    confidence: Confidence = Field(description="P, S, U, fit or scenario (see module docs).")
+
+
+def _bare_number_is_scenario(v: Any) -> Any:
+    # Scenario files add catalog entries with plain numbers; keep them honest by grading them.
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return {"value": float(v), "source": "scenario file", "confidence": "scenario"}
+    return v
+
+
+SNum = Annotated[Sourced, BeforeValidator(_bare_number_is_scenario)]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Human-readable name.")
+    notes: str = Field(default="", description="Free text: caveats, what a figure means.")
+
+
+class Accelerator(_Entry):
+    """One accelerator (GPU or TPU-like chip) as seen by the compute core."""
+
+    vendor: str = Field(description="Maker.")
+    tdp_w: SNum = Field(description="Board power limit (TDP) [W].")
+    idle_w: SNum = Field(description="Power at idle clocks with weights resident [W].")
+    hbm_usable_gb: SNum = Field(description="Usable HBM capacity per chip [GB = 1e9 B].")
+    hbm_bw_tb_per_s: SNum = Field(description="Peak HBM bandwidth per chip [TB/s = 1e12 B/s].")
+    dense_tflops: dict[Precision, SNum] = Field(
+        description="Dense (non-sparse) peak throughput by precision [1e12 FLOP/s]."
+    )
+    scaleup_bw_gb_per_s: SNum = Field(
+        description="Scale-up link bandwidth per chip, one direction [GB/s]."
+    )
+    scaleup_latency_s: SNum = Field(description="Latency of one small collective step [s].")
+
+
+class RackSystem(_Entry):
+    """A rack or node system: accelerators plus hosts, switches, fans and power shelves."""
+
+    accelerator: str = Field(description="Accelerator id in the catalog.")
+    gpus_per_rack_count: int = Field(gt=0, description="Accelerators per rack (or per node).")
+    scaleup_domain_gpus_count: int = Field(
+        gt=0, description="Accelerators reachable over the scale-up fabric (NVLink domain)."
+    )
+    host_idle_kw: SNum = Field(description="CPUs, switches, NICs, fans at idle, per rack [kW].")
+    host_max_kw: SNum = Field(description="The same at full activity, per rack [kW].")
+    psu_efficiency_frac: SNum = Field(description="Rack power-shelf (AC->DC) efficiency [0..1].")
+    design_power_kw: SNum = Field(description="Design (nameplate) rack power at the wall [kW].")
+    liquid_heat_frac: SNum = Field(description="Share of rack heat removed by liquid [0..1].")
+    hbm_reserve_frac: SNum = Field(
+        description="Share of HBM kept for activations, workspace and fragmentation [0..1]."
+    )
+
+
+class MoE(BaseModel):
+    """Mixture-of-experts structure of an LLM."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    experts_count: int = Field(gt=0, description="Routed experts per MoE layer.")
+    active_experts_count: int = Field(gt=0, description="Routed experts each token uses (k).")
+    shared_b_params: SNum = Field(
+        description="Parameters every token reads (attention, dense layers, shared experts) [1e9]."
+    )
+
+
+class LLM(_Entry):
+    """A large language model as seen by the roofline: sizes and attention shape."""
+
+    total_b_params: SNum = Field(description="Total parameters [1e9].")
+    active_b_params: SNum = Field(description="Parameters used per token [1e9].")
+    layers_count: int = Field(gt=0, description="Transformer layers.")
+    hidden_count: int = Field(gt=0, description="Hidden (model) dimension.")
+    kv_heads_count: int = Field(ge=0, description="KV heads (GQA); 0 for latent attention.")
+    head_dim_count: int = Field(ge=0, description="Head dimension of the KV heads.")
+    kv_latent_count: int = Field(
+        default=0, ge=0, description="Cached latent width per layer (MLA); 0 for GQA models."
+    )
+    moe: MoE | None = Field(default=None, description="Expert structure; absent for dense models.")
+
+
+class PrecisionSpec(_Entry):
+    """A number format: storage bytes and which FLOPS column of an accelerator it runs on."""
+
+    bytes_per_param: SNum = Field(description="Storage per weight incl. block scales [B].")
+    flops_key: Precision = Field(description="Key into Accelerator.dense_tflops.")
+
+
+class Efficiency(_Entry):
+    """Fitted efficiency factors of one accelerator on one software stack.
+
+    They turn roofline peaks into achieved rates (eta_*) and split dynamic power between
+    compute and memory activity (c_*). Fitted by ``dcsim.catalog.calibrate`` on the points
+    of ``shared/reference/calibration.md``; ``fit_error`` records the result.
+    """
+
+    accelerator: str = Field(description="Accelerator id.")
+    stack: str = Field(description="Software stack the factors belong to.")
+    eta_bw_frac: SNum = Field(description="Achieved share of peak HBM bandwidth in decode.")
+    eta_f_frac: SNum = Field(description="Achieved share of peak FLOP/s in decode GEMMs.")
+    eta_pf_frac: SNum = Field(description="Achieved share of peak FLOP/s in prefill.")
+    t_fixed_s: SNum = Field(description="Fixed per-step overhead (launch, sampling) [s].")
+    c_cmp_frac: SNum = Field(description="Dynamic compute power at full clock / (TDP - idle).")
+    c_mem_frac: SNum = Field(description="Dynamic memory power / (TDP - idle).")
+    fit_error: dict[str, float] = Field(
+        default_factory=dict, description="Relative error at each calibration point."
+    )
+
+
+class Catalog(BaseModel):
+    """All catalog tables, keyed by entry id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accelerators: dict[str, Accelerator] = Field(default_factory=dict)
+    rack_systems: dict[str, RackSystem] = Field(default_factory=dict)
+    models: dict[str, LLM] = Field(default_factory=dict)
+    precisions: dict[str, PrecisionSpec] = Field(default_factory=dict)
+    efficiencies: dict[str, Efficiency] = Field(
+        default_factory=dict, description="Keyed '<accelerator>/<stack>'."
+    )

@@ -1,0 +1,101 @@
+"""Column layout of the array tables shared by the plant, the fused step and the recorder.
+
+Per-asset parameters and state live in 2-D float64 tables (one row per asset, one column per
+quantity), so that a new coupled block adds columns, not kernel arguments. Numba treats these
+module-level integers as compile-time constants.
+"""
+
+from __future__ import annotations
+
+# --- hall parameters: hall_par[h, :]
+H_SITE = 0  # site index
+H_FEED_LIMIT_W = 1  # UPS-output (critical) capacity of the feed [W]
+H_PDU_EFF = 2  # PDU/busway efficiency [frac]
+H_UPS_MODULE_W = 3  # rated output of one UPS module [W]
+H_UPS_MODULES_ACTIVE = 4  # modules sharing the load [count]
+H_UPS_A0 = 5
+H_UPS_A1 = 6
+H_UPS_A2 = 7
+H_COOL_COP = 8  # fixed-COP cooling: heat removed per W of mechanical power [W/W]
+H_NCOLS = 9
+
+# --- site parameters: site_par[s, :]
+S_IMPORT_LIMIT_W = 0  # grid import limit at the meter [W]
+S_XFMR_RATED_W = 1
+S_XFMR_NO_LOAD = 2
+S_XFMR_LOAD_LOSS = 3
+S_NCOLS = 4
+
+# --- cell state: cell_state[c, :]; a cell = racks of one pool in one hall
+C_SERVING = 0  # racks in service, weighted by their healthy share [racks]
+C_BURNIN = 1  # racks in burn-in (draw stress power, serve nothing) [racks]
+C_IDLE = 2  # racks installed and powered but not serving [racks]
+C_THERMAL_CAP = 3  # GPU power-cap fraction imposed by cooling (1 = no derate) [frac of TDP]
+C_NCOLS = 4
+
+# --- workload-class parameters: class_par[k, :]
+K_DEFERRABLE = 0  # 1 if deferrable
+K_BUCKET_TICKS = 1  # ticks per backlog age bucket (deferrable only)
+K_INTERACTIVE = 2  # 1 if the class has a latency SLO
+K_BUCKETS = 3  # backlog age buckets in use by the class (ring length) [count]
+K_NCOLS = 4
+
+# --- recorded campus time series: rec[row, :] (time-weighted means over the record interval)
+R_DEMAND = 0
+R_SERVED = 1
+R_CAPACITY = 2
+R_UNSERVED = 3
+R_BACKLOG = 4
+R_POWER_CAPPED = 5
+R_SLO_WEIGHTED = 6  # sum over interactive classes of attainment x served [tok/s]
+R_INTERACTIVE_DEMAND = 7
+R_IT = 8
+R_COOLING = 9
+R_LOSSES = 10
+R_FACILITY = 11
+R_GRID_IMPORT = 12
+R_GPUS = 13
+R_NCOLS = 14
+
+#: Names of the campus columns, in order. Ratio columns (SLO attainment, PUE, tok/J) are
+#: derived from these in :mod:`dcsim.sim.recorder`.
+R_NAMES = (
+    "demand_tok_per_s",
+    "served_tok_per_s",
+    "capacity_tok_per_s",
+    "unserved_tok_per_s",
+    "backlog_tok",
+    "power_capped_tok_per_s",
+    "slo_served_tok_per_s",
+    "interactive_demand_tok_per_s",
+    "it_power_w",
+    "cooling_power_w",
+    "losses_power_w",
+    "facility_power_w",
+    "grid_import_w",
+    "gpus_in_service_count",
+)
+
+# --- per-class time series: class_rec[row, k, :]
+KR_DEMAND = 0
+KR_SERVED = 1
+KR_UNSERVED = 2
+KR_BACKLOG = 3
+KR_CAPACITY = 4
+KR_NCOLS = 5
+KR_NAMES = (
+    "demand_tok_per_s",
+    "served_tok_per_s",
+    "unserved_tok_per_s",
+    "backlog_tok",
+    "capacity_tok_per_s",
+)
+
+# --- per-hall time series at the coarser interval: hall_rec[row, h, :]
+HR_IT = 0
+HR_UPS_OUT = 1
+HR_COOLING = 2
+HR_CAP = 3  # sum over cells of cap x serving racks (divided by HR_SERVING when reported)
+HR_SERVING = 4  # racks in service [racks]
+HR_NCOLS = 5
+HR_NAMES = ("it_power_w", "ups_output_w", "cooling_power_w", "cap_frac", "serving_racks_count")

@@ -1,0 +1,422 @@
+"""The fused physics tick: dispatch, rack power, power chain, limits and recording.
+
+One compiled call advances ``n_ticks`` ticks between two discrete events. Per tick:
+
+1. offered load per workload class = demand + backlog of deferrable work;
+2. dispatch: each class's served rate = min(offered, capacity of its racks at their caps),
+   spread over its cells in proportion to their capacity;
+3. rack power from the pools' operating-point tables (load, cap) -> (tok/s, W);
+4. power chain per hall (PDU, UPS) and per site (mechanical load, transformer);
+5. limits: a hall over its feed or a site over its import limit lowers the power caps of its
+   racks, lowest-priority pools first (bisection on a common cap per pool), then re-dispatches
+   so that load moves to racks with headroom; the loop ends with every limit met;
+6. backlog bookkeeping (deadline expiry) and accumulation into the record buffers.
+
+Caps are solved afresh each tick from the thermal caps, so the kernel keeps no capping state
+and a tick is a pure function of (state, demand). The coupled blocks that come next fit in
+the same tick: cooling sets ``C_THERMAL_CAP`` and the mechanical power, the grid balance
+replaces the fixed import limit with a per-tick available supply.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from dcsim.kernels import layout as L
+from dcsim.kernels.tables import interp_cap, interp_table
+from dcsim.physics.demand import backlog_step
+from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
+
+#: Re-dispatch rounds per tick before the caps are fixed without moving load (each round only
+#: lowers caps, so the loop is monotone; real cases settle in one or two).
+MAX_DISPATCH_ROUNDS = 4
+#: Bisection steps on a pool's cap: 2^-40 of the cap range, far below any physical meaning.
+CAP_BISECTION_STEPS = 40
+
+
+@njit(cache=True)
+def _cell_point(c, cap, offered_rack, cell_pool, tab_xcap, tab_p, pack):
+    """Delivered rate [tok/s] and wall power [W] of one serving rack of cell c."""
+    p = cell_pool[c]
+    x_cap = interp_cap(tab_xcap, p, cap)
+    if x_cap <= 0.0:
+        return 0.0, interp_table(tab_p, p, 0.0, cap)
+    util = min(offered_rack / x_cap, 1.0)
+    if pack:
+        # A share `util` of the racks runs at capacity, the rest idle at the same cap.
+        p_w = util * interp_table(tab_p, p, 1.0, cap) + (1.0 - util) * interp_table(
+            tab_p, p, 0.0, cap
+        )
+        return util * x_cap, p_w
+    return util * x_cap, interp_table(tab_p, p, util, cap)
+
+
+@njit(cache=True)
+def _hall_it_w(h, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap, tab_p, pack):
+    """Rack IT power of hall h for given caps and offered loads [W]."""
+    it_w = 0.0
+    for c in range(cell_pool.shape[0]):
+        if cell_hall[c] != h:
+            continue
+        p = cell_pool[c]
+        _, p_rack = _cell_point(c, cap[c], offered_rack[c], cell_pool, tab_xcap, tab_p, pack)
+        it_w += cell_state[c, L.C_SERVING] * p_rack
+        it_w += cell_state[c, L.C_BURNIN] * interp_table(tab_p, p, 1.0, 1.0)
+        it_w += cell_state[c, L.C_IDLE] * interp_table(tab_p, p, 0.0, 1.0)
+    return it_w
+
+
+@njit(cache=True)
+def _hall_chain(h, it_w, hall_par):
+    """UPS-output power, PDU+UPS loss and mechanical power of hall h [W]."""
+    pdu = pdu_loss_w(it_w, hall_par[h, L.H_PDU_EFF])
+    ups_out = it_w + pdu
+    ups = ups_loss_w(
+        ups_out,
+        hall_par[h, L.H_UPS_MODULE_W],
+        hall_par[h, L.H_UPS_MODULES_ACTIVE],
+        hall_par[h, L.H_UPS_A0],
+        hall_par[h, L.H_UPS_A1],
+        hall_par[h, L.H_UPS_A2],
+    )
+    # Heat in the white space = rack power + PDU loss; UPS rooms are cooled separately and
+    # their loss is counted in losses, not in the mechanical load of the hall.
+    mech = (it_w + pdu) / hall_par[h, L.H_COOL_COP]
+    return ups_out, pdu + ups, mech
+
+
+@njit(cache=True)
+def _site_w(s, hall_it, hall_par, site_par):
+    """Site-meter power, losses and mechanical power of site s [W]."""
+    xfmr_out = 0.0
+    losses = 0.0
+    mech_total = 0.0
+    for h in range(hall_par.shape[0]):
+        if int(hall_par[h, L.H_SITE]) != s:
+            continue
+        _, loss, mech = _hall_chain(h, hall_it[h], hall_par)
+        xfmr_out += hall_it[h] + loss + mech
+        losses += loss
+        mech_total += mech
+    xfmr = transformer_loss_w(
+        xfmr_out, site_par[s, L.S_XFMR_RATED_W], site_par[s, L.S_XFMR_NO_LOAD],
+        site_par[s, L.S_XFMR_LOAD_LOSS],
+    )  # fmt: skip
+    return xfmr_out + xfmr, losses + xfmr, mech_total
+
+
+@njit(cache=True)
+def _subset_power_w(scope, idx, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap, tab_p, pack, hall_par, site_par, hall_it):  # fmt: skip
+    """Power that a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
+    if scope == 0:
+        it_w = _hall_it_w(idx, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap,
+                          tab_p, pack)  # fmt: skip
+        return it_w + pdu_loss_w(it_w, hall_par[idx, L.H_PDU_EFF])
+    for h in range(hall_par.shape[0]):
+        if int(hall_par[h, L.H_SITE]) == idx:
+            hall_it[h] = _hall_it_w(h, cap, offered_rack, cell_state, cell_pool, cell_hall,
+                                    tab_xcap, tab_p, pack)  # fmt: skip
+    site_w, _, _ = _site_w(idx, hall_it, hall_par, site_par)
+    return site_w
+
+
+@njit(cache=True)
+def _in_scope(c, scope, idx, cell_hall, hall_par):
+    if scope == 0:
+        return cell_hall[c] == idx
+    return int(hall_par[cell_hall[c], L.H_SITE]) == idx
+
+
+@njit(cache=True)
+def _cap_to_limit(scope, idx, limit_w, cap, offered_rack, cell_state, cell_pool, cell_hall,
+                  pool_rank, n_ranks, tab_xcap, tab_p, pack, hall_par, site_par,
+                  hall_it):  # fmt: skip
+    """Lower caps in a hall or site, lowest priority rank first, until its power <= limit.
+
+    Returns True if the limit could be met with serving racks alone (burn-in and idle racks
+    are not capped; a limit below their draw is a configuration the checks reject).
+    """
+    trial = cap.copy()
+    for r in range(n_ranks):
+        members = 0
+        for c in range(cell_pool.shape[0]):
+            if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
+                members += 1
+        if members == 0:
+            continue
+        # Largest common scale s in [0, 1] of this rank's caps with power <= limit.
+        for c in range(cell_pool.shape[0]):
+            if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
+                trial[c] = 0.0
+        p0 = _subset_power_w(scope, idx, trial, offered_rack, cell_state, cell_pool, cell_hall,
+                             tab_xcap, tab_p, pack, hall_par, site_par, hall_it)  # fmt: skip
+        if p0 > limit_w:
+            for c in range(cell_pool.shape[0]):
+                cap[c] = trial[c]
+            continue  # even parked, this rank leaves the site over: go to the next rank
+        lo = 0.0
+        hi = 1.0
+        for _ in range(CAP_BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            for c in range(cell_pool.shape[0]):
+                if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall,
+                                                                hall_par):  # fmt: skip
+                    trial[c] = cap[c] * mid
+            pm = _subset_power_w(scope, idx, trial, offered_rack, cell_state, cell_pool,
+                                 cell_hall, tab_xcap, tab_p, pack, hall_par, site_par,
+                                 hall_it)  # fmt: skip
+            if pm <= limit_w:
+                lo = mid
+            else:
+                hi = mid
+        for c in range(cell_pool.shape[0]):
+            if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
+                cap[c] = cap[c] * lo
+        return True
+    return False
+
+
+@njit(cache=True)
+def advance(
+    tick0,
+    n_ticks,
+    dt_s,
+    ticks_per_rec,
+    ticks_per_hall_rec,
+    pack,
+    demand_tok_per_s,
+    class_par,
+    backlog_tok,
+    backlog_head,
+    pool_class,
+    pool_rank,
+    n_ranks,
+    pool_gpus_per_rack,
+    tab_xcap,
+    tab_p,
+    tab_slo,
+    cell_pool,
+    cell_hall,
+    cell_state,
+    hall_par,
+    site_par,
+    rec,
+    class_rec,
+    hall_rec,
+    flow_check,
+):
+    """Advance the campus by ``n_ticks`` ticks from global tick ``tick0``.
+
+    Parameters
+    ----------
+    tick0, n_ticks
+        First global tick index and number of ticks to advance [count].
+    dt_s
+        Tick length [s].
+    ticks_per_rec, ticks_per_hall_rec
+        Ticks per row of the campus/class and of the hall record buffers [count].
+    pack
+        True to pack load onto few racks, False to spread it evenly.
+    demand_tok_per_s
+        Demand per class and global tick, shape (n_class, n_ticks_total) [tok/s].
+    class_par
+        Class parameters, columns ``layout.K_*``.
+    backlog_tok, backlog_head
+        Backlog age buckets per class (n_class, n_buckets) [tok] and the index of the newest
+        bucket per class; updated in place.
+    pool_class, pool_rank, n_ranks
+        Class served by each pool, its capping rank (0 = capped first) and the rank count.
+    pool_gpus_per_rack
+        Accelerators per rack of each pool [count].
+    tab_xcap, tab_p
+        Operating-point tables: rack capacity per (pool, cap) [tok/s] and rack power per
+        (pool, utilisation of capped capacity, cap) [W]; see :mod:`dcsim.kernels.tables`.
+    tab_slo
+        SLO attainment per pool against utilisation of capped capacity, shape (pool, n_u).
+    cell_pool, cell_hall, cell_state
+        Cell -> pool, cell -> hall, cell state columns ``layout.C_*`` (read only here).
+    hall_par, site_par
+        Hall and site parameters, columns ``layout.H_*`` and ``layout.S_*``.
+    rec, class_rec, hall_rec
+        Record accumulators, added to in place (time-weighted means).
+    flow_check
+        Per-tick energy-balance residual accumulator, shape (2,): max |residual| [W] and the
+        max ratio of any limited power to its limit [-]; updated in place.
+    """
+    n_class = class_par.shape[0]
+    n_cell = cell_pool.shape[0]
+    n_hall = hall_par.shape[0]
+    n_site = site_par.shape[0]
+    n_u = tab_slo.shape[1]
+    offered = np.zeros(n_class)
+    expired = np.zeros(n_class)
+    cls_cap = np.zeros(n_class)
+    served_cls = np.zeros(n_class)
+    cap_cls = np.zeros(n_class)
+    served_first = np.zeros(n_class)
+    cap = np.ones(n_cell)
+    offered_rack = np.zeros(n_cell)
+    x_cap = np.zeros(n_cell)
+    delivered = np.zeros(n_cell)
+    hall_it = np.zeros(n_hall)
+    w_rec = 1.0 / ticks_per_rec
+    w_hall = 1.0 / ticks_per_hall_rec
+    gpus = 0.0
+    for c in range(n_cell):
+        gpus += cell_state[c, L.C_SERVING] * pool_gpus_per_rack[cell_pool[c]]
+
+    for i in range(n_ticks):
+        t = tick0 + i
+        row = t // ticks_per_rec
+        hrow = t // ticks_per_hall_rec
+        for k in range(n_class):
+            offered[k] = demand_tok_per_s[k, t]
+            expired[k] = 0.0
+            if class_par[k, L.K_DEFERRABLE] > 0.0:
+                # Expire work past its deadline before it is offered again.
+                rotate = t % int(class_par[k, L.K_BUCKET_TICKS]) == 0
+                ring = backlog_tok[k, : int(class_par[k, L.K_BUCKETS])]
+                _, expired[k], backlog_head[k] = backlog_step(
+                    ring, backlog_head[k], 0.0, 0.0, rotate
+                )
+                offered[k] += ring.sum() / dt_s
+        for c in range(n_cell):
+            cap[c] = cell_state[c, L.C_THERMAL_CAP]
+
+        # Dispatch, check limits, cap, re-dispatch.
+        for rnd in range(MAX_DISPATCH_ROUNDS + 1):
+            cls_cap[:] = 0.0
+            for c in range(n_cell):
+                x_cap[c] = interp_cap(tab_xcap, cell_pool[c], cap[c])
+                cls_cap[pool_class[cell_pool[c]]] += cell_state[c, L.C_SERVING] * x_cap[c]
+            for c in range(n_cell):
+                k = pool_class[cell_pool[c]]
+                share = 0.0
+                if cls_cap[k] > 0.0:
+                    share = min(offered[k] / cls_cap[k], 1.0)
+                offered_rack[c] = share * x_cap[c]
+            if rnd == 0:
+                for k in range(n_class):
+                    served_first[k] = min(offered[k], cls_cap[k])
+            violated = False
+            for h in range(n_hall):
+                limit = hall_par[h, L.H_FEED_LIMIT_W]
+                p_h = _subset_power_w(0, h, cap, offered_rack, cell_state, cell_pool, cell_hall,
+                                      tab_xcap, tab_p, pack, hall_par, site_par, hall_it)  # fmt: skip
+                if p_h > limit:
+                    violated = True
+                    _cap_to_limit(0, h, limit, cap, offered_rack, cell_state, cell_pool,
+                                  cell_hall, pool_rank, n_ranks, tab_xcap, tab_p, pack,
+                                  hall_par, site_par, hall_it)  # fmt: skip
+            for s in range(n_site):
+                limit = site_par[s, L.S_IMPORT_LIMIT_W]
+                p_s = _subset_power_w(1, s, cap, offered_rack, cell_state, cell_pool, cell_hall,
+                                      tab_xcap, tab_p, pack, hall_par, site_par, hall_it)  # fmt: skip
+                if p_s > limit:
+                    violated = True
+                    _cap_to_limit(1, s, limit, cap, offered_rack, cell_state, cell_pool,
+                                  cell_hall, pool_rank, n_ranks, tab_xcap, tab_p, pack,
+                                  hall_par, site_par, hall_it)  # fmt: skip
+            # After capping, a new round moves load to racks with headroom; the last round
+            # keeps the offered loads, so the caps just solved hold.
+            if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:
+                break
+
+        # Final operating point of every cell.
+        hall_it[:] = 0.0
+        served_cls[:] = 0.0
+        cap_cls[:] = 0.0
+        slo_w = 0.0
+        for c in range(n_cell):
+            p = cell_pool[c]
+            k = pool_class[p]
+            x_r, p_r = _cell_point(c, cap[c], offered_rack[c], cell_pool, tab_xcap, tab_p, pack)
+            n_serv = cell_state[c, L.C_SERVING]
+            delivered[c] = n_serv * x_r
+            served_cls[k] += delivered[c]
+            xc = interp_cap(tab_xcap, p, cap[c])
+            cap_cls[k] += n_serv * xc
+            h = cell_hall[c]
+            hall_it[h] += n_serv * p_r
+            hall_it[h] += cell_state[c, L.C_BURNIN] * interp_table(tab_p, p, 1.0, 1.0)
+            hall_it[h] += cell_state[c, L.C_IDLE] * interp_table(tab_p, p, 0.0, 1.0)
+            if class_par[k, L.K_INTERACTIVE] > 0.0 and xc > 0.0:
+                util = min(x_r / max(xc, 1e-300), 1.0)
+                u_pos = util * (n_u - 1)
+                j = min(int(u_pos), n_u - 2)
+                f = u_pos - j
+                att = tab_slo[p, j] * (1.0 - f) + tab_slo[p, j + 1] * f
+                slo_w += delivered[c] * att
+            rec[row, L.R_CAPACITY] += n_serv * xc * w_rec
+            hall_rec[hrow, h, L.HR_CAP] += cap[c] * n_serv * w_hall
+            hall_rec[hrow, h, L.HR_SERVING] += n_serv * w_hall
+
+        # Backlog and unserved.
+        demand_total = 0.0
+        served_total = 0.0
+        unserved_total = 0.0
+        backlog_total = 0.0
+        interactive_demand = 0.0
+        capped_lost = 0.0
+        for k in range(n_class):
+            d = demand_tok_per_s[k, t]
+            demand_total += d
+            capped_lost += max(served_first[k] - served_cls[k], 0.0)
+            if class_par[k, L.K_INTERACTIVE] > 0.0:
+                interactive_demand += d
+            if class_par[k, L.K_DEFERRABLE] > 0.0:
+                ring = backlog_tok[k, : int(class_par[k, L.K_BUCKETS])]
+                served_tok, _, backlog_head[k] = backlog_step(
+                    ring, backlog_head[k], d * dt_s, served_cls[k] * dt_s, False
+                )
+                served_cls[k] = served_tok / dt_s
+                unserved_k = expired[k] / dt_s
+                bl = ring.sum()
+            else:
+                unserved_k = max(d - served_cls[k], 0.0)
+                bl = 0.0
+            served_total += served_cls[k]
+            unserved_total += unserved_k
+            backlog_total += bl
+            class_rec[row, k, L.KR_DEMAND] += d * w_rec
+            class_rec[row, k, L.KR_SERVED] += served_cls[k] * w_rec
+            class_rec[row, k, L.KR_UNSERVED] += unserved_k * w_rec
+            class_rec[row, k, L.KR_BACKLOG] += bl * w_rec
+            class_rec[row, k, L.KR_CAPACITY] += cap_cls[k] * w_rec
+
+        # Power chain and balance.
+        it_total = 0.0
+        losses_total = 0.0
+        mech_total = 0.0
+        facility_total = 0.0
+        for h in range(n_hall):
+            ups_out, loss_h, mech_h = _hall_chain(h, hall_it[h], hall_par)
+            hall_rec[hrow, h, L.HR_IT] += hall_it[h] * w_hall
+            hall_rec[hrow, h, L.HR_UPS_OUT] += ups_out * w_hall
+            hall_rec[hrow, h, L.HR_COOLING] += mech_h * w_hall
+            it_total += hall_it[h]
+            flow_check[1] = max(flow_check[1], ups_out / hall_par[h, L.H_FEED_LIMIT_W])
+        for s in range(n_site):
+            site_w, loss_s, mech_s = _site_w(s, hall_it, hall_par, site_par)
+            facility_total += site_w
+            losses_total += loss_s
+            mech_total += mech_s
+            flow_check[1] = max(flow_check[1], site_w / site_par[s, L.S_IMPORT_LIMIT_W])
+        grid_import = facility_total  # no on-site supply yet: the meter sees the facility
+        residual = facility_total - (it_total + mech_total + losses_total)
+        flow_check[0] = max(flow_check[0], abs(residual) / max(facility_total, 1.0))
+
+        rec[row, L.R_DEMAND] += demand_total * w_rec
+        rec[row, L.R_SERVED] += served_total * w_rec
+        rec[row, L.R_UNSERVED] += unserved_total * w_rec
+        rec[row, L.R_BACKLOG] += backlog_total * w_rec
+        rec[row, L.R_POWER_CAPPED] += capped_lost * w_rec
+        rec[row, L.R_SLO_WEIGHTED] += slo_w * w_rec
+        rec[row, L.R_INTERACTIVE_DEMAND] += interactive_demand * w_rec
+        rec[row, L.R_IT] += it_total * w_rec
+        rec[row, L.R_COOLING] += mech_total * w_rec
+        rec[row, L.R_LOSSES] += losses_total * w_rec
+        rec[row, L.R_FACILITY] += facility_total * w_rec
+        rec[row, L.R_GRID_IMPORT] += grid_import * w_rec
+        rec[row, L.R_GPUS] += gpus * w_rec

@@ -1,0 +1,969 @@
+"""Token-per-watt compute core: roofline decode, prefill, KV capacity, SLO batch, GPU power.
+
+Reference implementation of MODEL.md section 1. A *pool* is (rack system, model, precision,
+SLO class); one *replica* of the model spans ``N`` GPUs (tensor/expert parallel inside the
+scale-up domain). Everything is SI: bytes [B], seconds [s], watts [W], FLOP.
+
+Scalar functions are written as plain float arithmetic and marked
+:func:`numba.extending.register_jitable`: called from Python they run as ordinary Python,
+called from a ``numba.njit`` kernel (``dcsim.kernels.oppoints``) they are compiled inline. So
+the compiled operating-point table and this reference share one statement of the physics;
+the root-finding strategies differ (bisection in the kernel, :func:`scipy.optimize.brentq`
+here) so that the tests compare two independent solvers.
+
+Model summary (replica of ``N`` GPUs, batch ``B`` sequences, clock ratio ``r = f/f_max``):
+
+- bytes read per decode step ``R(B) = W_read(B) + B * (L_in + L_out/2) * kv``,
+  ``W_read = W`` (dense) or ``W_shared + W_experts * (1 - (1 - k/E)^B)`` (MoE);
+- ``t_mem = R / (N bw eta_bw)``; ``t_cmp = B (2 A + 4 layers hidden ctx) / (N F eta_f)``
+  (weights plus decode attention over the mean context ``ctx = L_in + L_out/2``);
+- ``t_comm = 2 layers * allreduce(B hidden b_act)`` (two tensor-parallel all-reduces per layer,
+  ``2 (N-1)/N bytes/bw + 2 log2(N) latency``; zero for ``N = 1``);
+- ``t_step = max(t_mem, t_cmp / r) + t_comm + t_fixed`` (compute time scales with 1/f,
+  HBM, link and fixed host time do not);
+- prefill per request ``t_pf = (2 A L_in + 2 layers L_in^2 hidden) / (N F eta_pf) / r +
+  2 layers allreduce(L_in hidden b_act)`` (the quadratic term is causal self-attention:
+  ``QK^T`` and ``AV`` each ``L_in^2 hidden`` FLOP per layer);
+- continuous batching: ``X(B) = B L_out / (L_out t_step + B t_pf)`` and
+  ``ITL(B) = t_step + B t_pf / L_out`` (each of the ``B`` sequences brings one prefill per
+  ``L_out`` decode steps); a fractional batch ``B < 1`` is a time share of batch 1;
+- activity over one decode/prefill cycle ``T = L_out t_step + B t_pf``:
+  ``u_cmp = (L_out t_cmp + B t_pf,cmp) / (r T)`` and ``u_mem = L_out t_mem / T``;
+- GPU power ``P = P_idle + (TDP - P_idle) (c_cmp u_cmp r^3 + c_mem u_mem)``, clipped to TDP
+  by lowering the clock (``P`` rises monotonically with ``r``; solved by bisection).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba.extending import register_jitable
+from scipy.optimize import brentq
+
+__all__ = [
+    "PARAM_NAMES",
+    "PARAMS_COUNT",
+    "allreduce_time_s",
+    "clock_frac_for_cap",
+    "decode_comm_time_s",
+    "decode_compute_time_s",
+    "decode_memory_time_s",
+    "decode_step_time_s",
+    "erlang_c_wait_frac",
+    "gpu_power_w",
+    "inter_token_latency_s",
+    "kv_bytes_per_token_b",
+    "kv_capacity_batch_count",
+    "moe_weight_read_b",
+    "operating_table_reference",
+    "output_throughput_tok_per_s",
+    "prefill_comm_time_s",
+    "prefill_compute_time_s",
+    "rack_power_w",
+    "replica_state",
+    "slo_batch_reference",
+    "ttft_quantile_s",
+]
+
+# --------------------------------------------------------------------------------------------
+# Pool parameter vector. The compiled kernels take one float64 array so that the cached
+# signature never changes when a field is added; ``dcsim.model.pool.PoolSpec.to_params``
+# fills it. "No bound" (offline class, no stack batch limit) is +inf.
+# --------------------------------------------------------------------------------------------
+PARAM_NAMES: tuple[str, ...] = (
+    "hbm_bw_b_per_s",  # 0  peak HBM bandwidth per GPU [B/s]
+    "peak_flop_per_s",  # 1  dense peak FLOP/s per GPU at the pool precision [FLOP/s]
+    "hbm_usable_b",  # 2  usable HBM per GPU [B]
+    "hbm_reserve_frac",  # 3  HBM kept for activations/workspace [0..1]
+    "weight_b",  # 4  weight bytes of one replica (whole model) [B]
+    "weight_shared_b",  # 5  bytes every token reads (= weight_b for dense models) [B]
+    "experts_count",  # 6  routed experts E (0 for dense)
+    "active_experts_count",  # 7  routed experts per token k (0 for dense)
+    "active_params",  # 8  parameters used per token A
+    "layers_count",  # 9  transformer layers
+    "hidden_count",  # 10 hidden width
+    "kv_b_per_tok",  # 11 KV-cache bytes per token per sequence [B]
+    "act_elem_b",  # 12 bytes per activation element in collectives [B]
+    "input_tok",  # 13 mean prompt length L_in [tok]
+    "output_tok",  # 14 mean output length L_out [tok]
+    "replica_gpus_count",  # 15 GPUs per replica N
+    "replicas_per_rack_count",  # 16 replicas per rack
+    "gpus_per_rack_count",  # 17 GPUs per rack
+    "scaleup_bw_b_per_s",  # 18 scale-up link bandwidth per GPU, one direction [B/s]
+    "scaleup_latency_s",  # 19 latency of one collective step [s]
+    "idle_w",  # 20 GPU idle power [W]
+    "tdp_w",  # 21 GPU board power limit [W]
+    "c_cmp_frac",  # 22 dynamic compute power at full clock / (TDP - idle)
+    "c_mem_frac",  # 23 dynamic memory power / (TDP - idle)
+    "eta_bw_frac",  # 24 achieved share of peak HBM bandwidth
+    "eta_f_frac",  # 25 achieved share of peak FLOP/s in decode
+    "eta_pf_frac",  # 26 achieved share of peak FLOP/s in prefill
+    "t_fixed_s",  # 27 fixed per-step overhead [s]
+    "host_idle_w",  # 28 rack host/switch/fan power at idle [W]
+    "host_max_w",  # 29 the same at full activity [W]
+    "psu_efficiency_frac",  # 30 rack AC->DC efficiency
+    "tpot_slo_s",  # 31 time-per-output-token bound [s] (inf: offline)
+    "ttft_slo_s",  # 32 time-to-first-token bound [s] (inf: offline)
+    "max_batch_count",  # 33 stack's batch limit per replica (inf: none)
+    "ttft_quantile_frac",  # 34 quantile at which TTFT is bounded (0.99 for MLPerf p99)
+)
+PARAMS_COUNT = len(PARAM_NAMES)
+
+I_HBM_BW = 0
+I_PEAK_FLOP = 1
+I_HBM_USABLE = 2
+I_HBM_RESERVE = 3
+I_WEIGHT = 4
+I_WEIGHT_SHARED = 5
+I_EXPERTS = 6
+I_ACTIVE_EXPERTS = 7
+I_ACTIVE_PARAMS = 8
+I_LAYERS = 9
+I_HIDDEN = 10
+I_KV = 11
+I_ACT_ELEM = 12
+I_INPUT_TOK = 13
+I_OUTPUT_TOK = 14
+I_REPLICA_GPUS = 15
+I_REPLICAS_PER_RACK = 16
+I_GPUS_PER_RACK = 17
+I_SCALEUP_BW = 18
+I_SCALEUP_LATENCY = 19
+I_IDLE_W = 20
+I_TDP_W = 21
+I_C_CMP = 22
+I_C_MEM = 23
+I_ETA_BW = 24
+I_ETA_F = 25
+I_ETA_PF = 26
+I_T_FIXED = 27
+I_HOST_IDLE_W = 28
+I_HOST_MAX_W = 29
+I_PSU_EFF = 30
+I_TPOT_SLO = 31
+I_TTFT_SLO = 32
+I_MAX_BATCH = 33
+I_TTFT_QUANTILE = 34
+
+# Bisection stopping rule shared by the solvers below: 200 halvings bound the loop, the
+# relative width 1e-14 stops it (about 47 halvings on [0, 1]).
+_BISECT_MAX_ITER = 200
+_BISECT_REL_TOL = 1e-14
+
+
+# --------------------------------------------------------------------------------------------
+# Sizes
+# --------------------------------------------------------------------------------------------
+@register_jitable
+def kv_bytes_per_token_b(
+    layers_count, kv_heads_count, head_dim_count, kv_latent_count, kv_elem_b
+):
+    """KV-cache bytes one token adds to one sequence [B].
+
+    Grouped-query attention stores K and V for every KV head:
+    ``2 * layers * kv_heads * head_dim * b_kv``. Multi-head latent attention (MLA) stores one
+    compressed latent per layer: ``layers * latent * b_kv`` (``kv_latent_count > 0`` selects it).
+
+    Parameters
+    ----------
+    layers_count : float
+        Transformer layers [-].
+    kv_heads_count : float
+        KV heads (GQA) [-].
+    head_dim_count : float
+        Head dimension [-].
+    kv_latent_count : float
+        Cached latent width per layer for MLA, 0 for GQA [-].
+    kv_elem_b : float
+        Bytes per cached element [B].
+
+    Returns
+    -------
+    float
+        KV bytes per token per sequence [B].
+    """
+    if kv_latent_count > 0.0:
+        return layers_count * kv_latent_count * kv_elem_b
+    return 2.0 * layers_count * kv_heads_count * head_dim_count * kv_elem_b
+
+
+@register_jitable
+def moe_weight_read_b(batch_count, weight_b, weight_shared_b, experts_count, active_experts_count):
+    """Weight bytes one decode step reads [B].
+
+    A dense model reads all weights. A mixture-of-experts model reads the shared part and the
+    expected share of routed experts that at least one of the ``B`` tokens selects, with
+    uniform independent routing: ``W_shared + W_experts * (1 - (1 - k/E)^B)``.
+
+    Parameters
+    ----------
+    batch_count : float
+        Sequences decoded together, B [-] (may be fractional).
+    weight_b : float
+        All weight bytes of the replica [B].
+    weight_shared_b : float
+        Bytes every token reads (attention, dense layers, shared experts) [B].
+    experts_count : float
+        Routed experts E; 0 for a dense model [-].
+    active_experts_count : float
+        Routed experts per token k [-].
+
+    Returns
+    -------
+    float
+        Bytes read per step [B].
+    """
+    if experts_count <= 0.0:
+        return weight_b
+    untouched_frac = (1.0 - active_experts_count / experts_count) ** max(batch_count, 0.0)
+    return weight_shared_b + (weight_b - weight_shared_b) * (1.0 - untouched_frac)
+
+
+@register_jitable
+def kv_capacity_batch_count(
+    hbm_usable_b, hbm_reserve_frac, replica_gpus_count, weight_b, kv_b_per_tok, seq_tok
+):
+    """Sequences whose whole KV cache fits in the replica's free HBM [-].
+
+    ``B_kv = floor((N * M * (1 - reserve) - W) / (seq_tok * kv))`` with ``seq_tok = L_in +
+    L_out``. A value below 1 means the model does not fit; ``dcsim.model.pool.pool_spec``
+    turns that into a ``ConfigError`` naming the pool.
+
+    Parameters
+    ----------
+    hbm_usable_b : float
+        Usable HBM per GPU, M [B].
+    hbm_reserve_frac : float
+        Share kept for activations and workspace [0..1].
+    replica_gpus_count : float
+        GPUs per replica, N [-].
+    weight_b : float
+        Weight bytes of the replica [B].
+    kv_b_per_tok : float
+        KV bytes per token per sequence [B].
+    seq_tok : float
+        Tokens per sequence held in KV, L_in + L_out [tok].
+
+    Returns
+    -------
+    float
+        Whole number of sequences (may be <= 0) [-].
+    """
+    free_b = replica_gpus_count * hbm_usable_b * (1.0 - hbm_reserve_frac) - weight_b
+    return math.floor(free_b / (seq_tok * kv_b_per_tok))
+
+
+# --------------------------------------------------------------------------------------------
+# Times
+# --------------------------------------------------------------------------------------------
+@register_jitable
+def allreduce_time_s(message_b, gpus_count, link_b_per_s, step_latency_s):
+    """All-reduce of one message over the scale-up link [s].
+
+    Alpha-beta cost of a reduce-scatter plus all-gather (Rabenseifner's algorithm):
+    ``2 (N-1)/N * bytes / bw`` moves each byte as a ring does, and ``2 log2(N) * latency``
+    counts the communication rounds of recursive halving then doubling (small messages do
+    not pay the ring's ``2 (N-1)`` rounds). Zero for a single GPU.
+
+    Parameters
+    ----------
+    message_b : float
+        Message size per GPU [B].
+    gpus_count : float
+        GPUs taking part, N [-].
+    link_b_per_s : float
+        Link bandwidth per GPU, one direction [B/s].
+    step_latency_s : float
+        Latency of one ring step [s].
+
+    Returns
+    -------
+    float
+        Time of the collective [s].
+    """
+    if gpus_count <= 1.0:
+        return 0.0
+    bandwidth_s = 2.0 * (gpus_count - 1.0) / gpus_count * message_b / link_b_per_s
+    return bandwidth_s + 2.0 * math.log2(gpus_count) * step_latency_s
+
+
+@register_jitable
+def decode_memory_time_s(
+    batch_count, weight_read_b, kv_b_per_tok, context_tok, replica_gpus_count, hbm_bw_b_per_s,
+    eta_bw_frac,
+):  # fmt: skip
+    """HBM time of one decode step [s]: ``(W_read + B * ctx * kv) / (N * bw * eta_bw)``.
+
+    Parameters
+    ----------
+    batch_count : float
+        Sequences in the step, B [-].
+    weight_read_b : float
+        Weight bytes read this step [B].
+    kv_b_per_tok : float
+        KV bytes per token per sequence [B].
+    context_tok : float
+        Mean context per sequence during decode, L_in + L_out/2 [tok].
+    replica_gpus_count : float
+        GPUs per replica, N [-].
+    hbm_bw_b_per_s : float
+        Peak HBM bandwidth per GPU [B/s].
+    eta_bw_frac : float
+        Achieved share of peak bandwidth [0..1].
+
+    Returns
+    -------
+    float
+        Memory time [s].
+    """
+    bytes_read_b = weight_read_b + batch_count * context_tok * kv_b_per_tok
+    return bytes_read_b / (replica_gpus_count * hbm_bw_b_per_s * eta_bw_frac)
+
+
+@register_jitable
+def decode_compute_time_s(
+    batch_count, active_params, layers_count, hidden_count, context_tok, replica_gpus_count,
+    peak_flop_per_s, eta_f_frac,
+):  # fmt: skip
+    """Compute time of one decode step at full clock [s].
+
+    ``B * (2 A + 4 layers hidden ctx) / (N * F * eta_f)``: two FLOP per active parameter plus
+    attention of one query over ``ctx`` cached keys and values (``QK`` and ``AV``, 2 FLOP per
+    multiply-add, query width = hidden).
+
+    Parameters
+    ----------
+    batch_count : float
+        Sequences in the step, B [-].
+    active_params : float
+        Parameters used per token, A [-].
+    layers_count : float
+        Transformer layers [-].
+    hidden_count : float
+        Hidden width [-].
+    context_tok : float
+        Mean context per sequence [tok].
+    replica_gpus_count : float
+        GPUs per replica, N [-].
+    peak_flop_per_s : float
+        Dense peak per GPU at the precision [FLOP/s].
+    eta_f_frac : float
+        Achieved share of peak in decode [0..1].
+
+    Returns
+    -------
+    float
+        Compute time at f_max [s].
+    """
+    flop_per_tok = 2.0 * active_params + 4.0 * layers_count * hidden_count * context_tok
+    return batch_count * flop_per_tok / (replica_gpus_count * peak_flop_per_s * eta_f_frac)
+
+
+@register_jitable
+def decode_comm_time_s(
+    batch_count, layers_count, hidden_count, act_elem_b, replica_gpus_count, link_b_per_s,
+    step_latency_s,
+):  # fmt: skip
+    """Tensor-parallel collectives of one decode step [s].
+
+    Two all-reduces per layer (after attention and after the MLP) of the ``B x hidden``
+    activations. Expert-parallel all-to-all traffic is approximated by the same cost.
+
+    Parameters
+    ----------
+    batch_count : float
+        Sequences in the step, B [-].
+    layers_count : float
+        Transformer layers [-].
+    hidden_count : float
+        Hidden width [-].
+    act_elem_b : float
+        Bytes per activation element [B].
+    replica_gpus_count : float
+        GPUs per replica, N [-].
+    link_b_per_s : float
+        Scale-up bandwidth per GPU, one direction [B/s].
+    step_latency_s : float
+        Latency of one ring step [s].
+
+    Returns
+    -------
+    float
+        Communication time [s]; 0 for N = 1.
+    """
+    message_b = batch_count * hidden_count * act_elem_b
+    return (
+        2.0
+        * layers_count
+        * allreduce_time_s(message_b, replica_gpus_count, link_b_per_s, step_latency_s)
+    )
+
+
+@register_jitable
+def prefill_compute_time_s(
+    input_tok, active_params, layers_count, hidden_count, replica_gpus_count, peak_flop_per_s,
+    eta_pf_frac,
+):  # fmt: skip
+    """Compute time to prefill one request at full clock [s].
+
+    ``(2 A L_in + 2 layers L_in^2 hidden) / (N F eta_pf)``; the second term is causal
+    self-attention (``QK^T`` and ``AV`` over half the ``L_in x L_in`` score matrix, 2 FLOP
+    per multiply-add), which matters for long prompts.
+
+    Parameters
+    ----------
+    input_tok : float
+        Prompt length, L_in [tok].
+    active_params : float
+        Parameters used per token, A [-].
+    layers_count : float
+        Transformer layers [-].
+    hidden_count : float
+        Hidden width [-].
+    replica_gpus_count : float
+        GPUs per replica, N [-].
+    peak_flop_per_s : float
+        Dense peak per GPU [FLOP/s].
+    eta_pf_frac : float
+        Achieved share of peak in prefill [0..1].
+
+    Returns
+    -------
+    float
+        Prefill compute time [s].
+    """
+    flop = 2.0 * active_params * input_tok + 2.0 * layers_count * input_tok**2 * hidden_count
+    return flop / (replica_gpus_count * peak_flop_per_s * eta_pf_frac)
+
+
+@register_jitable
+def prefill_comm_time_s(
+    input_tok, layers_count, hidden_count, act_elem_b, replica_gpus_count, link_b_per_s,
+    step_latency_s,
+):  # fmt: skip
+    """Tensor-parallel collectives to prefill one request [s] (2 all-reduces per layer).
+
+    Parameters
+    ----------
+    input_tok : float
+        Prompt length [tok].
+    layers_count : float
+        Transformer layers [-].
+    hidden_count : float
+        Hidden width [-].
+    act_elem_b : float
+        Bytes per activation element [B].
+    replica_gpus_count : float
+        GPUs per replica [-].
+    link_b_per_s : float
+        Scale-up bandwidth per GPU [B/s].
+    step_latency_s : float
+        Latency of one ring step [s].
+
+    Returns
+    -------
+    float
+        Communication time [s].
+    """
+    return decode_comm_time_s(
+        input_tok, layers_count, hidden_count, act_elem_b, replica_gpus_count, link_b_per_s,
+        step_latency_s,
+    )  # fmt: skip
+
+
+@register_jitable
+def decode_step_time_s(memory_s, compute_s, comm_s, fixed_s, clock_frac):
+    """Decode step time: ``max(t_mem, t_cmp / r) + t_comm + t_fixed`` [s].
+
+    Parameters
+    ----------
+    memory_s : float
+        HBM time [s].
+    compute_s : float
+        Compute time at full clock [s].
+    comm_s : float
+        Collective time [s].
+    fixed_s : float
+        Fixed per-step overhead [s].
+    clock_frac : float
+        Clock over maximum clock, r = f/f_max (0..1] [-].
+
+    Returns
+    -------
+    float
+        Step time [s].
+    """
+    return max(memory_s, compute_s / clock_frac) + comm_s + fixed_s
+
+
+@register_jitable
+def output_throughput_tok_per_s(batch_count, output_tok, step_s, prefill_s):
+    """Output tokens per second of a replica with continuous batching [tok/s].
+
+    ``X(B) = B L_out / (L_out t_step + B t_pf)``: in the time ``B`` sequences each produce
+    ``L_out`` tokens the replica also runs their ``B`` prefills.
+
+    Parameters
+    ----------
+    batch_count : float
+        Sequences in flight, B [-].
+    output_tok : float
+        Mean output length, L_out [tok].
+    step_s : float
+        Decode step time [s].
+    prefill_s : float
+        Prefill time per request [s].
+
+    Returns
+    -------
+    float
+        Throughput [tok/s].
+    """
+    return batch_count * output_tok / (output_tok * step_s + batch_count * prefill_s)
+
+
+@register_jitable
+def inter_token_latency_s(batch_count, output_tok, step_s, prefill_s):
+    """Mean time between two output tokens of one sequence [s]: ``t_step + B t_pf / L_out``.
+
+    Parameters
+    ----------
+    batch_count : float
+        Sequences in flight, B [-].
+    output_tok : float
+        Mean output length [tok].
+    step_s : float
+        Decode step time [s].
+    prefill_s : float
+        Prefill time per request [s].
+
+    Returns
+    -------
+    float
+        Inter-token latency [s].
+    """
+    return step_s + batch_count * prefill_s / output_tok
+
+
+# --------------------------------------------------------------------------------------------
+# Queueing for the TTFT bound
+# --------------------------------------------------------------------------------------------
+@register_jitable
+def erlang_c_wait_frac(servers_count, offered_erl):
+    """Probability that an arrival waits in an M/M/c queue (Erlang C) [0..1].
+
+    Computed through the Erlang-B recursion ``B_k = a B_{k-1} / (k + a B_{k-1})``, which is
+    stable for thousands of servers, then ``C = c B_c / (c - a (1 - B_c))``.
+
+    Parameters
+    ----------
+    servers_count : float
+        Servers c (floored to a whole number) [-].
+    offered_erl : float
+        Offered load a = arrival rate x service time [Erlang].
+
+    Returns
+    -------
+    float
+        Waiting probability; 1 when ``a >= c``.
+    """
+    servers = math.floor(servers_count)
+    if offered_erl <= 0.0:
+        return 0.0
+    if offered_erl >= servers:
+        return 1.0
+    blocking = 1.0
+    for k in range(1, int(servers) + 1):
+        blocking = offered_erl * blocking / (k + offered_erl * blocking)
+    return servers * blocking / (servers - offered_erl * (1.0 - blocking))
+
+
+@register_jitable
+def ttft_quantile_s(slots_count, occupancy_count, service_s, prefill_s, quantile_frac):
+    """Time-to-first-token quantile of a replica with a fixed number of batch slots [s].
+
+    The replica is an M/M/c queue: ``c`` = batch slots, a request holds a slot for its
+    residence time ``S`` (prefill plus ``L_out`` inter-token latencies), Poisson arrivals give
+    a mean occupancy ``a`` (the mean batch). The wait is 0 with probability ``1 - C(c, a)``
+    and exponential with rate ``(c - a)/S`` otherwise, so its ``q``-quantile is
+    ``S/(c - a) * ln(C/(1 - q))`` when ``C > 1 - q``. TTFT adds the request's own prefill.
+    This is the "queue factor" on ``t_pf`` of MODEL.md section 1, made explicit.
+
+    Parameters
+    ----------
+    slots_count : float
+        Batch slots of the replica, c [-].
+    occupancy_count : float
+        Mean sequences in flight, a [-].
+    service_s : float
+        Mean slot residence time per request [s].
+    prefill_s : float
+        Prefill time of the request [s].
+    quantile_frac : float
+        Quantile, e.g. 0.99 [-].
+
+    Returns
+    -------
+    float
+        TTFT at the quantile [s]; +inf when ``a >= c``.
+    """
+    servers = math.floor(slots_count)
+    if occupancy_count >= servers:
+        return math.inf
+    wait_frac = erlang_c_wait_frac(servers, occupancy_count)
+    tail_frac = 1.0 - quantile_frac
+    wait_s = 0.0
+    if wait_frac > tail_frac:
+        wait_s = service_s / (servers - occupancy_count) * math.log(wait_frac / tail_frac)
+    return wait_s + prefill_s
+
+
+# --------------------------------------------------------------------------------------------
+# Power
+# --------------------------------------------------------------------------------------------
+@register_jitable
+def gpu_power_w(idle_w, tdp_w, c_cmp_frac, c_mem_frac, u_cmp_frac, u_mem_frac, clock_frac):
+    """GPU board power, before the TDP limit [W].
+
+    ``P = P_idle + (TDP - P_idle) * (c_cmp u_cmp r^3 + c_mem u_mem)``: dynamic compute power
+    scales with ``f V^2 ~ f^3``; HBM power follows the memory activity only.
+
+    Parameters
+    ----------
+    idle_w : float
+        Idle power with weights resident [W].
+    tdp_w : float
+        Board power limit [W].
+    c_cmp_frac : float
+        Dynamic compute power at full clock and activity / (TDP - idle) [-].
+    c_mem_frac : float
+        Dynamic memory power at full activity / (TDP - idle) [-].
+    u_cmp_frac : float
+        Time share of compute activity [0..1].
+    u_mem_frac : float
+        Time share of HBM activity [0..1].
+    clock_frac : float
+        Clock ratio r = f/f_max [-].
+
+    Returns
+    -------
+    float
+        Power [W] (not clipped; callers lower the clock to stay under TDP or a cap).
+    """
+    dynamic_frac = c_cmp_frac * u_cmp_frac * clock_frac**3 + c_mem_frac * u_mem_frac
+    return idle_w + (tdp_w - idle_w) * dynamic_frac
+
+
+@register_jitable
+def replica_state(params, batch_count, clock_frac):
+    """Throughput, latency and per-GPU power of one replica at a batch and clock.
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector (see ``PARAM_NAMES``).
+    batch_count : float
+        Mean sequences in flight, B [-]; ``B < 1`` is batch 1 for a share B of the time.
+    clock_frac : float
+        Clock ratio r = f/f_max (0..1] [-].
+
+    Returns
+    -------
+    x_tok_per_s : float
+        Output throughput of the replica [tok/s].
+    itl_s : float
+        Mean inter-token latency [s].
+    gpu_w : float
+        Power of each GPU of the replica, not clipped [W].
+    """
+    share = 1.0
+    batch = batch_count
+    if batch_count < 1.0:
+        share = max(batch_count, 0.0)
+        batch = 1.0
+    n = params[I_REPLICA_GPUS]
+    in_tok = params[I_INPUT_TOK]
+    out_tok = params[I_OUTPUT_TOK]
+    context_tok = in_tok + 0.5 * out_tok
+    w_read = moe_weight_read_b(
+        batch, params[I_WEIGHT], params[I_WEIGHT_SHARED], params[I_EXPERTS],
+        params[I_ACTIVE_EXPERTS],
+    )  # fmt: skip
+    mem_s = decode_memory_time_s(
+        batch, w_read, params[I_KV], context_tok, n, params[I_HBM_BW], params[I_ETA_BW]
+    )
+    cmp_s = decode_compute_time_s(
+        batch, params[I_ACTIVE_PARAMS], params[I_LAYERS], params[I_HIDDEN], context_tok, n,
+        params[I_PEAK_FLOP], params[I_ETA_F],
+    )  # fmt: skip
+    comm_s = decode_comm_time_s(
+        batch, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
+        params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
+    )  # fmt: skip
+    pf_cmp_s = prefill_compute_time_s(
+        in_tok, params[I_ACTIVE_PARAMS], params[I_LAYERS], params[I_HIDDEN], n,
+        params[I_PEAK_FLOP], params[I_ETA_PF],
+    )  # fmt: skip
+    pf_comm_s = prefill_comm_time_s(
+        in_tok, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
+        params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
+    )  # fmt: skip
+    step_s = decode_step_time_s(mem_s, cmp_s, comm_s, params[I_T_FIXED], clock_frac)
+    prefill_s = pf_cmp_s / clock_frac + pf_comm_s
+    x_tok_per_s = output_throughput_tok_per_s(batch, out_tok, step_s, prefill_s)
+    itl_s = inter_token_latency_s(batch, out_tok, step_s, prefill_s)
+    cycle_s = out_tok * step_s + batch * prefill_s
+    u_cmp = (out_tok * cmp_s + batch * pf_cmp_s) / clock_frac / cycle_s
+    u_mem = out_tok * mem_s / cycle_s
+    idle_w = params[I_IDLE_W]
+    busy_w = gpu_power_w(
+        idle_w, params[I_TDP_W], params[I_C_CMP], params[I_C_MEM], u_cmp, u_mem, clock_frac
+    )
+    return share * x_tok_per_s, itl_s, idle_w + share * (busy_w - idle_w)
+
+
+@register_jitable
+def clock_frac_for_cap(params, batch_count, cap_w):
+    """Highest clock ratio whose GPU power stays within a cap and the TDP [-].
+
+    GPU power rises monotonically with the clock (compute activity times ``r^3`` grows like
+    ``r^2`` or faster, memory activity share grows as the step shortens), so the root of
+    ``P(r) = min(cap, TDP)`` is found by bisection on (0, 1]. A cap at or below idle power
+    returns 0 (the GPU cannot hold it while on).
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector.
+    batch_count : float
+        Mean sequences in flight [-].
+    cap_w : float
+        GPU power cap [W].
+
+    Returns
+    -------
+    float
+        Clock ratio r in [0, 1] [-].
+    """
+    limit_w = min(cap_w, params[I_TDP_W])
+    if replica_state(params, batch_count, 1.0)[2] <= limit_w:
+        return 1.0
+    if limit_w <= params[I_IDLE_W]:
+        return 0.0
+    lo = 0.0
+    hi = 1.0
+    for _ in range(_BISECT_MAX_ITER):
+        mid = 0.5 * (lo + hi)
+        if replica_state(params, batch_count, mid)[2] > limit_w:
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo <= _BISECT_REL_TOL * hi:
+            break
+    return 0.5 * (lo + hi)
+
+
+@register_jitable
+def rack_power_w(params, gpu_w):
+    """Wall power of a rack whose serving GPUs each draw ``gpu_w`` [W].
+
+    GPUs not part of a replica idle. Host power (CPUs, switches, NICs, fans) moves from idle
+    to max with the rack's GPU dynamic-power share, because fans and host work follow the
+    heat and the batch traffic. The total is divided by the power-shelf efficiency.
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector.
+    gpu_w : float
+        Power of each serving GPU [W].
+
+    Returns
+    -------
+    float
+        Rack wall power [W].
+    """
+    idle_w = params[I_IDLE_W]
+    serving = params[I_REPLICAS_PER_RACK] * params[I_REPLICA_GPUS]
+    spare = params[I_GPUS_PER_RACK] - serving
+    activity = (gpu_w - idle_w) / (params[I_TDP_W] - idle_w) * serving / params[I_GPUS_PER_RACK]
+    host_w = params[I_HOST_IDLE_W] + (params[I_HOST_MAX_W] - params[I_HOST_IDLE_W]) * activity
+    return (serving * gpu_w + spare * idle_w + host_w) / params[I_PSU_EFF]
+
+
+# --------------------------------------------------------------------------------------------
+# Reference solvers (brentq); the kernel uses bisection
+# --------------------------------------------------------------------------------------------
+def _tdp_state(params, batch):
+    clock = clock_frac_for_cap(params, batch, params[I_TDP_W])
+    x, itl, gpu = replica_state(params, batch, clock)
+    return x, itl, gpu, clock
+
+
+def _max_batch(params):
+    kv_batch = kv_capacity_batch_count(
+        params[I_HBM_USABLE], params[I_HBM_RESERVE], params[I_REPLICA_GPUS], params[I_WEIGHT],
+        params[I_KV], params[I_INPUT_TOK] + params[I_OUTPUT_TOK],
+    )  # fmt: skip
+    return min(float(kv_batch), params[I_MAX_BATCH])
+
+
+def slo_batch_reference(params):
+    """Mean batch per replica that meets the pool's latency SLO (reference solver) [-].
+
+    1. ``B_max = min(B_kv, max_batch)``.
+    2. TPOT: batch slots ``c`` = the largest whole ``B <= B_max`` with ``ITL(B) <= TPOT``
+       (ITL at the TDP-limited clock rises with B).
+    3. TTFT: the mean occupancy ``a < c`` whose ``q``-quantile TTFT (M/M/c, see
+       :func:`ttft_quantile_s`, residence ``t_pf + L_out ITL(a)``) equals the bound.
+    Offline (both bounds inf): ``B_max``. An SLO that even batch 1 (TPOT) or an empty queue
+    (TTFT) misses gives 0.
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector.
+
+    Returns
+    -------
+    float
+        SLO batch B* [-].
+    """
+    batch_max = _max_batch(params)
+    if batch_max < 1.0:
+        return 0.0
+    tpot_s = params[I_TPOT_SLO]
+    slots = batch_max
+    if math.isfinite(tpot_s):
+        if _tdp_state(params, 1.0)[1] > tpot_s:
+            return 0.0
+        if _tdp_state(params, batch_max)[1] > tpot_s:
+            root = brentq(
+                lambda b: _tdp_state(params, b)[1] - tpot_s, 1.0, batch_max, xtol=1e-13,
+                rtol=1e-15, maxiter=500,
+            )  # fmt: skip
+            slots = float(math.floor(root))
+    ttft_s = params[I_TTFT_SLO]
+    if not math.isfinite(ttft_s):
+        return slots
+
+    def ttft_excess_s(occupancy):
+        x, itl, _, clock = _tdp_state(params, occupancy)
+        prefill_s = _prefill_s(params, clock)
+        service_s = prefill_s + params[I_OUTPUT_TOK] * itl
+        return (
+            ttft_quantile_s(slots, occupancy, service_s, prefill_s, params[I_TTFT_QUANTILE])
+            - ttft_s
+        )
+
+    if ttft_excess_s(0.0) > 0.0:
+        return 0.0
+    hi = slots * (1.0 - 1e-12)
+    if ttft_excess_s(hi) <= 0.0:
+        return hi
+    return brentq(ttft_excess_s, 0.0, hi, xtol=1e-13, rtol=1e-15, maxiter=500)
+
+
+@register_jitable
+def _prefill_s(params, clock_frac):
+    n = params[I_REPLICA_GPUS]
+    in_tok = params[I_INPUT_TOK]
+    pf_cmp_s = prefill_compute_time_s(
+        in_tok, params[I_ACTIVE_PARAMS], params[I_LAYERS], params[I_HIDDEN], n,
+        params[I_PEAK_FLOP], params[I_ETA_PF],
+    )  # fmt: skip
+    pf_comm_s = prefill_comm_time_s(
+        in_tok, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
+        params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
+    )  # fmt: skip
+    return pf_cmp_s / max(clock_frac, 1e-300) + pf_comm_s
+
+
+def _capped_throughput(params, batch, cap_w):
+    clock = clock_frac_for_cap(params, batch, cap_w)
+    if clock <= 0.0:
+        return 0.0, params[I_IDLE_W]
+    x, _, gpu = replica_state(params, batch, clock)
+    return x, min(gpu, cap_w, params[I_TDP_W])
+
+
+def operating_table_reference(params, load_frac, cap_frac):
+    """Operating-point table of one pool, per rack (NumPy/SciPy reference).
+
+    For each offered load ``l`` (share of the rack's SLO throughput ``X*``) and GPU power cap
+    ``c`` (share of TDP):
+
+    - ``B*`` = :func:`slo_batch_reference`; ``X*`` = rack throughput at ``B*`` with the clock
+      limited only by TDP (full clock unless TDP binds);
+    - capped capacity ``X_c = X(B*, r_c(B*))`` where ``r_c(B)`` is the highest clock whose
+      power at batch B fits ``c * TDP`` (:func:`clock_frac_for_cap`);
+    - served throughput ``x = min(l X*, X_c)``: below capacity the queue settles at the batch
+      ``B_l`` with ``X(B_l, r_c(B_l)) = l X*`` (a slower clock needs a larger batch for the
+      same load), above it the rack runs ``B*`` at the capped clock;
+    - power ``p`` = rack wall power at that batch and clock;
+    - caps below idle power (``c TDP < P_idle``) cannot be held by a running GPU: the rack is
+      parked for a share ``1 - c TDP / P_idle`` of the time (0 W) and idles otherwise,
+      so ``p`` falls linearly to 0 at ``c = 0`` with ``x = 0``;
+    - finally ``p`` is made non-decreasing in ``l`` (running maximum). Past the roofline
+      ridge the HBM share of a step falls as the batch grows, so the physical GPU power can
+      dip slightly with load; holding the highest power seen at a lower load keeps the table
+      monotone for the capping policy at the price of overstating that dip.
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector (``PARAM_NAMES``).
+    load_frac : numpy.ndarray
+        Offered-load grid in [0, 1], ascending [-].
+    cap_frac : numpy.ndarray
+        GPU power-cap grid in [0, 1] of TDP, ascending [-].
+
+    Returns
+    -------
+    x_tok_per_s : numpy.ndarray
+        Served rack throughput, shape (len(load_frac), len(cap_frac)) [tok/s].
+    p_w : numpy.ndarray
+        Rack wall power, same shape [W].
+    x_star_tok_per_s : float
+        Rack throughput at the SLO batch, TDP-limited clock [tok/s].
+    b_star_count : float
+        SLO batch per replica [-].
+    """
+    params = np.asarray(params, dtype=np.float64)
+    load_frac = np.asarray(load_frac, dtype=np.float64)
+    cap_frac = np.asarray(cap_frac, dtype=np.float64)
+    replicas = params[I_REPLICAS_PER_RACK]
+    tdp_w = params[I_TDP_W]
+    idle_w = params[I_IDLE_W]
+    b_star = slo_batch_reference(params)
+    x_out = np.zeros((load_frac.size, cap_frac.size))
+    p_out = np.zeros((load_frac.size, cap_frac.size))
+    rack_idle_w = rack_power_w(params, idle_w)
+    if b_star <= 0.0:
+        for j, c in enumerate(cap_frac):
+            p_out[:, j] = rack_idle_w * min(c * tdp_w / idle_w, 1.0)
+        return x_out, p_out, 0.0, 0.0
+    x_star_replica = _capped_throughput(params, b_star, tdp_w)[0]
+    for j, c in enumerate(cap_frac):
+        cap_w = c * tdp_w
+        if cap_w <= idle_w:
+            p_out[:, j] = rack_idle_w * cap_w / idle_w
+            continue
+        x_cap, gpu_cap_w = _capped_throughput(params, b_star, cap_w)
+        for i, load in enumerate(load_frac):
+            target = load * x_star_replica
+            if target <= 0.0:
+                x_rep, gpu_w = 0.0, idle_w
+            elif target >= x_cap:
+                x_rep, gpu_w = x_cap, gpu_cap_w
+            else:
+                batch = brentq(
+                    lambda b: _capped_throughput(params, b, cap_w)[0] - target, 0.0, b_star,
+                    xtol=1e-13, rtol=1e-15, maxiter=500,
+                )  # fmt: skip
+                x_rep, gpu_w = target, _capped_throughput(params, batch, cap_w)[1]
+            x_out[i, j] = replicas * x_rep
+            p_out[i, j] = rack_power_w(params, gpu_w)
+    p_out = np.maximum.accumulate(p_out, axis=0)
+    return x_out, p_out, replicas * x_star_replica, b_star

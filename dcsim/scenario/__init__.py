@@ -1,0 +1,74 @@
+"""The scenario boundary: text -> validated, checked :class:`Scenario`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dcsim.catalog.load import load_catalog
+from dcsim.catalog.schema import Catalog
+from dcsim.errors import ConfigError
+from dcsim.scenario.checks import CHECKS, run_checks
+from dcsim.scenario.load import LineIndex, dump_resolved, load_model
+from dcsim.scenario.schema import Scenario
+
+__all__ = ["CHECKS", "Scenario", "dump_resolved", "load_scenario", "scenario_catalog"]
+
+
+def _path_tuple(dotted: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+
+
+def _at_line(err: ConfigError, source: str, index: LineIndex) -> ConfigError:
+    """Re-raise a check's error (``where`` = dotted field path) as ``file:line: path: ...``."""
+    if err.where is None:
+        return ConfigError(err.message, where=source)
+    path = _path_tuple(err.where)
+    line: int | str | None = None
+    for k in range(len(path), -1, -1):
+        if path[:k] in index:
+            line = index[path[:k]]
+            break
+    if isinstance(line, str):  # the value came from an override
+        return ConfigError(f"{err.message}", where=f"{line} {err.where}")
+    where = f"{source}:{line}" if line is not None else source
+    return ConfigError(f"{err.where}: {err.message}", where=where)
+
+
+def scenario_catalog(scenario: Scenario) -> Catalog:
+    """The catalog with the scenario's additions and overrides merged."""
+    return load_catalog(scenario.catalog or None)
+
+
+def load_scenario(
+    path: str | Path,
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Load, validate and check a scenario file.
+
+    Parameters
+    ----------
+    path
+        Scenario YAML file.
+    overrides
+        ``["a.b.c=value", ...]`` or ``{"a.b.c": value}``; list items may be addressed by
+        index or by ``name`` (``sites.main.import_limit_mw=500``).
+
+    Returns
+    -------
+    The validated scenario; every named check in :data:`CHECKS` passed.
+
+    Raises
+    ------
+    ConfigError
+        One line ``file:line: field: value, expectation`` for the first problem found.
+    """
+    source = str(path)
+    scenario, index = load_model(Scenario, path, overrides)
+    try:
+        catalog = scenario_catalog(scenario)
+        run_checks(scenario, catalog)
+    except ConfigError as err:
+        raise _at_line(err, source, index) from None
+    return scenario

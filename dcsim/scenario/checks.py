@@ -1,0 +1,177 @@
+"""Named cross-field checks of a scenario against itself and the catalog.
+
+Each check is a small function ``check_x(scenario, catalog) -> None`` that raises
+:class:`~dcsim.errors.ConfigError` with ``where`` set to the dotted field path it blames;
+:func:`dcsim.scenario.load_scenario` turns that path into ``file:line``. ``dcsim validate``
+lists the checks it ran.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+
+from dcsim import units
+from dcsim.catalog.schema import Catalog
+from dcsim.errors import ConfigError
+from dcsim.scenario.schema import Hall, RackGroup, Scenario
+
+Check = Callable[[Scenario, Catalog], None]
+
+
+def _groups(s: Scenario) -> Iterator[tuple[str, Hall, RackGroup]]:
+    for i, site in enumerate(s.sites):
+        for j, b in enumerate(site.buildings):
+            for k, hall in enumerate(b.halls):
+                for g, group in enumerate(hall.rack_groups):
+                    yield f"sites.{i}.buildings.{j}.halls.{k}.rack_groups.{g}", hall, group
+
+
+def _halls(s: Scenario) -> Iterator[tuple[str, int, Hall]]:
+    for i, site in enumerate(s.sites):
+        for j, b in enumerate(site.buildings):
+            for k, hall in enumerate(b.halls):
+                yield f"sites.{i}.buildings.{j}.halls.{k}", i, hall
+
+
+def _unknown(value: str, known: list[str], what: str) -> str:
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(sorted(known))}"
+    return f"unknown {what} '{value}'{hint}"
+
+
+def check_unique_names(s: Scenario, catalog: Catalog) -> None:
+    """Workload, site and hall names are unique (results and overrides address them)."""
+    seen: set[str] = set()
+    for k, w in enumerate(s.workloads):
+        if w.name in seen:
+            raise ConfigError(f"workload name '{w.name}' is used twice", f"workloads.{k}.name")
+        seen.add(w.name)
+    seen = set()
+    for i, site in enumerate(s.sites):
+        if site.name in seen:
+            raise ConfigError(f"site name '{site.name}' is used twice", f"sites.{i}.name")
+        seen.add(site.name)
+    seen = set()
+    for where, _, hall in _halls(s):
+        if hall.name in seen:
+            raise ConfigError(f"hall name '{hall.name}' is used twice", f"{where}.name")
+        seen.add(hall.name)
+
+
+def check_time_grid(s: Scenario, catalog: Catalog) -> None:
+    """The horizon holds at least one tick; record intervals are whole numbers of ticks."""
+    if s.horizon_s < s.tick_s:
+        raise ConfigError(
+            f"{s.horizon_s:g} s is shorter than one tick ({s.tick_s:g} s); "
+            "expected a horizon of at least one tick",
+            "horizon_s",
+        )
+    for name in ("record_every_s", "hall_record_every_s"):
+        every = getattr(s, name)
+        ratio = every / s.tick_s
+        if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-9:
+            raise ConfigError(
+                f"{every:g} s is not a whole number of ticks ({s.tick_s:g} s)", name
+            )
+
+
+def check_rack_groups_known(s: Scenario, catalog: Catalog) -> None:
+    """Every rack group names a known workload and a known rack system."""
+    workloads = [w.name for w in s.workloads]
+    systems = list(catalog.rack_systems)
+    for where, _, g in _groups(s):
+        if g.workload not in workloads:
+            raise ConfigError(_unknown(g.workload, workloads, "workload"), f"{where}.workload")
+        if g.system not in systems:
+            raise ConfigError(_unknown(g.system, systems, "rack system"), f"{where}.system")
+
+
+def check_workload_models_known(s: Scenario, catalog: Catalog) -> None:
+    """Every workload names a model and precision the catalog knows."""
+    models = list(catalog.models)
+    for k, w in enumerate(s.workloads):
+        if w.model not in models:
+            raise ConfigError(_unknown(w.model, models, "model"), f"workloads.{k}.model")
+
+
+def check_workloads_served(s: Scenario, catalog: Catalog) -> None:
+    """Every workload is served by at least one rack group."""
+    served = {g.workload for _, _, g in _groups(s)}
+    for k, w in enumerate(s.workloads):
+        if w.name not in served:
+            raise ConfigError(
+                f"workload '{w.name}' is served by no rack group; add a rack group with "
+                f"workload: {w.name}",
+                f"workloads.{k}.name",
+            )
+
+
+def check_models_fit_replicas(s: Scenario, catalog: Catalog) -> None:
+    """Each pool's model fits the HBM of its replica, with room for a KV cache."""
+    from dcsim.model.pool import pool_spec
+
+    by_name = {w.name: w for w in s.workloads}
+    for where, _, g in _groups(s):
+        w = by_name[g.workload]
+        pool_spec(
+            catalog, g.system, w.model, w.precision, g.stack, w.input_tok, w.output_tok,
+            w.tpot_s, w.ttft_s, replica_gpus=g.replica_gpus_count,
+            kv_precision=w.kv_precision, pool_name=where,
+        )  # fmt: skip
+
+
+def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
+    """Rack design power fits each hall feed, unless oversubscription is allowed."""
+    if s.allow_oversubscription:
+        return
+    for where, _, hall in _halls(s):
+        design_mw = sum(
+            g.count * catalog.rack_systems[g.system].design_power_kw.value * units.KW_W
+            for g in hall.rack_groups
+        ) / units.MW_W
+        if design_mw > hall.feed_mw * (1 + 1e-9):
+            raise ConfigError(
+                f"{hall.feed_mw:g} MW is below the racks' design power {design_mw:.3f} MW; "
+                "expected a feed at least as large, or allow_oversubscription: true",
+                f"{where}.feed_mw",
+            )
+
+
+def check_rack_dates_in_horizon(s: Scenario, catalog: Catalog) -> None:
+    """Rack groups enter service before the horizon ends."""
+    for where, _, g in _groups(s):
+        if g.in_service is not None and g.in_service >= s.end:
+            raise ConfigError(
+                f"{g.in_service.isoformat()} is after the horizon end {s.end.isoformat()}; "
+                "expected a date inside the horizon",
+                f"{where}.in_service",
+            )
+
+
+#: The checks, in the order they run (cheap structural checks first).
+CHECKS: tuple[Check, ...] = (
+    check_unique_names,
+    check_time_grid,
+    check_rack_groups_known,
+    check_workload_models_known,
+    check_workloads_served,
+    check_rack_dates_in_horizon,
+    check_hall_feed_covers_racks,
+    check_models_fit_replicas,
+)
+
+
+def run_checks(s: Scenario, catalog: Catalog) -> list[str]:
+    """Run every check; return the names of those that passed (all, or raise).
+
+    Raises
+    ------
+    ConfigError
+        The first failing check's error, with ``where`` the blamed field path.
+    """
+    passed = []
+    for check in CHECKS:
+        check(s, catalog)
+        passed.append(check.__name__)
+    return passed

@@ -1,0 +1,118 @@
+"""Preallocated record buffers and the event log.
+
+The kernel adds each tick's values, weighted by 1/ticks-per-row, into the row of its record
+interval, so a row holds the time-weighted mean over that interval (exact for quantities that
+are constant over a tick). Ratio columns are derived here from the recorded flows, never
+averaged directly: PUE = facility energy / IT energy over the row, and so on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dcsim.kernels import layout as L
+from dcsim.model.plant import Plant
+from dcsim.results.run_result import EVENT_COLUMNS
+
+
+@dataclass
+class Recorder:
+    """Record buffers of one run, sized once from the plant."""
+
+    plant: Plant
+    rec: np.ndarray = field(init=False)
+    class_rec: np.ndarray = field(init=False)
+    hall_rec: np.ndarray = field(init=False)
+    flow_check: np.ndarray = field(init=False)
+    events: list[tuple[float, str, str, str, float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        p = self.plant
+        n_rows = -(-p.n_ticks // p.ticks_per_rec)
+        n_hrows = -(-p.n_ticks // p.ticks_per_hall_rec)
+        self.rec = np.zeros((n_rows, L.R_NCOLS))
+        self.class_rec = np.zeros((n_rows, len(p.class_names), L.KR_NCOLS))
+        self.hall_rec = np.zeros((n_hrows, len(p.hall_names), L.HR_NCOLS))
+        self.flow_check = np.zeros(2)
+
+    def log(self, t_s: float, kind: str, asset: str, detail: str, value: float) -> None:
+        """Append one event record."""
+        self.events.append((t_s, kind, asset, detail, float(value)))
+
+    def _index(self, ticks_per_row: int, n_rows: int) -> pd.DatetimeIndex:
+        step = dt.timedelta(seconds=ticks_per_row * self.plant.tick_s)
+        return pd.DatetimeIndex(
+            [self.plant.start + i * step for i in range(n_rows)], name="time"
+        ).as_unit("us")
+
+    def _partial_last_row(self, rec: np.ndarray, ticks_per_row: int) -> None:
+        # A horizon that is not a whole number of rows leaves a short last row whose sums
+        # were weighted by 1/ticks_per_row; rescale it to a mean over the ticks it holds.
+        rem = self.plant.n_ticks % ticks_per_row
+        if rem:
+            rec[-1] *= ticks_per_row / rem
+
+    def timeseries(self) -> pd.DataFrame:
+        """Campus and per-class time series, unit-suffixed columns."""
+        p = self.plant
+        rec = self.rec.copy()
+        cls = self.class_rec.copy()
+        self._partial_last_row(rec, p.ticks_per_rec)
+        self._partial_last_row(cls, p.ticks_per_rec)
+        df = pd.DataFrame(rec, columns=list(L.R_NAMES), index=self._index(p.ticks_per_rec,
+                                                                           rec.shape[0]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df["slo_attainment_frac"] = np.where(
+                rec[:, L.R_INTERACTIVE_DEMAND] > 0,
+                rec[:, L.R_SLO_WEIGHTED] / rec[:, L.R_INTERACTIVE_DEMAND],
+                np.nan,
+            )
+            df["pue"] = np.where(rec[:, L.R_IT] > 0, rec[:, L.R_FACILITY] / rec[:, L.R_IT], np.nan)
+            df["tok_per_j"] = np.where(
+                rec[:, L.R_FACILITY] > 0, rec[:, L.R_SERVED] / rec[:, L.R_FACILITY], np.nan
+            )
+        for k, name in enumerate(p.class_names):
+            for j, col in enumerate(L.KR_NAMES):
+                df[f"{name}.{col}"] = cls[:, k, j]
+        return df
+
+    def hall_timeseries(self) -> pd.DataFrame:
+        """Per-hall detail at the coarser interval, long format (time, hall, columns)."""
+        p = self.plant
+        hrec = self.hall_rec.copy()
+        self._partial_last_row(hrec, p.ticks_per_hall_rec)
+        n_rows = hrec.shape[0]
+        # HR_CAP holds sum(cap x serving racks): turn it into a rack-weighted mean cap.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hrec[:, :, L.HR_CAP] = np.where(
+                hrec[:, :, L.HR_SERVING] > 0,
+                hrec[:, :, L.HR_CAP] / hrec[:, :, L.HR_SERVING],
+                np.nan,
+            )
+        idx = self._index(p.ticks_per_hall_rec, n_rows)
+        frames = []
+        for h, name in enumerate(p.hall_names):
+            data = {col: hrec[:, h, j] for j, col in enumerate(L.HR_NAMES)}
+            frames.append(pd.DataFrame({"hall": name, **data}, index=idx))
+        return pd.concat(frames).reset_index()
+
+    def events_frame(self) -> pd.DataFrame:
+        """The event log as a table with absolute times."""
+        p = self.plant
+        if not self.events:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EVENT_COLUMNS.items()})
+        t_s, kind, asset, detail, value = zip(*self.events, strict=True)
+        times = pd.to_datetime(p.start) + pd.to_timedelta(np.asarray(t_s), unit="s")
+        return pd.DataFrame(
+            {
+                "time": times.as_unit("us"),
+                "kind": list(kind),
+                "asset": list(asset),
+                "detail": list(detail),
+                "value": np.asarray(value, dtype=float),
+            }
+        )
