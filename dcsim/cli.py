@@ -52,7 +52,7 @@ def _user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ConfigError as err:
-            err_console.print(f"dcsim: error: {err}", markup=False, highlight=False)
+            typer.echo(f"dcsim: error: {err}", err=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -127,7 +127,7 @@ def pool_table(plant: Any) -> Any:
         rows.append(
             {
                 "pool": name,
-                "replica_gpus_count": spec.replica_gpus,
+                "replica_gpus_count": spec.replica_gpus_count,
                 "batch_count": tab.b_star,
                 "rack_capacity_tok_per_s": tab.x_star_tok_per_s,
                 "rack_power_full_w": float(tab.p_rack_w[-1, -1]),

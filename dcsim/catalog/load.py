@@ -320,7 +320,7 @@ def _catalog_from_raw(
     try:
         _check_references(catalog, loc)
     except ConfigError as exc:
-        if base is None or (exc.where or "").startswith(where):
+        if base is None or not (exc.where or "").startswith(f"{_SHIPPED_DIR}/"):
             raise
         # A shipped entry broke because an addition changed what it refers to: say so.
         raise ConfigError(

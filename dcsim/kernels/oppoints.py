@@ -25,6 +25,8 @@ import numpy as np
 from numba.extending import register_jitable
 
 from dcsim.physics.compute import (
+    I_HBM_RESERVE,
+    I_HBM_USABLE,
     I_IDLE_W,
     I_INPUT_TOK,
     I_KV,
@@ -32,17 +34,15 @@ from dcsim.physics.compute import (
     I_OUTPUT_TOK,
     I_REPLICA_GPUS,
     I_REPLICAS_PER_RACK,
-    I_HBM_RESERVE,
-    I_HBM_USABLE,
     I_TDP_W,
     I_TPOT_SLO,
     I_TTFT_QUANTILE,
     I_TTFT_SLO,
     I_WEIGHT,
-    _prefill_s,
     clock_frac_for_cap,
     kv_capacity_batch_count,
     rack_power_w,
+    replica_prefill_time_s,
     replica_state,
     ttft_quantile_s,
 )
@@ -68,7 +68,7 @@ def _tdp_itl_s(params, batch):
 def _ttft_excess_s(params, slots, occupancy, ttft_slo_s):
     clock = clock_frac_for_cap(params, occupancy, params[I_TDP_W])
     itl_s = replica_state(params, occupancy, clock)[1]
-    prefill_s = _prefill_s(params, clock)
+    prefill_s = replica_prefill_time_s(params, clock)
     service_s = prefill_s + params[I_OUTPUT_TOK] * itl_s
     return (
         ttft_quantile_s(slots, occupancy, service_s, prefill_s, params[I_TTFT_QUANTILE])

@@ -74,7 +74,7 @@ class Plant:
     n_ranks: int
     pool_gpus_per_rack: np.ndarray
     x_star: np.ndarray
-    tab_x: np.ndarray
+    tab_xcap: np.ndarray
     tab_p: np.ndarray
     tab_slo: np.ndarray
     # cells
@@ -330,9 +330,9 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         pool_class=pool_class_a,
         pool_rank=pool_rank,
         n_ranks=len(priorities),
-        pool_gpus_per_rack=np.array([s.gpus_per_rack for s in pool_specs], dtype=float),
+        pool_gpus_per_rack=np.array([s.gpus_per_rack_count for s in pool_specs], dtype=float),
         x_star=x_star,
-        tab_x=np.stack([t.x_rack_tok_per_s for t in tables]),
+        tab_xcap=np.stack([t.x_cap_tok_per_s for t in tables]),
         tab_p=np.stack([t.p_rack_w for t in tables]),
         tab_slo=np.stack([t.slo_attainment_frac for t in tables]),
         cell_pool=cell_pool_a,

@@ -61,6 +61,7 @@ __all__ = [
     "prefill_comm_time_s",
     "prefill_compute_time_s",
     "rack_power_w",
+    "replica_prefill_time_s",
     "replica_state",
     "slo_batch_reference",
     "ttft_quantile_s",
@@ -156,9 +157,7 @@ _BISECT_REL_TOL = 1e-14
 # Sizes
 # --------------------------------------------------------------------------------------------
 @register_jitable
-def kv_bytes_per_token_b(
-    layers_count, kv_heads_count, head_dim_count, kv_latent_count, kv_elem_b
-):
+def kv_bytes_per_token_b(layers_count, kv_heads_count, head_dim_count, kv_latent_count, kv_elem_b):
     """KV-cache bytes one token adds to one sequence [B].
 
     Grouped-query attention stores K and V for every KV head:
@@ -656,6 +655,35 @@ def gpu_power_w(idle_w, tdp_w, c_cmp_frac, c_mem_frac, u_cmp_frac, u_mem_frac, c
 
 
 @register_jitable
+def replica_prefill_time_s(params, clock_frac):
+    """Prefill time of one request on a replica at a clock ratio [s].
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector.
+    clock_frac : float
+        Clock ratio r = f/f_max [-].
+
+    Returns
+    -------
+    float
+        ``t_pf,cmp / r + t_pf,comm`` [s].
+    """
+    n = params[I_REPLICA_GPUS]
+    in_tok = params[I_INPUT_TOK]
+    pf_cmp_s = prefill_compute_time_s(
+        in_tok, params[I_ACTIVE_PARAMS], params[I_LAYERS], params[I_HIDDEN], n,
+        params[I_PEAK_FLOP], params[I_ETA_PF],
+    )  # fmt: skip
+    pf_comm_s = prefill_comm_time_s(
+        in_tok, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
+        params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
+    )  # fmt: skip
+    return pf_cmp_s / max(clock_frac, 1e-300) + pf_comm_s
+
+
+@register_jitable
 def replica_state(params, batch_count, clock_frac):
     """Throughput, latency and per-GPU power of one replica at a batch and clock.
 
@@ -850,7 +878,7 @@ def slo_batch_reference(params):
 
     def ttft_excess_s(occupancy):
         x, itl, _, clock = _tdp_state(params, occupancy)
-        prefill_s = _prefill_s(params, clock)
+        prefill_s = replica_prefill_time_s(params, clock)
         service_s = prefill_s + params[I_OUTPUT_TOK] * itl
         return (
             ttft_quantile_s(slots, occupancy, service_s, prefill_s, params[I_TTFT_QUANTILE])
@@ -863,21 +891,6 @@ def slo_batch_reference(params):
     if ttft_excess_s(hi) <= 0.0:
         return hi
     return brentq(ttft_excess_s, 0.0, hi, xtol=1e-13, rtol=1e-15, maxiter=500)
-
-
-@register_jitable
-def _prefill_s(params, clock_frac):
-    n = params[I_REPLICA_GPUS]
-    in_tok = params[I_INPUT_TOK]
-    pf_cmp_s = prefill_compute_time_s(
-        in_tok, params[I_ACTIVE_PARAMS], params[I_LAYERS], params[I_HIDDEN], n,
-        params[I_PEAK_FLOP], params[I_ETA_PF],
-    )  # fmt: skip
-    pf_comm_s = prefill_comm_time_s(
-        in_tok, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
-        params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
-    )  # fmt: skip
-    return pf_cmp_s / max(clock_frac, 1e-300) + pf_comm_s
 
 
 def _capped_throughput(params, batch, cap_w):
@@ -959,8 +972,10 @@ def operating_table_reference(params, load_frac, cap_frac):
                 x_rep, gpu_w = x_cap, gpu_cap_w
             else:
                 batch = brentq(
-                    lambda b: _capped_throughput(params, b, cap_w)[0] - target, 0.0, b_star,
-                    xtol=1e-13, rtol=1e-15, maxiter=500,
+                    lambda b, cap_w=cap_w, target=target: (
+                        _capped_throughput(params, b, cap_w)[0] - target
+                    ),
+                    0.0, b_star, xtol=1e-13, rtol=1e-15, maxiter=500,
                 )  # fmt: skip
                 x_rep, gpu_w = target, _capped_throughput(params, batch, cap_w)[1]
             x_out[i, j] = replicas * x_rep

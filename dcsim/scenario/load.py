@@ -37,7 +37,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
@@ -83,7 +83,8 @@ def load_yaml_with_lines(path: str | Path) -> tuple[dict[str, Any], LineIndex]:
     -------
     data : dict
         The top-level mapping as plain ``dict``/``list``/``str``/``int``/``float``/``bool``/
-        ``None``; YAML dates and timestamps become ISO text (``"2027-01-01"``).
+        ``None``; dates and timestamps stay the text written (``"2027-01-01"``), which
+        :data:`~dcsim.scenario.types.Date` reads.
     line_index : LineIndex
         Field path -> 1-based line number [-] (see the module docstring).
 
@@ -141,10 +142,30 @@ def parse_yaml_with_lines(text: str, source: str = "<string>") -> tuple[dict[str
     return data, line_index
 
 
+class _TextDatesConstructor(RoundTripConstructor):
+    """Round-trip constructor that leaves date-like scalars as the text written.
+
+    ruamel would build ``datetime.date`` objects and raise a bare ``ValueError`` without a
+    line for ``2027-13-01``; as text, the schema's ``Date`` type reads it and its error
+    carries the line. A subclass, so that other users of ruamel in the process see no change.
+    """
+
+    def construct_text(self, node: Any) -> str:
+        """Return the scalar's text as written."""
+        return str(self.construct_scalar(node))
+
+
+_TextDatesConstructor.add_constructor(
+    "tag:yaml.org,2002:timestamp", _TextDatesConstructor.construct_text
+)
+
+
 def _yaml_rt() -> YAML:
     # Round-trip mode keeps line numbers and constructs only plain YAML types and ruamel's
     # containers (never arbitrary Python objects), so it is safe on untrusted files.
-    return YAML(typ="rt")
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _TextDatesConstructor
+    return yaml
 
 
 def _parse_yaml(text: str, source: str) -> Any:
@@ -154,6 +175,9 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(
             f"YAML syntax error: {_yaml_problem(exc)}", where=f"{source}:{_yaml_line(exc)}"
         ) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A constructor refusing a scalar after parsing; ruamel gives no position for it.
+        raise ConfigError(f"YAML error: {exc}", where=source) from None
     except YAMLError as exc:
         # Reader errors (control characters) carry a character position rather than a mark.
         position = getattr(exc, "position", None)
@@ -290,7 +314,9 @@ def apply_overrides(
         collection (``=3``, ``=true``, ``=[1, 2]``, ``={type: tower}``, ``=15min``), or a
         mapping ``{"path": value}`` whose values are used as given. Paths are dotted:
         mapping keys; list items by index (``sites.0``, ``sites.-1``) or by the ``name`` of
-        the item (``sites.main.import_limit_mw``). Applied in order; later ones win.
+        the item (``sites.main.import_limit_mw``). Applied in order; later ones win. Missing
+        mapping keys are created (``battery.capacity_mwh=4`` fills a section absent from
+        the file); whether they are fields is for the schema to say, with a did-you-mean.
     where
         Origin of the overrides, used in error messages and the returned index.
     line_index
@@ -308,10 +334,10 @@ def apply_overrides(
     Raises
     ------
     ConfigError
-        ``"--set sites.mian.x: no such field; did you mean 'main'?"`` for a path that does not
-        lead to an existing mapping or list item (the last key of a path may be new: the
-        schema then judges it), ``"--set x: expected path=value, got 'x'"`` for a malformed
-        string, or a value that is not valid YAML.
+        ``"--set sites.mian.x: no such field; did you mean 'main'?"`` for a list item that
+        does not exist (by name or index) or a path through a scalar,
+        ``"--set x: expected path=value, got 'x'"`` for a malformed string, or a value that
+        is not valid YAML.
     """
     new_data = copy.deepcopy(dict(data))
     new_index: LineIndex = dict(line_index or {})
@@ -319,12 +345,12 @@ def apply_overrides(
         segments = [s.strip() for s in raw_path.split(".")]
         if not raw_path or any(s == "" for s in segments):
             raise ConfigError("empty field name in path", where=f"{where} {raw_path}")
-        container, key, resolved = _resolve_override(new_data, segments, raw_path, where)
+        container, key, _, origin = _resolve_override(new_data, segments, raw_path, where)
         container[key] = copy.deepcopy(value)
-        depth = len(resolved)
-        for old in [p for p in new_index if len(p) > depth and p[:depth] == resolved]:
+        depth = len(origin)
+        for old in [p for p in new_index if len(p) > depth and p[:depth] == origin]:
             del new_index[old]
-        new_index[resolved] = where
+        new_index[origin] = where
     return new_data, new_index
 
 
@@ -363,10 +389,15 @@ def _parse_override_value(text: str, where: str) -> Any:
 
 def _resolve_override(
     data: dict[str, Any], segments: list[str], raw_path: str, where: str
-) -> tuple[Any, Any, FieldPath]:
-    """Container, key in it and the resolved field path for a dotted override path."""
+) -> tuple[Any, Any, FieldPath, FieldPath]:
+    """Find where a dotted override path points, creating missing mappings on the way.
+
+    Returns the container, the key in it, the resolved field path (list items by index) and
+    the path of the outermost mapping the override created (or the resolved path).
+    """
     node: Any = data
     resolved: FieldPath = ()
+    created: FieldPath | None = None
     here = f"{where} {raw_path}"
     for pos, seg in enumerate(segments):
         last = pos == len(segments) - 1
@@ -374,10 +405,15 @@ def _resolve_override(
         if isinstance(node, dict):
             key = _dict_key(node, seg)
             if key is _MISSING:
-                if last:
-                    # A new key: the schema decides (with a did-you-mean) if it is a field.
-                    return node, seg, (*resolved, seg)
-                raise ConfigError(_no_such(seg, [str(k) for k in node], parent), where=here)
+                # A new key: the schema judges it later (unknown field, did-you-mean), and
+                # a section absent from the file (or null) can be filled field by field.
+                key = seg
+                if not last:
+                    node[key] = {}
+                    created = created or (*resolved, key)
+            elif not last and node[key] is None:
+                node[key] = {}
+                created = created or (*resolved, key)
         elif isinstance(node, list):
             key = _list_key(node, seg, here)
             if key is None:
@@ -386,10 +422,10 @@ def _resolve_override(
             raise ConfigError(
                 f"no such field; {parent} is {_show(node)}, not a mapping or list", where=here
             )
-        if last:
-            return node, key, (*resolved, key)
-        node = node[key]
         resolved = (*resolved, key)
+        if last:
+            return node, key, resolved, created or resolved
+        node = node[key]
     raise AssertionError("unreachable: segments is never empty")  # pragma: no cover
 
 
@@ -415,14 +451,6 @@ def _list_key(node: list[Any], seg: str, here: str) -> int | None:
             f"{len(named)} items are named {seg!r}; address the item by its index", where=here
         )
     return named[0] if named else None
-
-
-def _no_such(seg: str, known: list[str], parent: str) -> str:
-    match = difflib.get_close_matches(seg, known, n=1, cutoff=0.6)
-    if match:
-        return f"no such field; did you mean {match[0]!r}?"
-    listed = ", ".join(repr(k) for k in known[:12])
-    return f"no such field {seg!r} in {parent}" + (f" (it has {listed})" if known else "")
 
 
 def _no_such_item(seg: str, node: list[Any], parent: str) -> str:
@@ -546,10 +574,7 @@ def _error_entries(
 
 def _is_mismatch(err: Any) -> bool:
     """Whether an error only says "wrong kind of value" (as every other union member will)."""
-    kind = err["type"]
-    return kind in _EXPECTED or (
-        kind in ("literal_error", "enum") and isinstance(err.get("input"), dict | list)
-    )
+    return err["type"] in _EXPECTED or err["type"] in ("literal_error", "enum")
 
 
 def _wanted(err: Any) -> str:
@@ -589,7 +614,10 @@ def _merge_union_alternatives(
         elif i == group[0]:
             wanted = [_wanted(errors[j][0]) for j in group]
             text = ", or ".join(dict.fromkeys(w for w in wanted if w)) or "another kind of value"
-            out.append((walk.path, walk.path, f"expected {text}, got {_show(err.get('input'))}"))
+            message = f"expected {text}, got {_show(err.get('input'))}"
+            if isinstance(err.get("input"), str):
+                message = _with_suggestion(message, err["input"], _quoted_items(text))
+            out.append((walk.path, walk.path, message))
     return out
 
 

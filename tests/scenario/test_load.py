@@ -174,7 +174,7 @@ def test_data_is_plain_python(tmp_path):
         "d": None,
         "e": ["x", 16],
         "f": "two\nlines\n",
-        "g": "2027-01-01",  # YAML date -> ISO text, which Date reads back
+        "g": "2027-01-01",  # YAML date: the text as written, which Date reads
     }
 
     def plain_types(value):
@@ -198,7 +198,7 @@ def test_merge_keys_are_resolved(tmp_path):
     data, index = load_yaml_with_lines(write(tmp_path, text))
     assert data["other"] == {"y": 3, "x": 1}
     assert index[("other", "y")] == 6
-    assert index[("other", "x")] == 4  # merged keys have no line: the mapping's own line
+    assert index[("other", "x")] == 5  # merged keys have no line: where the mapping starts
 
 
 @pytest.mark.parametrize(
@@ -300,17 +300,23 @@ def test_yaml_tags_are_refused(tmp_path):
             "2: start: expected a date such as '2027-01-01' or '2027-01-01T06:00', "
             "got '01/01/2027'",
         ),
+        # an impossible date is the schema's to refuse (with a line), not the YAML reader's
+        (
+            "start: 2027-01-01",
+            "start: 2027-13-01",
+            "2: start: expected a date such as '2027-01-01' or '2027-01-01T06:00', "
+            "got '2027-13-01'",
+        ),
         # fraction above 1
         ("tick_s: 15min", "share_frac: 1.5", "4: share_frac: 1.5 must be <= 1"),
-        # a literal with a did-you-mean; the list alternative of the union stays quiet
+        # fits no alternative of a union: one message, with a did-you-mean
         (
             "tick_s: 15min",
             "profile: flatt",
-            "4: profile: 'flatt' is not one of 'flat' or 'batch'; did you mean 'flat'?",
+            "4: profile: expected 'flat' or 'batch', or a list, got 'flatt'; did you mean 'flat'?",
         ),
         # a list that fits the list alternative: only its bad item is reported
         ("tick_s: 15min", "profile: [1, -2]", "4: profile.1: -2 must be > 0"),
-        # fits no alternative
         (
             "tick_s: 15min",
             "profile: 3",
@@ -500,7 +506,8 @@ def test_override_negative_index_resolves_to_position():
             "sites.mian.import_limit_mw=5",
             "--set sites.mian.import_limit_mw: no such field; did you mean 'main'?",
         ),
-        ("sitez.0.name=x", "--set sitez.0.name: no such field; did you mean 'sites'?"),
+        # a new mapping key is created; the schema then finds it unknown
+        ("sitez.0.name=x", "--set sitez: unknown field 'sitez'; did you mean 'sites'?"),
         ("sites.7.name=x", "--set sites.7.name: no such item; sites has 2 item(s), indexes 0 to 1"),
         ("name.x=3", "--set name.x: no such field; name is 'demo', not a mapping or list"),
         ("justtext", "--set justtext: expected path=value, got 'justtext'"),
@@ -526,6 +533,9 @@ def test_error_in_overridden_value_points_at_the_override(tmp_path):
         "--set sites.1.import_limt_mw: unknown field 'import_limt_mw'; "
         "did you mean 'import_limit_mw'?"
     )
+    with pytest.raises(ConfigError) as info:
+        load_model(Scen, path, overrides=["start=2027-02-30"])
+    assert str(info.value).startswith("--set start: expected a date such as '2027-01-01'")
     # A value replaced by a mapping: what is missing inside it is the override's fault.
     with pytest.raises(ConfigError) as info:
         load_model(Scen, path, overrides=["sites.0.buildings.b2.cooling={type: dry_cooler}"])
@@ -561,4 +571,34 @@ def test_dump_resolved_keeps_model_field_order(tmp_path):
 
 def test_parse_yaml_with_lines_names_its_source():
     with pytest.raises(ConfigError, match=r"^cli:1: YAML syntax error"):
-        parse_yaml_with_lines("a: [\n", "cli")
+        parse_yaml_with_lines("a: b: c\n", "cli")
+
+
+def test_override_fills_a_section_absent_or_null_in_the_file():
+    new, index = apply_overrides(
+        {"a": None, "b": 1}, ["a.x.y=2", "c.d=3"], line_index={(): 1, ("a",): 3, ("b",): 4}
+    )
+    assert new == {"a": {"x": {"y": 2}}, "b": 1, "c": {"d": 3}}
+    # The outermost mapping an override created is the override's; lines above it stay.
+    assert index == {(): 1, ("a",): "--set", ("b",): 4, ("c",): "--set"}
+
+
+def test_validator_where_may_address_list_items_by_name(tmp_path):
+    class Item(_M):
+        name: str
+        v: float
+
+    class Items(_M):
+        items: list[Item]
+
+        @model_validator(mode="after")
+        def _second_item_small(self) -> Items:
+            if self.items[1].v > 1:
+                raise ConfigError(f"{self.items[1].v} must be <= 1", where="items.b.v")
+            return self
+
+    path = write(tmp_path, "items:\n  - name: a\n    v: 5\n  - name: b\n    v: 7\n")
+    data, index = load_yaml_with_lines(path)
+    with pytest.raises(ConfigError) as info:
+        validate_model(Items, data, path, index)
+    assert str(info.value) == f"{path}:5: items.1.v: 7.0 must be <= 1"

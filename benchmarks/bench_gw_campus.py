@@ -1,0 +1,68 @@
+"""Benchmark: wall time and peak memory of a full gw-campus run.
+
+Usage::
+
+    python benchmarks/bench_gw_campus.py [SCENARIO] [--set path=value ...]
+
+Runs the scenario twice in one process: the first run includes Numba compilation (or the
+cache load), the second is the steady-state figure. Writes ``results/bench/<scenario>.json``.
+The first bar (issue 2): one simulated year of gw-campus at a 1-minute tick in at most 60 s
+and 3 GB on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+import dcsim
+from dcsim.runner import run
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("scenario", nargs="?", default="scenarios/gw-campus.yaml")
+    ap.add_argument("--set", dest="overrides", action="append", default=[])
+    ap.add_argument("--out", default="results/bench")
+    args = ap.parse_args()
+
+    timings = []
+    result = None
+    for _ in range(2):
+        t0 = time.perf_counter()
+        result = run(args.scenario, overrides=args.overrides or None)
+        timings.append(time.perf_counter() - t0)
+    assert result is not None
+    peak_rss_b = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    figures = {
+        "scenario": args.scenario,
+        "overrides": args.overrides,
+        "n_ticks": result.meta["n_ticks"],
+        "n_racks": result.meta["n_racks"],
+        "n_cells": result.meta["n_cells"],
+        "first_run_wall_s": round(timings[0], 3),
+        "steady_run_wall_s": round(timings[1], 3),
+        "kernel_wall_s": round(result.meta["kernel_wall_s"], 3),
+        "peak_rss_gb": round(peak_rss_b / 1e9, 3),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "dcsim": dcsim.__version__,
+        "bar_wall_s": 60.0,
+        "bar_rss_gb": 3.0,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{Path(args.scenario).stem}.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+    print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    main()
