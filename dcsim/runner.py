@@ -87,19 +87,27 @@ def run(
     state = simulate(plant, sc.seed, progress)
     rec = state.recorder
     ts = rec.timeseries()
-    kpis: dict[str, Any] = compute_kpis(ts, plant.class_names, plant.horizon_s,
-                                        plant.ticks_per_rec * plant.tick_s)  # fmt: skip
+    kpis: dict[str, Any] = compute_kpis(
+        ts, plant.class_names, plant.horizon_s, plant.ticks_per_rec * plant.tick_s
+    )
     kpis["energy_balance_residual_frac"] = float(rec.flow_check[0])
     kpis["max_power_to_limit_frac"] = float(rec.flow_check[1])
     resolved = dump_resolved(sc)
     s_hash = scenario_hash(resolved)
     wall_s = time.perf_counter() - t0
     meta = build_metadata(
-        sc.seed, s_hash, wall_s, started,
-        extra={"kernel_wall_s": state.wall_kernel_s, "n_ticks": plant.n_ticks,
-               "n_racks": int(plant.rack_cell.shape[0]), "n_cells": plant.n_cells,
-               "pools": plant.pool_names},
-    )  # fmt: skip
+        sc.seed,
+        s_hash,
+        wall_s,
+        started,
+        extra={
+            "kernel_wall_s": state.wall_kernel_s,
+            "n_ticks": plant.n_ticks,
+            "n_racks": int(plant.rack_cell.shape[0]),
+            "n_cells": plant.n_cells,
+            "pools": plant.pool_names,
+        },
+    )
     result = RunResult(
         timeseries=ts,
         events=rec.events_frame(),
@@ -111,8 +119,9 @@ def run(
     if write:
         rid = run_id(sc.name, sc.seed, s_hash, started)
         result.meta["run_dir"] = str(
-            write_run(result, root, resolved_scenario_yaml=resolved, run_id=rid,
-                      scenario_name=sc.name)  # fmt: skip
+            write_run(
+                result, root, resolved_scenario_yaml=resolved, run_id=rid, scenario_name=sc.name
+            )
         )
     return result
 
@@ -122,8 +131,7 @@ def pool_table(plant: Any) -> Any:
     import pandas as pd
 
     rows = []
-    for name, spec, tab in zip(plant.pool_names, plant.pool_specs, plant.pool_tables,
-                               strict=True):  # fmt: skip
+    for name, spec, tab in zip(plant.pool_names, plant.pool_specs, plant.pool_tables, strict=True):
         rows.append(
             {
                 "pool": name,

@@ -100,23 +100,41 @@ def _site_w(s, hall_it, hall_par, site_par):
         losses += loss
         mech_total += mech
     xfmr = transformer_loss_w(
-        xfmr_out, site_par[s, L.S_XFMR_RATED_W], site_par[s, L.S_XFMR_NO_LOAD],
+        xfmr_out,
+        site_par[s, L.S_XFMR_RATED_W],
+        site_par[s, L.S_XFMR_NO_LOAD],
         site_par[s, L.S_XFMR_LOAD_LOSS],
-    )  # fmt: skip
+    )
     return xfmr_out + xfmr, losses + xfmr, mech_total
 
 
 @njit(cache=True)
-def _subset_power_w(scope, idx, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap, tab_p, pack, hall_par, site_par, hall_it):  # fmt: skip
+def _subset_power_w(
+    scope,
+    idx,
+    cap,
+    offered_rack,
+    cell_state,
+    cell_pool,
+    cell_hall,
+    tab_xcap,
+    tab_p,
+    pack,
+    hall_par,
+    site_par,
+    hall_it,
+):
     """Power that a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
     if scope == 0:
-        it_w = _hall_it_w(idx, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap,
-                          tab_p, pack)  # fmt: skip
+        it_w = _hall_it_w(
+            idx, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap, tab_p, pack
+        )
         return it_w + pdu_loss_w(it_w, hall_par[idx, L.H_PDU_EFF])
     for h in range(hall_par.shape[0]):
         if int(hall_par[h, L.H_SITE]) == idx:
-            hall_it[h] = _hall_it_w(h, cap, offered_rack, cell_state, cell_pool, cell_hall,
-                                    tab_xcap, tab_p, pack)  # fmt: skip
+            hall_it[h] = _hall_it_w(
+                h, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap, tab_p, pack
+            )
     site_w, _, _ = _site_w(idx, hall_it, hall_par, site_par)
     return site_w
 
@@ -129,9 +147,24 @@ def _in_scope(c, scope, idx, cell_hall, hall_par):
 
 
 @njit(cache=True)
-def _cap_to_limit(scope, idx, limit_w, cap, offered_rack, cell_state, cell_pool, cell_hall,
-                  pool_rank, n_ranks, tab_xcap, tab_p, pack, hall_par, site_par,
-                  hall_it):  # fmt: skip
+def _cap_to_limit(
+    scope,
+    idx,
+    limit_w,
+    cap,
+    offered_rack,
+    cell_state,
+    cell_pool,
+    cell_hall,
+    pool_rank,
+    n_ranks,
+    tab_xcap,
+    tab_p,
+    pack,
+    hall_par,
+    site_par,
+    hall_it,
+):
     """Lower caps in a hall or site, lowest priority rank first, until its power <= limit.
 
     Returns True if the limit could be met with serving racks alone (burn-in and idle racks
@@ -149,8 +182,21 @@ def _cap_to_limit(scope, idx, limit_w, cap, offered_rack, cell_state, cell_pool,
         for c in range(cell_pool.shape[0]):
             if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
                 trial[c] = 0.0
-        p0 = _subset_power_w(scope, idx, trial, offered_rack, cell_state, cell_pool, cell_hall,
-                             tab_xcap, tab_p, pack, hall_par, site_par, hall_it)  # fmt: skip
+        p0 = _subset_power_w(
+            scope,
+            idx,
+            trial,
+            offered_rack,
+            cell_state,
+            cell_pool,
+            cell_hall,
+            tab_xcap,
+            tab_p,
+            pack,
+            hall_par,
+            site_par,
+            hall_it,
+        )
         if p0 > limit_w:
             for c in range(cell_pool.shape[0]):
                 cap[c] = trial[c]
@@ -160,12 +206,23 @@ def _cap_to_limit(scope, idx, limit_w, cap, offered_rack, cell_state, cell_pool,
         for _ in range(CAP_BISECTION_STEPS):
             mid = 0.5 * (lo + hi)
             for c in range(cell_pool.shape[0]):
-                if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall,
-                                                                hall_par):  # fmt: skip
+                if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
                     trial[c] = cap[c] * mid
-            pm = _subset_power_w(scope, idx, trial, offered_rack, cell_state, cell_pool,
-                                 cell_hall, tab_xcap, tab_p, pack, hall_par, site_par,
-                                 hall_it)  # fmt: skip
+            pm = _subset_power_w(
+                scope,
+                idx,
+                trial,
+                offered_rack,
+                cell_state,
+                cell_pool,
+                cell_hall,
+                tab_xcap,
+                tab_p,
+                pack,
+                hall_par,
+                site_par,
+                hall_it,
+            )
             if pm <= limit_w:
                 lo = mid
             else:
@@ -302,22 +359,78 @@ def advance(
             violated = False
             for h in range(n_hall):
                 limit = hall_par[h, L.H_FEED_LIMIT_W]
-                p_h = _subset_power_w(0, h, cap, offered_rack, cell_state, cell_pool, cell_hall,
-                                      tab_xcap, tab_p, pack, hall_par, site_par, hall_it)  # fmt: skip
+                p_h = _subset_power_w(
+                    0,
+                    h,
+                    cap,
+                    offered_rack,
+                    cell_state,
+                    cell_pool,
+                    cell_hall,
+                    tab_xcap,
+                    tab_p,
+                    pack,
+                    hall_par,
+                    site_par,
+                    hall_it,
+                )
                 if p_h > limit:
                     violated = True
-                    _cap_to_limit(0, h, limit, cap, offered_rack, cell_state, cell_pool,
-                                  cell_hall, pool_rank, n_ranks, tab_xcap, tab_p, pack,
-                                  hall_par, site_par, hall_it)  # fmt: skip
+                    _cap_to_limit(
+                        0,
+                        h,
+                        limit,
+                        cap,
+                        offered_rack,
+                        cell_state,
+                        cell_pool,
+                        cell_hall,
+                        pool_rank,
+                        n_ranks,
+                        tab_xcap,
+                        tab_p,
+                        pack,
+                        hall_par,
+                        site_par,
+                        hall_it,
+                    )
             for s in range(n_site):
                 limit = site_par[s, L.S_IMPORT_LIMIT_W]
-                p_s = _subset_power_w(1, s, cap, offered_rack, cell_state, cell_pool, cell_hall,
-                                      tab_xcap, tab_p, pack, hall_par, site_par, hall_it)  # fmt: skip
+                p_s = _subset_power_w(
+                    1,
+                    s,
+                    cap,
+                    offered_rack,
+                    cell_state,
+                    cell_pool,
+                    cell_hall,
+                    tab_xcap,
+                    tab_p,
+                    pack,
+                    hall_par,
+                    site_par,
+                    hall_it,
+                )
                 if p_s > limit:
                     violated = True
-                    _cap_to_limit(1, s, limit, cap, offered_rack, cell_state, cell_pool,
-                                  cell_hall, pool_rank, n_ranks, tab_xcap, tab_p, pack,
-                                  hall_par, site_par, hall_it)  # fmt: skip
+                    _cap_to_limit(
+                        1,
+                        s,
+                        limit,
+                        cap,
+                        offered_rack,
+                        cell_state,
+                        cell_pool,
+                        cell_hall,
+                        pool_rank,
+                        n_ranks,
+                        tab_xcap,
+                        tab_p,
+                        pack,
+                        hall_par,
+                        site_par,
+                        hall_it,
+                    )
             # After capping, a new round moves load to racks with headroom; the last round
             # keeps the offered loads, so the caps just solved hold.
             if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:

@@ -11,7 +11,6 @@ import pandas as pd
 
 from dcsim import units
 
-
 #: A record row counts as capped when caps withheld more than this share of its demand.
 CAPPED_REL_THRESHOLD = 1e-6
 
@@ -75,11 +74,16 @@ def compute_kpis(
         "tok_per_j_facility": served / fac_j if fac_j > 0 else float("nan"),
         # Rounding in the cap solve leaves ~1e-12 relative residue; count material capping only.
         "power_capped_h": float(
-            np.sum(dur * (ts["power_capped_tok_per_s"].to_numpy()
-                          > CAPPED_REL_THRESHOLD * ts["demand_tok_per_s"].to_numpy()))
-        ) / units.H_S,
-        "mean_gpus_in_service_count": float(np.sum(ts["gpus_in_service_count"] * dur))
-        / horizon_s,
+            np.sum(
+                dur
+                * (
+                    ts["power_capped_tok_per_s"].to_numpy()
+                    > CAPPED_REL_THRESHOLD * ts["demand_tok_per_s"].to_numpy()
+                )
+            )
+        )
+        / units.H_S,
+        "mean_gpus_in_service_count": float(np.sum(ts["gpus_in_service_count"] * dur)) / horizon_s,
     }
     inter = integral("interactive_demand_tok_per_s")
     k["slo_attainment_frac"] = (

@@ -71,9 +71,7 @@ def check_time_grid(s: Scenario, catalog: Catalog) -> None:
         every = getattr(s, name)
         ratio = every / s.tick_s
         if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-9:
-            raise ConfigError(
-                f"{every:g} s is not a whole number of ticks ({s.tick_s:g} s)", name
-            )
+            raise ConfigError(f"{every:g} s is not a whole number of ticks ({s.tick_s:g} s)", name)
 
 
 def check_rack_groups_known(s: Scenario, catalog: Catalog) -> None:
@@ -115,10 +113,19 @@ def check_models_fit_replicas(s: Scenario, catalog: Catalog) -> None:
     for where, _, g in _groups(s):
         w = by_name[g.workload]
         pool_spec(
-            catalog, g.system, w.model, w.precision, g.stack, w.input_tok, w.output_tok,
-            w.tpot_s, w.ttft_s, replica_gpus=g.replica_gpus_count,
-            kv_precision=w.kv_precision, pool_name=where,
-        )  # fmt: skip
+            catalog,
+            g.system,
+            w.model,
+            w.precision,
+            g.stack,
+            w.input_tok,
+            w.output_tok,
+            w.tpot_s,
+            w.ttft_s,
+            replica_gpus=g.replica_gpus_count,
+            kv_precision=w.kv_precision,
+            pool_name=where,
+        )
 
 
 def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
@@ -126,10 +133,13 @@ def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
     if s.allow_oversubscription:
         return
     for where, _, hall in _halls(s):
-        design_mw = sum(
-            g.count * catalog.rack_systems[g.system].design_power_kw.value * units.KW_W
-            for g in hall.rack_groups
-        ) / units.MW_W
+        design_mw = (
+            sum(
+                g.count * catalog.rack_systems[g.system].design_power_kw.value * units.KW_W
+                for g in hall.rack_groups
+            )
+            / units.MW_W
+        )
         if design_mw > hall.feed_mw * (1 + 1e-9):
             raise ConfigError(
                 f"{hall.feed_mw:g} MW is below the racks' design power {design_mw:.3f} MW; "

@@ -376,7 +376,7 @@ def _override_items(
 def _parse_override_value(text: str, where: str) -> Any:
     try:
         node = _yaml_rt().load(text)
-    except YAMLError as exc:
+    except (YAMLError, ValueError, TypeError) as exc:
         problem = _yaml_problem(exc) if isinstance(exc, MarkedYAMLError) else str(exc)
         raise ConfigError(
             f"cannot read value {text.strip()!r} as YAML: {problem}", where=where
@@ -454,6 +454,8 @@ def _list_key(node: list[Any], seg: str, here: str) -> int | None:
 
 
 def _no_such_item(seg: str, node: list[Any], parent: str) -> str:
+    if not node:
+        return f"no such item; {parent} is an empty list"
     if re.fullmatch(r"[+-]?\d+", seg):
         return f"no such item; {parent} has {len(node)} item(s), indexes 0 to {len(node) - 1}"
     names = [str(item["name"]) for item in node if isinstance(item, dict) and "name" in item]

@@ -209,8 +209,34 @@ def parse_date(value: Any) -> dt.datetime:
     )  # fmt: skip
 
 
-#: A naive date and time; ``"2027-01-01"`` means midnight.
-Date = Annotated[dt.datetime, BeforeValidator(parse_date, json_schema_input_type=str)]
+def format_date(stamp: dt.datetime) -> str:
+    """Write a date as the shortest ISO text that reads back the same.
+
+    Parameters
+    ----------
+    stamp
+        A naive date and time.
+
+    Returns
+    -------
+    str
+        ``"2027-01-01"`` at midnight, ``"2027-01-01T06:00"`` on a whole minute, otherwise the
+        full ISO form.
+    """
+    if stamp.time() == dt.time(0, 0):
+        return stamp.date().isoformat()
+    if stamp.second == 0 and stamp.microsecond == 0:
+        return stamp.isoformat(timespec="minutes")
+    return stamp.isoformat()
+
+
+#: A naive date and time; ``"2027-01-01"`` means midnight. ``model_dump(mode="json")`` writes
+#: it back in the shortest ISO form (``"2027-01-01"``, ``"2027-01-01T06:00"``).
+Date = Annotated[
+    dt.datetime,
+    BeforeValidator(parse_date, json_schema_input_type=str),
+    PlainSerializer(format_date, return_type=str, when_used="json"),
+]
 
 #: A number > 0 (unit given by the field name).
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -235,6 +261,7 @@ __all__ = [
     "PositiveFloat",
     "PositiveInt",
     "SignedDurationS",
+    "format_date",
     "format_duration",
     "parse_date",
     "parse_duration_s",

@@ -90,12 +90,33 @@ def _physics(
             continue
         t0 = time.perf_counter()
         advance(
-            state.tick, target - state.tick, dt_s, p.ticks_per_rec, p.ticks_per_hall_rec,
-            p.pack, demand, p.class_par, state.backlog_tok, state.backlog_head, p.pool_class,
-            p.pool_rank, p.n_ranks, p.pool_gpus_per_rack, p.tab_xcap, p.tab_p,
-            p.tab_slo, p.cell_pool, p.cell_hall, state.cell_state, p.hall_par, p.site_par,
-            rec.rec, rec.class_rec, rec.hall_rec, rec.flow_check,
-        )  # fmt: skip
+            state.tick,
+            target - state.tick,
+            dt_s,
+            p.ticks_per_rec,
+            p.ticks_per_hall_rec,
+            p.pack,
+            demand,
+            p.class_par,
+            state.backlog_tok,
+            state.backlog_head,
+            p.pool_class,
+            p.pool_rank,
+            p.n_ranks,
+            p.pool_gpus_per_rack,
+            p.tab_xcap,
+            p.tab_p,
+            p.tab_slo,
+            p.cell_pool,
+            p.cell_hall,
+            state.cell_state,
+            p.hall_par,
+            p.site_par,
+            rec.rec,
+            rec.class_rec,
+            rec.hall_rec,
+            rec.flow_check,
+        )
         state.wall_kernel_s += time.perf_counter() - t0
         state.tick = target
         if progress is not None:

@@ -63,8 +63,9 @@ class Recorder:
         cls = self.class_rec.copy()
         self._partial_last_row(rec, p.ticks_per_rec)
         self._partial_last_row(cls, p.ticks_per_rec)
-        df = pd.DataFrame(rec, columns=list(L.R_NAMES), index=self._index(p.ticks_per_rec,
-                                                                           rec.shape[0]))
+        df = pd.DataFrame(
+            rec, columns=list(L.R_NAMES), index=self._index(p.ticks_per_rec, rec.shape[0])
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             df["slo_attainment_frac"] = np.where(
                 rec[:, L.R_INTERACTIVE_DEMAND] > 0,

@@ -33,7 +33,11 @@ def campus(feed_w=(10e6, 10e6), import_w=30e6, deferrable=False, racks=(40, 40))
         hall_par[h, L.H_PDU_EFF] = 0.99
         hall_par[h, L.H_UPS_MODULE_W] = 2.5e6
         hall_par[h, L.H_UPS_MODULES_ACTIVE] = 8
-        hall_par[h, L.H_UPS_A0], hall_par[h, L.H_UPS_A1], hall_par[h, L.H_UPS_A2] = 0.01, 0.03, 0.002
+        hall_par[h, L.H_UPS_A0], hall_par[h, L.H_UPS_A1], hall_par[h, L.H_UPS_A2] = (
+            0.01,
+            0.03,
+            0.002,
+        )
         hall_par[h, L.H_COOL_COP] = 10.0
     site_par = np.zeros((1, L.S_NCOLS))
     site_par[0] = [import_w, 40e6, 0.002, 0.01]
@@ -50,9 +54,19 @@ def campus(feed_w=(10e6, 10e6), import_w=30e6, deferrable=False, racks=(40, 40))
     cell_state[:, L.C_THERMAL_CAP] = 1.0
     tab_xcap, tab_p = linear_tables()
     return dict(
-        class_par=class_par, pool_class=np.array([0, 1]), pool_rank=np.array([1, 0]),
-        n_ranks=2, pool_gpus_per_rack=np.array([72.0, 72.0]), tab_xcap=tab_xcap, tab_p=tab_p, tab_slo=np.ones((2, 5)), cell_pool=np.array([0, 1]),
-        cell_hall=np.array([0, 1]), cell_state=cell_state, hall_par=hall_par, site_par=site_par,
+        class_par=class_par,
+        pool_class=np.array([0, 1]),
+        pool_rank=np.array([1, 0]),
+        n_ranks=2,
+        pool_gpus_per_rack=np.array([72.0, 72.0]),
+        tab_xcap=tab_xcap,
+        tab_p=tab_p,
+        tab_slo=np.ones((2, 5)),
+        cell_pool=np.array([0, 1]),
+        cell_hall=np.array([0, 1]),
+        cell_state=cell_state,
+        hall_par=hall_par,
+        site_par=site_par,
     )
 
 
@@ -64,16 +78,47 @@ def run(c, demand, fn=advance, dt_s=60.0):
     flow = np.zeros(2)
     backlog = np.zeros((n_class, 3))
     head = np.zeros(n_class, dtype=np.int64)
-    fn(0, n, dt_s, 1, 1, False, demand, c["class_par"], backlog, head, c["pool_class"],
-       c["pool_rank"], c["n_ranks"], c["pool_gpus_per_rack"], c["tab_xcap"], c["tab_p"], c["tab_slo"], c["cell_pool"], c["cell_hall"], c["cell_state"], c["hall_par"],
-       c["site_par"], rec, class_rec, hall_rec, flow)
+    fn(
+        0,
+        n,
+        dt_s,
+        1,
+        1,
+        False,
+        demand,
+        c["class_par"],
+        backlog,
+        head,
+        c["pool_class"],
+        c["pool_rank"],
+        c["n_ranks"],
+        c["pool_gpus_per_rack"],
+        c["tab_xcap"],
+        c["tab_p"],
+        c["tab_slo"],
+        c["cell_pool"],
+        c["cell_hall"],
+        c["cell_state"],
+        c["hall_par"],
+        c["site_par"],
+        rec,
+        class_rec,
+        hall_rec,
+        flow,
+    )
     return rec, class_rec, hall_rec, flow, backlog
 
 
 def hall_chain(it_w, hp):
     pdu = pdu_loss_w(it_w, hp[L.H_PDU_EFF])
-    ups = ups_loss_w(it_w + pdu, hp[L.H_UPS_MODULE_W], hp[L.H_UPS_MODULES_ACTIVE],
-                     hp[L.H_UPS_A0], hp[L.H_UPS_A1], hp[L.H_UPS_A2])
+    ups = ups_loss_w(
+        it_w + pdu,
+        hp[L.H_UPS_MODULE_W],
+        hp[L.H_UPS_MODULES_ACTIVE],
+        hp[L.H_UPS_A0],
+        hp[L.H_UPS_A1],
+        hp[L.H_UPS_A2],
+    )
     return it_w + pdu, pdu + ups, (it_w + pdu) / hp[L.H_COOL_COP]
 
 

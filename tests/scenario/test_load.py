@@ -555,7 +555,7 @@ def test_ambiguous_name_asks_for_an_index():
 def test_dump_resolved_round_trips(tmp_path):
     model, _ = load_model(Scen, write(tmp_path, BASE), overrides=["profile=[1.5, 0.5]"])
     text = dump_resolved(model, header="resolved scenario\ndcsim test")
-    assert text.startswith("# resolved scenario\n# dcsim test\nname: demo\nstart: ")
+    assert text.startswith("# resolved scenario\n# dcsim test\nname: demo\nstart: '2027-01-01'\n")
     assert "horizon_s: 1y\n" in text and "tick_s: 15min\n" in text
     again, _ = load_model(Scen, write(tmp_path, text, "resolved.yaml"))
     assert again == model

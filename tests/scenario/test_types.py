@@ -132,6 +132,21 @@ def test_date_accepts_iso_text_and_yaml_dates(value, expected):
     assert start.tzinfo is None
 
 
+@pytest.mark.parametrize(
+    ("stamp", "text"),
+    [
+        (dt.datetime(2027, 1, 1), "2027-01-01"),
+        (dt.datetime(2027, 1, 1, 6, 0), "2027-01-01T06:00"),
+        (dt.datetime(2027, 1, 1, 6, 0, 5), "2027-01-01T06:00:05"),
+        (dt.datetime(2027, 1, 1, 0, 0, 0, 250), "2027-01-01T00:00:00.000250"),
+    ],
+)
+def test_date_dumps_as_short_iso_text_that_reads_back(stamp, text):
+    dumped = Times(start=stamp).model_dump(mode="json")["start"]
+    assert dumped == text
+    assert Times(start=dumped).start == stamp
+
+
 @pytest.mark.parametrize("bad", ["01/02/2027", "2027-13-01", "tomorrow", 20270101, 1.5e9])
 def test_date_rejects_other_values(bad):
     with pytest.raises(ValidationError, match="expected a date such as '2027-01-01'"):
