@@ -10,7 +10,7 @@ from dcsim.catalog.load import load_catalog
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
 from dcsim.scenario.checks import CHECKS, run_checks
-from dcsim.scenario.load import LineIndex, dump_resolved, load_model
+from dcsim.scenario.load import LineIndex, _locate, dump_resolved, load_model
 from dcsim.scenario.schema import Scenario
 
 __all__ = ["CHECKS", "Scenario", "dump_resolved", "load_scenario", "scenario_catalog"]
@@ -24,12 +24,7 @@ def _at_line(err: ConfigError, source: str, index: LineIndex) -> ConfigError:
     """Re-raise a check's error (``where`` = dotted field path) as ``file:line: path: ...``."""
     if err.where is None:
         return ConfigError(err.message, where=source)
-    path = _path_tuple(err.where)
-    line: int | str | None = None
-    for k in range(len(path), -1, -1):
-        if path[:k] in index:
-            line = index[path[:k]]
-            break
+    line = _locate(index, _path_tuple(err.where))
     if isinstance(line, str):  # the value came from an override
         return ConfigError(f"{err.message}", where=f"{line} {err.where}")
     where = f"{source}:{line}" if line is not None else source

@@ -148,17 +148,6 @@ def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
             )
 
 
-def check_rack_dates_in_horizon(s: Scenario, catalog: Catalog) -> None:
-    """Rack groups enter service before the horizon ends."""
-    for where, _, g in _groups(s):
-        if g.in_service is not None and g.in_service >= s.end:
-            raise ConfigError(
-                f"{g.in_service.isoformat()} is after the horizon end {s.end.isoformat()}; "
-                "expected a date inside the horizon",
-                f"{where}.in_service",
-            )
-
-
 #: The checks, in the order they run (cheap structural checks first).
 CHECKS: tuple[Check, ...] = (
     check_unique_names,
@@ -166,7 +155,6 @@ CHECKS: tuple[Check, ...] = (
     check_rack_groups_known,
     check_workload_models_known,
     check_workloads_served,
-    check_rack_dates_in_horizon,
     check_hall_feed_covers_racks,
     check_models_fit_replicas,
 )
