@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dcsim import units
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
-from dcsim.scenario.schema import Hall, RackGroup, Scenario
+from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
 
 Check = Callable[[Scenario, Catalog], None]
 
@@ -107,25 +107,36 @@ def check_workloads_served(s: Scenario, catalog: Catalog) -> None:
 
 def check_models_fit_replicas(s: Scenario, catalog: Catalog) -> None:
     """Each pool's model fits the HBM of its replica, with room for a KV cache."""
-    from dcsim.model.pool import pool_spec
-
     by_name = {w.name: w for w in s.workloads}
     for where, _, g in _groups(s):
         w = by_name[g.workload]
-        pool_spec(
-            catalog,
-            g.system,
-            w.model,
-            w.precision,
-            g.stack,
-            w.input_tok,
-            w.output_tok,
-            w.tpot_s,
-            w.ttft_s,
-            replica_gpus=g.replica_gpus_count,
-            kv_precision=w.kv_precision,
-            pool_name=where,
-        )
+        try:
+            _pool_spec_at(where, g, w, catalog)
+        except ConfigError as err:
+            # The pool builder names its own field ("pool <name>: replica_gpus"); blame the
+            # rack group's line and keep the field in the message.
+            field = err.where.rsplit(": ", 1)[-1] if err.where and ": " in err.where else ""
+            msg = f"{field}: {err.message}" if field else err.message
+            raise ConfigError(f"{g.workload} on {g.system}: {msg}", where) from None
+
+
+def _pool_spec_at(where: str, g: RackGroup, w: Workload, catalog: Catalog) -> None:
+    from dcsim.model.pool import pool_spec
+
+    pool_spec(
+        catalog,
+        g.system,
+        w.model,
+        w.precision,
+        g.stack,
+        w.input_tok,
+        w.output_tok,
+        w.tpot_s,
+        w.ttft_s,
+        replica_gpus=g.replica_gpus_count,
+        kv_precision=w.kv_precision,
+        pool_name=where,
+    )
 
 
 def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
