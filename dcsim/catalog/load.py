@@ -259,8 +259,15 @@ def _merge_additions(
                 new.add((table, key))
             else:
                 merged[table][key] = _merge_entry(base, entry)
+                if table == "efficiencies" and _changes_factors(entry):
+                    # The stored fit error describes the fitted factors, not the new ones.
+                    merged[table][key]["fit_error"] = dict(entry.get("fit_error", {}))
             touched.add((table, key))
     return merged, touched, new
+
+
+def _changes_factors(entry: Mapping[str, Any]) -> bool:
+    return any(k not in ("name", "notes", "fit_error") for k in entry)
 
 
 def _merge_entry(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

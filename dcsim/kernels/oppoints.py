@@ -67,13 +67,12 @@ def _tdp_itl_s(params, batch):
 @register_jitable
 def _ttft_excess_s(params, slots, occupancy, ttft_slo_s):
     clock = clock_frac_for_cap(params, occupancy, params[I_TDP_W])
-    itl_s = replica_state(params, occupancy, clock)[1]
+    x_tok_per_s, itl_s, _ = replica_state(params, occupancy, clock)
     prefill_s = replica_prefill_time_s(params, clock)
     service_s = prefill_s + params[I_OUTPUT_TOK] * itl_s
-    return (
-        ttft_quantile_s(slots, occupancy, service_s, prefill_s, params[I_TTFT_QUANTILE])
-        - ttft_slo_s
-    )
+    busy_frac = x_tok_per_s * prefill_s / params[I_OUTPUT_TOK]
+    quantile = params[I_TTFT_QUANTILE]
+    return ttft_quantile_s(slots, occupancy, service_s, prefill_s, busy_frac, quantile) - ttft_slo_s
 
 
 @register_jitable

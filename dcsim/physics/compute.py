@@ -579,15 +579,23 @@ def erlang_c_wait_frac(servers_count, offered_erl):
 
 
 @register_jitable
-def ttft_quantile_s(slots_count, occupancy_count, service_s, prefill_s, quantile_frac):
-    """Time-to-first-token quantile of a replica with a fixed number of batch slots [s].
+def ttft_quantile_s(
+    slots_count, occupancy_count, service_s, prefill_s, prefill_busy_frac, quantile_frac
+):
+    """Time-to-first-token quantile of a replica [s]: slot wait + prefill queue + prefill.
 
-    The replica is an M/M/c queue: ``c`` = batch slots, a request holds a slot for its
-    residence time ``S`` (prefill plus ``L_out`` inter-token latencies), Poisson arrivals give
-    a mean occupancy ``a`` (the mean batch). The wait is 0 with probability ``1 - C(c, a)``
-    and exponential with rate ``(c - a)/S`` otherwise, so its ``q``-quantile is
-    ``S/(c - a) * ln(C/(1 - q))`` when ``C > 1 - q``. TTFT adds the request's own prefill.
-    This is the "queue factor" on ``t_pf`` of MODEL.md section 1, made explicit.
+    Two waits, each from a textbook queue, added (a conservative bound on the quantile of
+    their sum); this is the "queue factor" on ``t_pf`` of MODEL.md section 1, made explicit:
+
+    - *batch slots*, M/M/c: ``c`` slots, a request holds one for its residence time ``S``
+      (prefill plus ``L_out`` inter-token latencies), Poisson arrivals give a mean occupancy
+      ``a`` (the mean batch). The wait is 0 with probability ``1 - C(c, a)`` (Erlang C) and
+      exponential with rate ``(c - a)/S`` otherwise: quantile ``S/(c - a) ln(C/(1 - q))``.
+    - *prefill*, M/M/1: the stacks schedule waiting prompts ahead of decode, one after the
+      other, so prompts queue at a single server of mean service time ``t_pf`` and
+      utilisation ``rho`` = arrival rate x ``t_pf`` (the prefill share of the replica's
+      time). Wait quantile ``t_pf/(1 - rho) ln(rho/(1 - q))``. This is what bounds
+      long-prompt workloads (Llama-3.1-405B Server runs at ~75% of Offline).
 
     Parameters
     ----------
@@ -598,24 +606,31 @@ def ttft_quantile_s(slots_count, occupancy_count, service_s, prefill_s, quantile
     service_s : float
         Mean slot residence time per request [s].
     prefill_s : float
-        Prefill time of the request [s].
+        Prefill time of one request [s].
+    prefill_busy_frac : float
+        Prefill share of the replica's time, rho [0..1).
     quantile_frac : float
         Quantile, e.g. 0.99 [-].
 
     Returns
     -------
     float
-        TTFT at the quantile [s]; +inf when ``a >= c``.
+        TTFT at the quantile [s]; +inf when ``a >= c`` or ``rho >= 1``.
     """
     servers = math.floor(slots_count)
-    if occupancy_count >= servers:
+    if occupancy_count >= servers or prefill_busy_frac >= 1.0:
         return math.inf
-    wait_frac = erlang_c_wait_frac(servers, occupancy_count)
     tail_frac = 1.0 - quantile_frac
-    wait_s = 0.0
+    slot_wait_s = 0.0
+    wait_frac = erlang_c_wait_frac(servers, occupancy_count)
     if wait_frac > tail_frac:
-        wait_s = service_s / (servers - occupancy_count) * math.log(wait_frac / tail_frac)
-    return wait_s + prefill_s
+        slot_wait_s = service_s / (servers - occupancy_count) * math.log(wait_frac / tail_frac)
+    prefill_wait_s = 0.0
+    if prefill_busy_frac > tail_frac:
+        prefill_wait_s = (
+            prefill_s / (1.0 - prefill_busy_frac) * math.log(prefill_busy_frac / tail_frac)
+        )
+    return slot_wait_s + prefill_wait_s + prefill_s
 
 
 # --------------------------------------------------------------------------------------------
@@ -880,10 +895,9 @@ def slo_batch_reference(params):
         x, itl, _, clock = _tdp_state(params, occupancy)
         prefill_s = replica_prefill_time_s(params, clock)
         service_s = prefill_s + params[I_OUTPUT_TOK] * itl
-        return (
-            ttft_quantile_s(slots, occupancy, service_s, prefill_s, params[I_TTFT_QUANTILE])
-            - ttft_s
-        )
+        busy_frac = x * prefill_s / params[I_OUTPUT_TOK]
+        quantile = params[I_TTFT_QUANTILE]
+        return ttft_quantile_s(slots, occupancy, service_s, prefill_s, busy_frac, quantile) - ttft_s
 
     if ttft_excess_s(0.0) > 0.0:
         return 0.0

@@ -1,0 +1,114 @@
+"""Recompute every calibration point from the catalog and check the fitted efficiencies.
+
+The modelled values come from the shipped catalog (accelerators, systems, models and the
+fitted ``efficiencies.yaml``) through ``pool_spec`` and the compiled kernel, never from the
+stored ``fit_error``. Reference values: the published measurements transcribed, with their
+sources, in ``dcsim/catalog/data/calibration_points.yaml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dcsim.catalog import calibrate as cal
+from dcsim.catalog.load import load_catalog
+
+TOLERANCE_FRAC = 0.15
+
+# ML.ENERGY vLLM points the roofline cannot follow within 15%: vLLM's inter-token latency
+# grows with the batch faster than any roofline term (per-sequence host work each step; on
+# B200 the growth is even concave in the batch). The model has no per-sequence overhead
+# factor (the Efficiency schema has none), so these stay above 15%; they are held to 20%
+# below and listed here so that a fix shows up as an unexpected pass.
+KNOWN_MISFITS = {
+    "mlenergy-h100-llama31-8b-b512:tok_per_s",
+    "mlenergy-b200-llama31-8b-b64:tok_per_s",
+    "mlenergy-b200-llama31-8b-b512:tok_per_s",
+    "mlenergy-b200-llama31-8b-b2048:tok_per_s",
+}
+MISFIT_TOLERANCE_FRAC = 0.20
+
+_CALIBRATION = cal.load_calibration()
+_IDS = [
+    f"{pid}:{quantity}"
+    for pid, point in _CALIBRATION.points.items()
+    for quantity, value in (("tok_per_s", point.tok_per_s), ("power_w", point.power_w))
+    if value is not None
+]
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def frame(catalog):
+    table = cal.evaluate_points(catalog, _CALIBRATION)
+    print("\n" + cal.error_table(table))
+    return table.assign(key=table["point"] + ":" + table["quantity"]).set_index("key")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason="vLLM per-sequence overhead"))
+        if k in KNOWN_MISFITS
+        else k
+        for k in _IDS
+    ],
+)
+def test_point_within_15_percent(frame, key):
+    row = frame.loc[key]
+    assert abs(row["error_frac"]) <= TOLERANCE_FRAC, (
+        f"{key}: measured {row['measured']:.4g}, modelled {row['modelled']:.4g}, "
+        f"error {100 * row['error_frac']:.1f}%"
+    )
+
+
+def test_known_misfits_stay_within_20_percent(frame):
+    errors = frame.loc[sorted(KNOWN_MISFITS), "error_frac"].abs()
+    assert (errors <= MISFIT_TOLERANCE_FRAC).all(), errors.to_dict()
+
+
+def test_error_summary(frame):
+    abs_err = frame["error_frac"].abs()
+    # Every published point is modelled, throughput and power alike.
+    assert len(frame) == len(_IDS) == 46
+    assert abs_err.mean() < 0.07
+    mlperf = abs_err[[k.startswith("v") for k in frame.index]]
+    assert mlperf.max() < 0.10  # MLPerf points (TensorRT-LLM and ROCm)
+
+
+def test_stored_fit_error_matches_recomputation(catalog, frame):
+    for key, eff in catalog.efficiencies.items():
+        for point_key, stored in eff.fit_error.items():
+            assert stored == pytest.approx(frame.loc[point_key, "error_frac"], abs=1e-4), (
+                key,
+                point_key,
+            )
+
+
+def test_points_carry_sources_and_scenario_slos():
+    for point in _CALIBRATION.points.values():
+        assert point.source and point.system
+        if "server" in point.scenario or "interactive" in point.scenario:
+            assert point.tpot_slo_s and point.ttft_slo_s
+        else:
+            assert point.tpot_slo_s is None and point.ttft_slo_s is None
+        assert (point.power_w is None) == (point.power_kind is None)
+
+
+def test_fitted_factors_are_physical(catalog):
+    for key, eff in catalog.efficiencies.items():
+        for name in ("eta_bw_frac", "eta_f_frac", "eta_pf_frac"):
+            assert 0.0 < getattr(eff, name).value <= 0.95, (key, name)
+        assert 0.0 <= eff.c_mem_frac.value <= 1.0 and 0.0 <= eff.c_cmp_frac.value <= 2.0
+        assert eff.fit_error or eff.eta_bw_frac.confidence == "U"
+
+
+def test_regeneration_is_deterministic_and_up_to_date(catalog):
+    shipped = (Path(cal.__file__).parent / "data" / cal.EFFICIENCIES_FILE).read_text()
+    assert cal.efficiencies_yaml(cal.calibrate(catalog, _CALIBRATION)) == shipped

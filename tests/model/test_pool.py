@@ -1,0 +1,122 @@
+"""Tests of dcsim.model.pool: catalog ids -> SI PoolSpec, replica rule, clear errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dcsim.catalog.load import load_catalog
+from dcsim.errors import ConfigError
+from dcsim.model.pool import MIN_USEFUL_BATCH_COUNT, PoolSpec, pool_spec
+from dcsim.physics.compute import PARAM_NAMES
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+def test_units_resolved_to_si(catalog):
+    spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None)
+    assert isinstance(spec, PoolSpec)
+    # Catalog: 3.35 TB/s, 1,979 TFLOPS FP8, 80 GB, 70B params x 1 B, NVLink4 450 GB/s.
+    assert spec.hbm_bw_b_per_s == pytest.approx(3.35e12)
+    assert spec.peak_flop_per_s == pytest.approx(1979e12)
+    assert spec.hbm_usable_b == pytest.approx(80e9)
+    assert spec.weight_b == pytest.approx(70e9) and spec.weight_shared_b == spec.weight_b
+    assert spec.kv_b_per_tok == 2 * 80 * 8 * 128 * 1.0
+    assert spec.scaleup_bw_b_per_s == pytest.approx(450e9)
+    assert spec.host_max_w == pytest.approx(2400.0)
+    assert spec.efficiency_key == "h100-sxm/trtllm" and spec.offline
+    # Default replica: 1 GPU holds 20 sequences (< 64), 2 GPUs hold 766 -> TP2, 4 per node.
+    assert spec.replica_gpus_count == 2 and spec.replicas_per_rack_count == 4.0
+    assert spec.kv_batch_count == 766
+
+
+def test_to_params_order_and_open_bounds(catalog):
+    spec = pool_spec(catalog, "hgx-h200", "llama-2-70b", "fp8", "trtllm", 295, 294, 0.2, None)
+    params = spec.to_params()
+    assert params.shape == (len(PARAM_NAMES),) and params.dtype == np.float64
+    as_dict = dict(zip(PARAM_NAMES, params, strict=True))
+    assert as_dict["tpot_slo_s"] == 0.2
+    assert math.isinf(as_dict["ttft_slo_s"]) and math.isinf(as_dict["max_batch_count"])
+    assert as_dict["replica_gpus_count"] == 1.0  # H200: 141 GB hold 70 GB + 589 sequences
+
+
+@pytest.mark.parametrize(
+    ("system", "model", "precision", "input_tok", "expected_n", "expected_replicas"),
+    [
+        ("hgx-h200", "llama-2-70b", "fp8", 295, 1, 8.0),  # NVIDIA v5.0: TP1
+        ("dgx-b200", "llama-3.1-405b", "fp4", 9400, 4, 2.0),  # NVIDIA v5.1: TP2xPP2 / TP4
+        ("dgx-h100", "llama-3.1-70b", "bf16", 150, 4, 2.0),  # ML.ENERGY: TP4
+        ("dgx-h100", "llama-3.1-8b", "bf16", 150, 1, 8.0),
+        ("gb200-tray", "deepseek-r1", "fp8", 1000, 8, 0.5),  # replica spans two trays
+    ],
+)
+def test_default_replica_rule(catalog, system, model, precision, input_tok, expected_n,
+                              expected_replicas):  # fmt: skip
+    spec = pool_spec(catalog, system, model, precision, "trtllm", input_tok, 500, None, None)
+    assert spec.replica_gpus_count == expected_n
+    assert spec.replicas_per_rack_count == expected_replicas
+    assert spec.kv_batch_count >= MIN_USEFUL_BATCH_COUNT
+
+
+def test_moe_weights_and_kv_precision_default(catalog):
+    spec = pool_spec(catalog, "gb200-nvl72", "deepseek-r1", "fp4", "trtllm", 1000, 500, None, None)
+    assert spec.kv_precision == "fp8"  # FP4 weights keep an FP8 KV cache
+    assert spec.weight_b == pytest.approx(671e9 * 0.5625)
+    assert spec.weight_shared_b == pytest.approx(16.2e9 * 0.5625)
+    assert (spec.experts_count, spec.active_experts_count) == (256.0, 8.0)
+    assert spec.kv_b_per_tok == 61 * 576 * 1.0  # MLA latent, FP8
+
+
+def test_unknown_ids_suggest_close_names(catalog):
+    with pytest.raises(ConfigError, match="did you mean 'dgx-h100'"):
+        pool_spec(catalog, "dgx-h10", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None)
+    with pytest.raises(ConfigError, match="did you mean 'llama-2-70b'"):
+        pool_spec(catalog, "dgx-h100", "llama2-70b", "fp8", "trtllm", 295, 294, None, None)
+
+
+def test_model_too_big_names_pool_model_n_and_sizes(catalog):
+    with pytest.raises(ConfigError) as err:
+        pool_spec(catalog, "dgx-h100", "deepseek-r1", "fp8", "trtllm", 1000, 500, None, None,
+                  pool_name="chat@dgx-h100")  # fmt: skip
+    message = str(err.value)
+    # 8 x 80 GB x 0.9 = 576 GB usable < 671 GB of FP8 weights.
+    assert "chat@dgx-h100" in message and "deepseek-r1" in message
+    assert "8 x h100-sxm" in message and "576.0 GB" in message and "671.1 GB" in message
+    with pytest.raises(ConfigError, match="does not fit a replica of 1 x h100-sxm"):
+        pool_spec(catalog, "dgx-h100", "llama-3.1-70b", "bf16", "vllm", 150, 400, None, None,
+                  replica_gpus=1)  # fmt: skip
+
+
+def test_efficiency_fallback_to_default_stack(catalog):
+    spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "sglang", 295, 294, None, None)
+    assert spec.efficiency_key == "h100-sxm/trtllm"
+    assert spec.eta_bw_frac == catalog.efficiencies["h100-sxm/trtllm"].eta_bw_frac.value
+    vllm = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "vllm", 295, 294, None, None)
+    assert vllm.efficiency_key == "h100-sxm/vllm"
+
+
+def test_bad_inputs_are_config_errors(catalog):
+    with pytest.raises(ConfigError, match="'fp4' is not supported by h100-sxm"):
+        pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp4", "trtllm", 295, 294, None, None)
+    with pytest.raises(ConfigError, match="exceeds the scale-up domain"):
+        pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None,
+                  replica_gpus=16)  # fmt: skip
+    with pytest.raises(ConfigError, match="must be > 0"):
+        pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 0, 294, None, None)
+    with pytest.raises(ConfigError, match="tpot 0.0001 s cannot be met"):
+        pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, 1e-4, None)
+    with pytest.raises(ConfigError, match="ttft 0.001 s cannot be met"):
+        pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, 0.2, 1e-3)
+
+
+def test_explicit_efficiency_overrides_catalog(catalog):
+    factors = {"eta_bw_frac": 0.5, "eta_f_frac": 0.4, "eta_pf_frac": 0.6, "t_fixed_s": 0.001,
+               "c_cmp_frac": 0.8, "c_mem_frac": 0.3}  # fmt: skip
+    spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None,
+                     efficiency=factors)  # fmt: skip
+    assert spec.efficiency_key == "given" and spec.eta_bw_frac == 0.5

@@ -1,0 +1,271 @@
+"""Tests of dcsim.physics.compute against hand calculations, limits and invariants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from dcsim.physics import compute as C
+
+# A pool built by hand (not from the catalog, so these tests do not move with the fit):
+# Llama-2-70B FP8 on a 2-GPU H100 replica, 4 replicas in an 8-GPU node.
+BASE = {
+    "hbm_bw_b_per_s": 3.35e12,
+    "peak_flop_per_s": 1979e12,
+    "hbm_usable_b": 80e9,
+    "hbm_reserve_frac": 0.1,
+    "weight_b": 70e9,
+    "weight_shared_b": 70e9,
+    "experts_count": 0.0,
+    "active_experts_count": 0.0,
+    "active_params": 70e9,
+    "layers_count": 80.0,
+    "hidden_count": 8192.0,
+    "kv_b_per_tok": 2 * 80 * 8 * 128 * 1.0,
+    "act_elem_b": 2.0,
+    "input_tok": 295.0,
+    "output_tok": 294.0,
+    "replica_gpus_count": 2.0,
+    "replicas_per_rack_count": 4.0,
+    "gpus_per_rack_count": 8.0,
+    "scaleup_bw_b_per_s": 450e9,
+    "scaleup_latency_s": 5e-6,
+    "idle_w": 70.0,
+    "tdp_w": 700.0,
+    "c_cmp_frac": 0.9,
+    "c_mem_frac": 0.4,
+    "eta_bw_frac": 0.8,
+    "eta_f_frac": 0.55,
+    "eta_pf_frac": 0.75,
+    "t_fixed_s": 0.002,
+    "host_idle_w": 1000.0,
+    "host_max_w": 2400.0,
+    "psu_efficiency_frac": 0.95,
+    "tpot_slo_s": math.inf,
+    "ttft_slo_s": math.inf,
+    "max_batch_count": math.inf,
+    "ttft_quantile_frac": 0.99,
+}
+
+
+def make_params(**overrides: float) -> np.ndarray:
+    values = {**BASE, **overrides}
+    assert set(values) == set(C.PARAM_NAMES)
+    return np.array([values[name] for name in C.PARAM_NAMES], dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------------ sizes
+def test_kv_bytes_gqa_and_mla_by_hand():
+    # Llama-2-70B, FP8 KV: 2 (K,V) x 80 layers x 8 heads x 128 dims x 1 B = 163,840 B/token.
+    assert C.kv_bytes_per_token_b(80, 8, 128, 0, 1.0) == 163_840.0
+    # DeepSeek-V3 MLA, BF16 latent: 61 layers x 576 x 2 B = 70,272 B/token.
+    assert C.kv_bytes_per_token_b(61, 0, 0, 576, 2.0) == 70_272.0
+
+
+def test_moe_touch_limits():
+    w, shared, experts, k = 671e9, 16.2e9, 256.0, 8.0
+    routed = w - shared
+    # B = 1: one token touches k of E experts.
+    assert_allclose(C.moe_weight_read_b(1.0, w, shared, experts, k), shared + routed * k / experts)
+    # B -> large: every expert is touched, all weights read.
+    assert_allclose(C.moe_weight_read_b(10_000.0, w, shared, experts, k), w, rtol=1e-12)
+    # B = 0: only the shared part.
+    assert C.moe_weight_read_b(0.0, w, shared, experts, k) == shared
+    # Dense model: all weights whatever the batch.
+    assert C.moe_weight_read_b(3.0, 70e9, 70e9, 0.0, 0.0) == 70e9
+
+
+def test_kv_capacity_by_hand():
+    # 2 x 80 GB x 0.9 - 70 GB = 74 GB free; one sequence holds (295 + 294) x 163,840 B
+    # = 96,501,760 B; 74e9 / 96,501,760 = 766.8 -> 766 sequences.
+    b_kv = C.kv_capacity_batch_count(80e9, 0.1, 2, 70e9, 163_840.0, 589.0)
+    assert b_kv == 766
+    # One H100 cannot hold 70 GB of weights and any useful cache: 72 - 70 = 2 GB -> 20.
+    assert C.kv_capacity_batch_count(80e9, 0.1, 1, 70e9, 163_840.0, 589.0) == 20
+    # A model larger than the free HBM gives a non-positive capacity.
+    assert C.kv_capacity_batch_count(80e9, 0.1, 1, 90e9, 163_840.0, 589.0) <= 0
+
+
+# ------------------------------------------------------------------------------------ times
+def test_roofline_llama31_70b_fp8_8xh100_batch1_by_hand():
+    # Weights only (empty context): 70e9 B / (8 x 3.35e12 B/s x 0.8) = 3.2649 ms;
+    # at eta_bw = 1: 70e9 / 26.8e12 = 2.6119 ms.
+    t_mem = C.decode_memory_time_s(1.0, 70e9, 163_840.0, 0.0, 8, 3.35e12, 0.8)
+    assert_allclose(t_mem, 3.2649e-3, rtol=1e-4)
+    assert_allclose(C.decode_memory_time_s(1.0, 70e9, 163_840.0, 0.0, 8, 3.35e12, 1.0),
+                    2.6119e-3, rtol=1e-4)  # fmt: skip
+    # Compute: 2 x 70e9 FLOP / (8 x 1979e12 x 0.5) = 17.69 us: decode at B=1 is memory-bound.
+    t_cmp = C.decode_compute_time_s(1.0, 70e9, 80, 8192, 0.0, 8, 1979e12, 0.5)
+    assert_allclose(t_cmp, 1.7686e-5, rtol=1e-4)
+    assert t_mem / t_cmp > 100
+
+
+def test_allreduce_cost_by_hand():
+    assert C.allreduce_time_s(1e6, 1, 450e9, 5e-6) == 0.0
+    # N = 8: 2 x 7/8 x 1e6 B / 450e9 B/s = 3.889 us, plus 2 x log2(8) = 6 steps x 5 us.
+    assert_allclose(C.allreduce_time_s(1e6, 8, 450e9, 5e-6), 3.8889e-6 + 30e-6, rtol=1e-4)
+    # Decode: 2 all-reduces per layer; 80 layers, B = 100, hidden 8192, 2 B, N = 2:
+    # message 1.6384 MB -> 2 x 1/2 x 1.6384e6 / 450e9 = 3.641 us + 2 x 1 x 5 us = 13.641 us;
+    # x 160 = 2.1825 ms.
+    assert_allclose(C.decode_comm_time_s(100, 80, 8192, 2.0, 2, 450e9, 5e-6), 2.1825e-3,
+                    rtol=1e-4)  # fmt: skip
+
+
+def test_prefill_includes_causal_attention():
+    # 2 A L_in + 2 layers L_in^2 hidden, at N = 1, F eta = 1e15 FLOP/s:
+    # Llama-3.1-405B, 9,400-token prompt: 7.614e15 + 3.6477e14 = 7.9788e15 FLOP -> 7.9788 s.
+    t_pf = C.prefill_compute_time_s(9400, 405e9, 126, 16384, 1, 1e15, 1.0)
+    assert_allclose(t_pf, 2 * 405e9 * 9400 / 1e15 + 2 * 126 * 9400**2 * 16384 / 1e15)
+    assert_allclose(t_pf, 7.9788, rtol=1e-4)
+
+
+def test_throughput_and_latency_identity():
+    # Little's law for the batch: X(B) = B / ITL(B).
+    for batch in (1.0, 17.0, 512.0):
+        x = C.output_throughput_tok_per_s(batch, 300.0, 0.03, 0.02)
+        itl = C.inter_token_latency_s(batch, 300.0, 0.03, 0.02)
+        assert_allclose(x * itl, batch)
+
+
+def test_step_time_scales_compute_only():
+    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 1.0) == pytest.approx(0.013)
+    # At half clock compute takes 8 ms, still below the 10 ms of HBM time: no change.
+    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 0.5) == pytest.approx(0.013)
+    # At a quarter clock compute (16 ms) binds.
+    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 0.25) == pytest.approx(0.019)
+
+
+# ------------------------------------------------------------------------------------ queues
+def test_erlang_c_known_values():
+    # M/M/1: waiting probability = utilisation.
+    assert_allclose(C.erlang_c_wait_frac(1, 0.7), 0.7)
+    # c = 2, a = 1: C = (a^2/2! x 2/(2-1)) / (1 + a + a^2/2! x 2) = 1 / 3.
+    assert_allclose(C.erlang_c_wait_frac(2, 1.0), 1.0 / 3.0)
+    assert C.erlang_c_wait_frac(4, 0.0) == 0.0
+    assert C.erlang_c_wait_frac(4, 4.0) == 1.0
+
+
+def test_ttft_quantile_mm1_prefill_queue():
+    # Slots never wait (a = 0), prefill M/M/1 at rho = 0.5, t_pf = 1 s, q = 0.99:
+    # wait = 1 / (1 - 0.5) x ln(0.5 / 0.01) = 2 ln 50 = 7.824 s; TTFT = 8.824 s.
+    assert_allclose(C.ttft_quantile_s(10, 0.0, 5.0, 1.0, 0.5, 0.99), 1.0 + 2 * math.log(50))
+    # Below the 1% tail there is no wait.
+    assert C.ttft_quantile_s(10, 0.0, 5.0, 1.0, 0.005, 0.99) == 1.0
+    assert math.isinf(C.ttft_quantile_s(10, 10.0, 5.0, 1.0, 0.1, 0.99))
+
+
+# ------------------------------------------------------------------------------------ power
+@settings(max_examples=60, deadline=None)
+@given(
+    batch=st.floats(0.5, 2000.0),
+    c_cmp=st.floats(0.1, 2.0),
+    c_mem=st.floats(0.0, 1.0),
+    lo=st.floats(0.05, 0.95),
+)
+def test_gpu_power_rises_with_clock(batch, c_cmp, c_mem, lo):
+    params = make_params(c_cmp_frac=c_cmp, c_mem_frac=c_mem)
+    p_lo = C.replica_state(params, batch, lo)[2]
+    p_hi = C.replica_state(params, batch, min(lo + 0.05, 1.0))[2]
+    assert p_hi >= p_lo - 1e-9
+
+
+def test_clock_for_cap_hits_the_cap():
+    params = make_params(input_tok=8000.0, output_tok=50.0)
+    p_full = C.replica_state(params, 64.0, 1.0)[2]
+    cap_w = 0.7 * 700.0
+    assert p_full > cap_w
+    clock = C.clock_frac_for_cap(params, 64.0, cap_w)
+    assert 0.0 < clock < 1.0
+    assert_allclose(C.replica_state(params, 64.0, clock)[2], cap_w, rtol=1e-10)
+    # No cap below TDP and power under TDP: full clock. A cap at idle cannot be held: 0.
+    assert C.clock_frac_for_cap(params, 1.0, 700.0) == 1.0
+    assert C.clock_frac_for_cap(params, 64.0, 70.0) == 0.0
+
+
+def test_cap_hurts_prefill_bound_work_more_than_memory_bound_decode():
+    cap_w = 0.7 * 700.0
+    # Memory-bound decode (short prompts, batch 96 on 2 GPUs: HBM time 15 ms > compute 6 ms).
+    # The cap binds (570 W > 490 W) and the clock falls to ~0.8, but only compute power is
+    # shed while HBM time is unchanged: under 1% of throughput is lost.
+    decode = make_params(input_tok=100.0, output_tok=1000.0, c_cmp_frac=1.0, c_mem_frac=0.6)
+    assert C.replica_state(decode, 96.0, 1.0)[2] > cap_w
+    clock = C.clock_frac_for_cap(decode, 96.0, cap_w)
+    decode_ratio = C.replica_state(decode, 96.0, clock)[0] / C.replica_state(decode, 96.0, 1.0)[0]
+    assert clock < 0.85 and decode_ratio > 0.99
+    # Prefill-bound (8,000-token prompts, 50 output tokens): compute is the whole step, so
+    # throughput falls in proportion to the clock (f^3 power law: 30% less power ~ 6% clock).
+    prefill = make_params(input_tok=8000.0, output_tok=50.0)
+    clock = C.clock_frac_for_cap(prefill, 64.0, cap_w)
+    ratio = C.replica_state(prefill, 64.0, clock)[0] / C.replica_state(prefill, 64.0, 1.0)[0]
+    assert clock < 0.97
+    assert_allclose(ratio, clock, rtol=0.02)
+    assert 1 - ratio > 5 * (1 - decode_ratio)
+
+
+def test_fractional_batch_is_a_time_share_of_batch_one():
+    params = make_params()
+    x1, itl1, p1 = C.replica_state(params, 1.0, 1.0)
+    x, itl, p = C.replica_state(params, 0.25, 1.0)
+    assert_allclose(x, 0.25 * x1)
+    assert_allclose(p - 70.0, 0.25 * (p1 - 70.0))
+    assert itl == itl1
+    assert C.replica_state(params, 0.0, 1.0)[2] == 70.0
+
+
+def test_rack_power_by_hand():
+    params = make_params()
+    # All 8 GPUs at 500 W, host activity (500-70)/(700-70) = 0.6825 -> 1000 + 1400 x 0.6825
+    # = 1955.6 W; (4000 + 1955.6) / 0.95 = 6269.0 W.
+    assert_allclose(C.rack_power_w(params, 500.0), (4000 + 1000 + 1400 * 430 / 630) / 0.95)
+    # Idle rack: (8 x 70 + 1000) / 0.95 = 1642.1 W.
+    assert_allclose(C.rack_power_w(params, 70.0), 1560 / 0.95)
+
+
+# ------------------------------------------------------------------------------------ SLO batch
+def test_offline_batch_is_kv_capacity_or_stack_limit():
+    assert C.slo_batch_reference(make_params()) == 766
+    assert C.slo_batch_reference(make_params(max_batch_count=512.0)) == 512
+
+
+def test_tpot_bound_gives_largest_whole_batch():
+    params = make_params(tpot_slo_s=0.05)
+    b = C.slo_batch_reference(params)
+    assert b == math.floor(b) and 1 <= b < 766
+
+    def itl(batch):
+        clock = C.clock_frac_for_cap(params, batch, 700.0)
+        return C.replica_state(params, batch, clock)[1]
+
+    assert itl(b) <= 0.05 < itl(b + 1)
+
+
+def test_ttft_bound_lowers_the_batch_and_infeasible_slo_gives_zero():
+    slots_only = C.slo_batch_reference(make_params(tpot_slo_s=0.2))
+    with_ttft = C.slo_batch_reference(make_params(tpot_slo_s=0.2, ttft_slo_s=0.5))
+    assert 0 < with_ttft < slots_only
+    # TPOT below the batch-1 latency, or TTFT below one prefill: no batch meets the SLO.
+    assert C.slo_batch_reference(make_params(tpot_slo_s=1e-4)) == 0.0
+    assert C.slo_batch_reference(make_params(tpot_slo_s=0.2, ttft_slo_s=1e-3)) == 0.0
+
+
+def test_reference_table_semantics():
+    params = make_params(tpot_slo_s=0.2, ttft_slo_s=2.0)
+    load = np.linspace(0, 1, 5)
+    cap = np.array([0.0, 0.05, 0.5, 0.75, 1.0])
+    x, p, x_star, b_star = C.operating_table_reference(params, load, cap)
+    assert b_star > 0 and x_star > 0
+    # Uncapped (c = 1): served = offered load.
+    assert_allclose(x[:, -1], load * x_star, rtol=1e-9)
+    # No load: idle rack; cap 0: parked, 0 W; cap below idle (35 W < 70 W): half parked.
+    rack_idle = C.rack_power_w(params, 70.0)
+    assert_allclose(p[0, -1], rack_idle)
+    assert np.all(p[:, 0] == 0.0) and np.all(x[:, :2] == 0.0)
+    assert_allclose(p[:, 1], 0.5 * rack_idle)
+    # Monotone in load and cap.
+    assert np.all(np.diff(x, axis=0) >= 0) and np.all(np.diff(x, axis=1) >= -1e-9)
+    assert np.all(np.diff(p, axis=0) >= 0) and np.all(np.diff(p, axis=1) >= -1e-9)
