@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
 
 from dcsim import units
@@ -71,8 +72,8 @@ KPI_ROWS: tuple[tuple[str, str, float, str], ...] = (
     ("it_energy_j", "IT energy [GWh]", 1 / (1e3 * units.MWH_J), ".2f"),
     ("peak_facility_power_w", "peak facility power [MW]", 1 / units.MW_W, ".1f"),
     ("pue", "PUE (energy-weighted)", 1.0, ".3f"),
-    ("tok_per_j_it", "tokens per joule, IT [tok/J]", 1.0, ".2f"),
-    ("tok_per_j_facility", "tokens per joule, facility [tok/J]", 1.0, ".2f"),
+    ("it_tok_per_j", "tokens per joule, IT [tok/J]", 1.0, ".2f"),
+    ("facility_tok_per_j", "tokens per joule, facility [tok/J]", 1.0, ".2f"),
     ("mean_gpus_in_service_count", "GPUs in service (mean)", 1.0, ",.0f"),
 )
 
@@ -86,7 +87,7 @@ def kpi_table(kpis: dict[str, Any], title: str = "KPIs") -> Table:
         value = kpis.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
-        table.add_row(label, format(value * scale, fmt))
+        table.add_row(escape(label), format(value * scale, fmt))
     return table
 
 

@@ -140,7 +140,7 @@ def pool_table(plant: Any) -> Any:
                 "rack_capacity_tok_per_s": tab.x_star_tok_per_s,
                 "rack_power_full_w": float(tab.p_rack_w[-1, -1]),
                 "rack_power_idle_w": float(tab.p_rack_w[0, -1]),
-                "tok_per_j_rack": tab.x_star_tok_per_s / float(tab.p_rack_w[-1, -1]),
+                "rack_tok_per_j": tab.x_star_tok_per_s / float(tab.p_rack_w[-1, -1]),
             }
         )
     return pd.DataFrame(rows)

@@ -38,6 +38,8 @@ suffix              meaning                                SI factor
 ``_kg``             mass, kilogram (carbon as CO2)         1
 ``_l``              volume, litre (water)                  1
 ``_per_mtok``       per million tokens                     1e-6 per token
+``_deg``            angle, degree (latitude, longitude)    (not converted)
+``_mva``            apparent power, MVA (~MW at unity PF)  1e6 (as W)
 ==================  =====================================  ==========================
 
 Sign conventions: power drawn from the grid is positive, export negative; battery discharge is
@@ -70,5 +72,5 @@ KNOWN_SUFFIXES: tuple[str, ...] = (
     "_frac", "_b", "_gb", "_b_per_s", "_gb_per_s", "_tb_per_s", "_flop_per_s", "_tflops",
     "_params", "_b_params", "_tok", "_tok_per_s", "_tok_per_j", "_usd", "_kg", "_l",
     "_per_mtok", "_count", "_per_h", "_per_y", "_per_month", "_per_week", "_usd_per_mwh",
-    "_kg_per_mwh", "_l_per_kwh", "_pue", "_cop",
+    "_kg_per_mwh", "_l_per_kwh", "_pue", "_cop", "_deg", "_mva",
 )  # fmt: skip

@@ -94,12 +94,6 @@ def test_run_prints_the_kpi_values_of_kpis_json(cli_run):
     assert "results: " in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kpi_table (dcsim/cli.py) passes labels to rich as markup: '[h]' and '[tok/J]' "
-    "are taken for style tags and vanish ('hours with power capping', 'tokens per joule, "
-    "IT'); the labels need rich.markup.escape() or Text(label)",
-)
 def test_run_prints_every_kpi_label_with_its_unit(cli_run):
     _, result = cli_run
     labels = [label for label, _ in kpi_rows(result.stdout)]

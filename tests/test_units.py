@@ -27,25 +27,7 @@ SCHEMA_EXCEPTIONS: dict[str, str] = {
 }
 
 #: Numeric schema fields that break the rule today (bugs reported to the integrator).
-SCHEMA_KNOWN_BAD: dict[str, str] = {
-    "sites.location.latitude_deg": (
-        "'_deg' (angle in degrees) is missing from dcsim.units.KNOWN_SUFFIXES and the glossary"
-    ),
-    "sites.location.longitude_deg": (
-        "'_deg' (angle in degrees) is missing from dcsim.units.KNOWN_SUFFIXES and the glossary"
-    ),
-    "sites.power_chain.transformer_mva": (
-        "'_mva' (apparent power) is missing from dcsim.units.KNOWN_SUFFIXES and the glossary"
-    ),
-    "workloads.demand.daily_profile": (
-        "24 demand multipliers (or a profile name) without a unit suffix; the catalog calls "
-        "the same numbers daily_profile_frac"
-    ),
-    "workloads.demand.weekly_profile": (
-        "7 demand multipliers (or a profile name) without a unit suffix; the catalog calls "
-        "the same numbers weekly_profile_frac"
-    ),
-}
+SCHEMA_KNOWN_BAD: dict[str, str] = {}
 
 
 def has_unit(name: str) -> bool:
@@ -161,21 +143,11 @@ def test_every_hall_column_has_a_unit(small_hall_1d):
     assert [c for c in _numeric_columns(halls) if not has_unit(c)] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pools table column 'tok_per_j_rack' (dcsim/runner.py pool_table) has no unit "
-    "suffix at the end; 'rack_tok_per_j' would",
-)
 def test_every_pool_column_has_a_unit(small_hall_1d):
     pools = small_hall_1d.extra_tables["pools"]
     assert set(pools.columns) - set(_numeric_columns(pools)) == {"pool"}
     assert [c for c in _numeric_columns(pools) if not has_unit(c)] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KPIs 'tok_per_j_it' and 'tok_per_j_facility' (dcsim/results/metrics.py) end in "
-    "'_it'/'_facility', not a unit; 'it_tok_per_j' and 'facility_tok_per_j' would",
-)
 def test_every_kpi_has_a_unit(small_hall_1d):
     assert [k for k in small_hall_1d.kpis if not has_unit(k)] == []

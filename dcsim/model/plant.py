@@ -302,8 +302,8 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         class_demand.append(
             ClassDemand(
                 base_tok_per_s=base,
-                daily_profile_frac=_profile(d.daily_profile, "daily", profiles),
-                weekly_profile_frac=_profile(d.weekly_profile, "weekly", profiles),
+                daily_profile_frac=_profile(d.daily_profile_frac, "daily", profiles),
+                weekly_profile_frac=_profile(d.weekly_profile_frac, "weekly", profiles),
                 growth_per_y_frac=d.growth_per_y_frac,
                 noise_sigma_frac=d.noise_sigma_frac,
                 noise_corr_s=d.noise_corr_s,

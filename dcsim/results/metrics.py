@@ -70,8 +70,8 @@ def compute_kpis(
         "peak_facility_power_w": float(ts["facility_power_w"].max()),
         "mean_facility_power_w": fac_j / horizon_s,
         "pue": fac_j / it_j if it_j > 0 else float("nan"),
-        "tok_per_j_it": served / it_j if it_j > 0 else float("nan"),
-        "tok_per_j_facility": served / fac_j if fac_j > 0 else float("nan"),
+        "it_tok_per_j": served / it_j if it_j > 0 else float("nan"),
+        "facility_tok_per_j": served / fac_j if fac_j > 0 else float("nan"),
         # Rounding in the cap solve leaves ~1e-12 relative residue; count material capping only.
         "power_capped_h": float(
             np.sum(

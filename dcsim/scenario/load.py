@@ -557,7 +557,19 @@ def _error_entries(
 ) -> list[tuple[tuple[int, int], str, str]]:
     entries: list[tuple[tuple[int, int], str, str]] = []
     seen: set[tuple[str, str]] = set()
-    for field_path, line_path, message in _merge_union_alternatives(model_cls, exc, data):
+    described = list(_merge_union_alternatives(model_cls, exc, data))
+    # A misspelt key ("feed_kw") also leaves its intended field missing; the unknown-key
+    # error with its "did you mean" says both, so the missing-field error is dropped.
+    suggested = {
+        (tuple(fp[:-1]), m.split("did you mean '", 1)[1].split("'", 1)[0])
+        for fp, _, m in described
+        if m.startswith("unknown field") and "did you mean '" in m
+    }
+    for field_path, line_path, message in described:
+        if message.startswith("missing required field '"):
+            name = message.split("'", 2)[1]
+            if (tuple(field_path[:-1]), name) in suggested or (tuple(field_path), name) in suggested:
+                continue
         origin = _locate(index, line_path)
         dotted = ".".join(str(p) for p in field_path)
         if isinstance(origin, str):

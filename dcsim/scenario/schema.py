@@ -52,14 +52,14 @@ class Demand(_Model):
             "(all its racks in service, uncapped) [0..]; convenient when sizing."
         ),
     )
-    daily_profile: Literal["flat", "interactive", "batch"] | list[Pos] = Field(
+    daily_profile_frac: Literal["flat", "interactive"] | list[Pos] = Field(
         default="interactive",
         description=(
             "24 hourly multipliers (local time of the site), or a named profile from "
             "catalog/data/demand_profiles.yaml."
         ),
     )
-    weekly_profile: Literal["flat", "interactive", "batch"] | list[Pos] = Field(
+    weekly_profile_frac: Literal["flat", "interactive"] | list[Pos] = Field(
         default="flat", description="7 daily multipliers, Monday first, or a named profile."
     )
     growth_per_y_frac: float = Field(

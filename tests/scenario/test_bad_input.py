@@ -179,12 +179,6 @@ def test_missing_required_field(tmp_path):
     assert msg == f"{path}:{first}: horizon_s: missing required field 'horizon_s'"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate_model (dcsim/scenario/load.py) reports the 'missing feed_mw' error first "
-    "(at the hall's line, sorted by line) and hides the 'unknown field feed_kw; did you mean "
-    "feed_mw' error behind '(+1 more error)'",
-)
 def test_wrong_unit_suffix_suggests_the_right_one(tmp_path):
     text = edit("feed_mw: 2.4 ", "feed_kw: 2400 ")
     path, msg = run_bad(tmp_path, text)
@@ -247,14 +241,8 @@ def test_validate_reports_the_same_line(tmp_path):
     assert msg == f"{path}:{line}: sites.0.buildings.0.halls.0.feed_mw: 0 must be > 0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the schema accepts daily_profile: batch (Literal in dcsim/scenario/schema.py "
-    "Demand) but catalog/data/demand_profiles.yaml has no 'batch' profile: build_plant "
-    "raises KeyError('batch') (dcsim/model/plant.py _profile), a traceback with exit code 1",
-)
 def test_every_profile_name_the_schema_accepts_runs(tmp_path):
-    text = edit("daily_profile: flat", "daily_profile: batch")
+    text = edit("daily_profile_frac: flat", "daily_profile_frac: batch")
     path = tmp_path / "batch-profile.yaml"
     path.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(

@@ -355,9 +355,11 @@ def test_each_error_kind_is_one_line_at_the_right_line(tmp_path, old, new, expec
 
 def test_unknown_field_suggests_the_unit_it_meant(tmp_path):
     path, message, _ = error_of(tmp_path, edited("power_mw: 100", "power_kw: 100"))
-    # Two errors: the misspelt key and the field it leaves missing; the first in file order.
+    # The misspelt key also leaves power_mw missing; the did-you-mean error says both, so it
+    # is the only one reported, at the misspelt key's own line.
     assert message == (
-        f"{path}:9: sites.0.buildings.0.power_mw: missing required field 'power_mw' (+1 more error)"
+        f"{path}:10: sites.0.buildings.0.power_kw: unknown field 'power_kw'; "
+        "did you mean 'power_mw'?"
     )
     path, message, error = error_of(
         tmp_path, edited("power_mw: 100", "power_mw: 100\n        power_kw: 3")
