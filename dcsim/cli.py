@@ -16,8 +16,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from dcsim import units
@@ -176,13 +176,23 @@ def catalog(
 
     cat = scenario_catalog(load_scenario(scenario)) if scenario else load_catalog()
     df = catalog_table(cat, table)
+    # One column per figure, its confidence grade beside the value: "132 (S)".
+    grades = {c for c in df.columns if str(c).endswith("_confidence")}
     t = Table(title=f"catalog: {table}")
-    t.add_column("id")
-    for col in df.columns:
-        t.add_column(str(col))
+    t.add_column("id", no_wrap=True, min_width=max(len(str(i)) for i in df.index))
+    shown = [c for c in df.columns if c not in grades and c != "name"]
+    for col in shown:
+        t.add_column(str(col), overflow="fold")
     for idx, row in df.iterrows():
-        t.add_row(str(idx), *[_fmt(v) for v in row])
-    console.print(t)
+        cells = []
+        for col in shown:
+            grade = row.get(f"{col}_confidence")
+            text = _fmt(row[col])
+            cells.append(f"{text} ({grade})" if isinstance(grade, str) and text else text)
+        t.add_row(str(idx), *cells)
+    # A catalog table is wide; let it overflow a narrow terminal or pipe rather than fold
+    # every id and figure into slivers.
+    Console(width=max(console.width, 220)).print(t)
 
 
 def _fmt(v: Any) -> str:

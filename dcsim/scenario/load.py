@@ -568,7 +568,10 @@ def _error_entries(
     for field_path, line_path, message in described:
         if message.startswith("missing required field '"):
             name = message.split("'", 2)[1]
-            if (tuple(field_path[:-1]), name) in suggested or (tuple(field_path), name) in suggested:
+            if (tuple(field_path[:-1]), name) in suggested or (
+                tuple(field_path),
+                name,
+            ) in suggested:
                 continue
         origin = _locate(index, line_path)
         dotted = ".".join(str(p) for p in field_path)
