@@ -357,80 +357,24 @@ def advance(
                 for k in range(n_class):
                     served_first[k] = min(offered[k], cls_cap[k])
             violated = False
-            for h in range(n_hall):
-                limit = hall_par[h, L.H_FEED_LIMIT_W]
-                p_h = _subset_power_w(
-                    0,
-                    h,
-                    cap,
-                    offered_rack,
-                    cell_state,
-                    cell_pool,
-                    cell_hall,
-                    tab_xcap,
-                    tab_p,
-                    pack,
-                    hall_par,
-                    site_par,
-                    hall_it,
-                )
-                if p_h > limit:
-                    violated = True
-                    _cap_to_limit(
-                        0,
-                        h,
-                        limit,
-                        cap,
-                        offered_rack,
-                        cell_state,
-                        cell_pool,
-                        cell_hall,
-                        pool_rank,
-                        n_ranks,
-                        tab_xcap,
-                        tab_p,
-                        pack,
-                        hall_par,
-                        site_par,
-                        hall_it,
+            # Halls first (scope 0, limit at the UPS output), then sites (scope 1, meter).
+            for scope in range(2):
+                n_scope = n_hall if scope == 0 else n_site
+                for idx in range(n_scope):
+                    if scope == 0:
+                        limit = hall_par[idx, L.H_FEED_LIMIT_W]
+                    else:
+                        limit = site_par[idx, L.S_IMPORT_LIMIT_W]
+                    args = (cap, offered_rack, cell_state, cell_pool, cell_hall)
+                    p_now = _subset_power_w(
+                        scope, idx, *args, tab_xcap, tab_p, pack, hall_par, site_par, hall_it
                     )
-            for s in range(n_site):
-                limit = site_par[s, L.S_IMPORT_LIMIT_W]
-                p_s = _subset_power_w(
-                    1,
-                    s,
-                    cap,
-                    offered_rack,
-                    cell_state,
-                    cell_pool,
-                    cell_hall,
-                    tab_xcap,
-                    tab_p,
-                    pack,
-                    hall_par,
-                    site_par,
-                    hall_it,
-                )
-                if p_s > limit:
-                    violated = True
-                    _cap_to_limit(
-                        1,
-                        s,
-                        limit,
-                        cap,
-                        offered_rack,
-                        cell_state,
-                        cell_pool,
-                        cell_hall,
-                        pool_rank,
-                        n_ranks,
-                        tab_xcap,
-                        tab_p,
-                        pack,
-                        hall_par,
-                        site_par,
-                        hall_it,
-                    )
+                    if p_now > limit:
+                        violated = True
+                        _cap_to_limit(
+                            scope, idx, limit, *args, pool_rank, n_ranks, tab_xcap, tab_p,
+                            pack, hall_par, site_par, hall_it,
+                        )  # fmt: skip
             # After capping, a new round moves load to racks with headroom; the last round
             # keeps the offered loads, so the caps just solved hold.
             if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:
