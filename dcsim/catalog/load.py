@@ -82,7 +82,7 @@ _SHIPPED_CONFIDENCE_EFFICIENCIES = _SHIPPED_CONFIDENCE | {"fit"}
 # (sizes, rates, powers, latencies). Idle and host powers may be zero; c_* are dynamic power
 # shares that a power cap clips, so they may exceed 1.
 _NON_NEGATIVE = frozenset(
-    {"idle_w", "host_idle_kw", "host_max_kw", "t_fixed_s", "c_cmp_frac", "c_mem_frac"}
+    {"idle_w", "host_idle_kw", "host_max_kw", "t_fixed_s", "t_seq_s", "c_cmp_frac", "c_mem_frac"}
 )
 _OPEN_UNIT = frozenset({"psu_efficiency_frac", "eta_bw_frac", "eta_f_frac", "eta_pf_frac"})
 _CLOSED_UNIT = frozenset({"liquid_heat_frac"})

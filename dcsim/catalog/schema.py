@@ -118,7 +118,8 @@ class PrecisionSpec(_Entry):
 class Efficiency(_Entry):
     """Fitted efficiency factors of one accelerator on one software stack.
 
-    They turn roofline peaks into achieved rates (eta_*) and split dynamic power between
+    They turn roofline peaks into achieved rates (eta_*), add host time to each decode step
+    (t_fixed_s per step, t_seq_s per sequence in the step) and split dynamic power between
     compute and memory activity (c_*). Fitted by ``dcsim.catalog.calibrate`` on the points
     of ``shared/reference/calibration.md``; ``fit_error`` records the result.
     """
@@ -129,6 +130,10 @@ class Efficiency(_Entry):
     eta_f_frac: SNum = Field(description="Achieved share of peak FLOP/s in decode GEMMs.")
     eta_pf_frac: SNum = Field(description="Achieved share of peak FLOP/s in prefill.")
     t_fixed_s: SNum = Field(description="Fixed per-step overhead (launch, sampling) [s].")
+    t_seq_s: SNum = Field(
+        default=Sourced(value=0.0, source="default: no per-sequence overhead", confidence="U"),
+        description="Host overhead per sequence per decode step (scheduler, sampler) [s].",
+    )
     c_cmp_frac: SNum = Field(description="Dynamic compute power at full clock / (TDP - idle).")
     c_mem_frac: SNum = Field(description="Dynamic memory power / (TDP - idle).")
     fit_error: dict[str, float] = Field(

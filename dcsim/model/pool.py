@@ -16,7 +16,7 @@ import numpy as np
 
 from dcsim import units
 from dcsim.catalog.load import resolve_id
-from dcsim.catalog.schema import Catalog, Efficiency
+from dcsim.catalog.schema import Catalog, Efficiency, Sourced
 from dcsim.errors import ConfigError
 from dcsim.kernels.oppoints import slo_batch_count
 from dcsim.physics.compute import (
@@ -56,6 +56,7 @@ EFFICIENCY_FACTORS: tuple[str, ...] = (
     "t_fixed_s",
     "c_cmp_frac",
     "c_mem_frac",
+    "t_seq_s",
 )
 
 
@@ -103,6 +104,7 @@ class PoolSpec:
     eta_f_frac: float
     eta_pf_frac: float
     t_fixed_s: float
+    t_seq_s: float
     host_idle_w: float
     host_max_w: float
     psu_efficiency_frac: float
@@ -173,10 +175,17 @@ def _efficiency_values(
         if isinstance(efficiency, Efficiency):
             return "given", {f: getattr(efficiency, f).value for f in EFFICIENCY_FACTORS}
         if isinstance(efficiency, Mapping):
-            missing = [f for f in EFFICIENCY_FACTORS if f not in efficiency]
+            # Factors with a schema default (t_seq_s) may be left out, as in a catalog entry.
+            defaults = {
+                f: info.default.value
+                for f, info in Efficiency.model_fields.items()
+                if f in EFFICIENCY_FACTORS and isinstance(info.default, Sourced)
+            }
+            given = {**defaults, **efficiency}
+            missing = [f for f in EFFICIENCY_FACTORS if f not in given]
             if missing:
                 raise ConfigError(f"missing {', '.join(missing)}", where=f"{where}: efficiency")
-            return "given", {f: float(efficiency[f]) for f in EFFICIENCY_FACTORS}
+            return "given", {f: float(given[f]) for f in EFFICIENCY_FACTORS}
         raise ConfigError(
             f"{efficiency!r} must be an Efficiency or a mapping of factors", where=where
         )
@@ -262,7 +271,8 @@ def pool_spec(
     ttft_quantile_frac : float
         Quantile of the TTFT bound (MLPerf: p99) [-].
     efficiency : Efficiency or mapping, optional
-        Factors to use instead of the catalog's (calibration); keys ``EFFICIENCY_FACTORS``.
+        Factors to use instead of the catalog's (calibration); keys ``EFFICIENCY_FACTORS``
+        (``t_seq_s`` may be omitted: 0, the schema default).
 
     Returns
     -------

@@ -19,8 +19,9 @@ Model summary (replica of ``N`` GPUs, batch ``B`` sequences, clock ratio ``r = f
   (weights plus decode attention over the mean context ``ctx = L_in + L_out/2``);
 - ``t_comm = 2 layers * allreduce(B hidden b_act)`` (two tensor-parallel all-reduces per layer,
   ``2 (N-1)/N bytes/bw + 2 log2(N) latency``; zero for ``N = 1``);
-- ``t_step = max(t_mem, t_cmp / r) + t_comm + t_fixed`` (compute time scales with 1/f,
-  HBM, link and fixed host time do not);
+- ``t_step = max(t_mem, t_cmp / r) + t_comm + t_fixed + B t_seq`` (compute time scales
+  with 1/f, HBM, link and host time do not; ``t_seq`` is host work per sequence per step,
+  e.g. a Python scheduler and sampler, so it grows with the batch);
 - prefill per request ``t_pf = (2 A L_in + 2 layers L_in^2 hidden) / (N F eta_pf) / r +
   2 layers allreduce(L_in hidden b_act)`` (the quadratic term is causal self-attention:
   ``QK^T`` and ``AV`` each ``L_in^2 hidden`` FLOP per layer);
@@ -108,6 +109,7 @@ PARAM_NAMES: tuple[str, ...] = (
     "ttft_slo_s",  # 32 time-to-first-token bound [s] (inf: offline)
     "max_batch_count",  # 33 stack's batch limit per replica (inf: none)
     "ttft_quantile_frac",  # 34 quantile at which TTFT is bounded (0.99 for MLPerf p99)
+    "t_seq_s",  # 35 per-sequence decode-step overhead [s per sequence per step]
 )
 PARAMS_COUNT = len(PARAM_NAMES)
 
@@ -146,6 +148,7 @@ I_TPOT_SLO = 31
 I_TTFT_SLO = 32
 I_MAX_BATCH = 33
 I_TTFT_QUANTILE = 34
+I_T_SEQ = 35
 
 # Bisection stopping rule shared by the solvers below: 200 halvings bound the loop, the
 # relative width 1e-14 stops it (about 47 halvings on [0, 1]).
@@ -472,8 +475,8 @@ def prefill_comm_time_s(
 
 
 @register_jitable
-def decode_step_time_s(memory_s, compute_s, comm_s, fixed_s, clock_frac):
-    """Decode step time: ``max(t_mem, t_cmp / r) + t_comm + t_fixed`` [s].
+def decode_step_time_s(memory_s, compute_s, comm_s, fixed_s, seq_s, batch_count, clock_frac):
+    """Decode step time: ``max(t_mem, t_cmp / r) + t_comm + t_fixed + B t_seq`` [s].
 
     Parameters
     ----------
@@ -485,6 +488,10 @@ def decode_step_time_s(memory_s, compute_s, comm_s, fixed_s, clock_frac):
         Collective time [s].
     fixed_s : float
         Fixed per-step overhead [s].
+    seq_s : float
+        Host overhead per sequence in the step (scheduling, sampling) [s].
+    batch_count : float
+        Sequences in the step, B [-].
     clock_frac : float
         Clock over maximum clock, r = f/f_max (0..1] [-].
 
@@ -493,7 +500,7 @@ def decode_step_time_s(memory_s, compute_s, comm_s, fixed_s, clock_frac):
     float
         Step time [s].
     """
-    return max(memory_s, compute_s / clock_frac) + comm_s + fixed_s
+    return max(memory_s, compute_s / clock_frac) + comm_s + fixed_s + batch_count * seq_s
 
 
 @register_jitable
@@ -752,7 +759,9 @@ def replica_state(params, batch_count, clock_frac):
         in_tok, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
         params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
     )  # fmt: skip
-    step_s = decode_step_time_s(mem_s, cmp_s, comm_s, params[I_T_FIXED], clock_frac)
+    step_s = decode_step_time_s(
+        mem_s, cmp_s, comm_s, params[I_T_FIXED], params[I_T_SEQ], batch, clock_frac
+    )
     prefill_s = pf_cmp_s / clock_frac + pf_comm_s
     x_tok_per_s = output_throughput_tok_per_s(batch, out_tok, step_s, prefill_s)
     itl_s = inter_token_latency_s(batch, out_tok, step_s, prefill_s)

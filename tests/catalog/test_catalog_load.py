@@ -152,6 +152,14 @@ def test_add_new_accelerator_and_rack():
 def test_add_efficiency_entry():
     cat = load_catalog({"efficiencies": {"h100-sxm/trtllm": EFFICIENCY}})
     assert cat.efficiencies["h100-sxm/trtllm"].eta_bw_frac.value == 0.8
+    # No t_seq_s given: the schema default, no per-sequence overhead, weakly sourced.
+    t_seq = cat.efficiencies["h100-sxm/trtllm"].t_seq_s
+    assert t_seq.value == 0.0 and t_seq.confidence == "U"
+
+
+def test_negative_per_sequence_overhead_rejected():
+    message = _error({"efficiencies": {"h100-sxm/vllm": {"t_seq_s": -1e-5}}})
+    assert message == "catalog.efficiencies.h100-sxm/vllm.t_seq_s: -1e-05 must be >= 0"
 
 
 def test_empty_table_in_additions_is_ignored():

@@ -24,7 +24,8 @@ _spec.loader.exec_module(_cases)
 make_params = _cases.make_params
 
 # Pools covering the branches: offline, Server SLO, Interactive SLO (slots and TTFT bound),
-# TDP-bound compute (c_cmp > 1), MoE on one GPU, long-prompt Server.
+# TDP-bound compute (c_cmp > 1), MoE on one GPU, long-prompt Server, per-sequence host
+# overhead (vLLM-like t_seq_s) under a Server SLO.
 CASES = {
     "offline": make_params(),
     "server": make_params(tpot_slo_s=0.2, ttft_slo_s=2.0),
@@ -53,6 +54,7 @@ CASES = {
         replicas_per_rack_count=2.0,
         hbm_usable_b=180e9,
     ),  # fmt: skip
+    "per_seq_overhead": make_params(t_seq_s=4e-5, tpot_slo_s=0.2, ttft_slo_s=2.0),
 }
 LOAD = np.linspace(0.0, 1.0, 5)
 CAP = np.array([0.0, 0.08, 0.3, 0.55, 0.8, 1.0])

@@ -120,3 +120,9 @@ def test_explicit_efficiency_overrides_catalog(catalog):
     spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None,
                      efficiency=factors)  # fmt: skip
     assert spec.efficiency_key == "given" and spec.eta_bw_frac == 0.5
+    # t_seq_s left out: the Efficiency schema default (no per-sequence overhead).
+    assert spec.t_seq_s == 0.0
+    spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None,
+                     efficiency={**factors, "t_seq_s": 4e-5})  # fmt: skip
+    # Appended last to the parameter vector so that earlier indices keep their meaning.
+    assert PARAM_NAMES[-1] == "t_seq_s" and spec.to_params()[-1] == 4e-5

@@ -50,6 +50,7 @@ BASE = {
     "ttft_slo_s": math.inf,
     "max_batch_count": math.inf,
     "ttft_quantile_frac": 0.99,
+    "t_seq_s": 0.0,
 }
 
 
@@ -133,11 +134,26 @@ def test_throughput_and_latency_identity():
 
 
 def test_step_time_scales_compute_only():
-    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 1.0) == pytest.approx(0.013)
+    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 0.0, 8.0, 1.0) == pytest.approx(0.013)
     # At half clock compute takes 8 ms, still below the 10 ms of HBM time: no change.
-    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 0.5) == pytest.approx(0.013)
+    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 0.0, 8.0, 0.5) == pytest.approx(0.013)
     # At a quarter clock compute (16 ms) binds.
-    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 0.25) == pytest.approx(0.019)
+    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 0.0, 8.0, 0.25) == pytest.approx(0.019)
+
+
+def test_step_time_grows_by_batch_times_per_sequence_overhead():
+    # Hand calculation: 10 ms HBM + 1 ms comm + 2 ms fixed = 13 ms; 64 sequences at 50 us
+    # each add 3.2 ms, so 16.2 ms.
+    assert C.decode_step_time_s(0.010, 0.004, 0.001, 0.002, 50e-6, 64.0, 1.0) == pytest.approx(
+        0.0162
+    )
+    # Through the full replica state: at batch B the step, and so the ITL (= t_step +
+    # B t_pf / L_out, prefill unchanged), grows by exactly B * t_seq.
+    t_seq_s = 30e-6
+    for batch in (1.0, 17.0, 256.0):
+        itl0 = C.replica_state(make_params(), batch, 1.0)[1]
+        itl1 = C.replica_state(make_params(t_seq_s=t_seq_s), batch, 1.0)[1]
+        assert itl1 - itl0 == pytest.approx(batch * t_seq_s, rel=1e-9)
 
 
 # ------------------------------------------------------------------------------------ queues
