@@ -49,4 +49,4 @@ def small_hall_tight(small_hall):
     """
     import dcsim
 
-    return dcsim.run(small_hall, overrides={"horizon_s": "1d", "sites.main.import_limit_mw": 1.2})
+    return dcsim.run(small_hall, overrides={"horizon_s": "1d", "sites.main.import_limit_mw": 1.1})

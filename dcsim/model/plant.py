@@ -22,7 +22,7 @@ from dcsim import units
 from dcsim.catalog.equipment import load_power_equipment
 from dcsim.catalog.schema import Catalog
 from dcsim.kernels import layout as L
-from dcsim.model.pool import PoolSpec, pool_spec
+from dcsim.model.pool import PoolSpec, pool_spec, throughput_optimal_pool_spec
 from dcsim.model.tables import PoolTables, build_pool_tables
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 from dcsim.scenario.schema import Scenario
@@ -230,22 +230,23 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
                         if any(n == name for n in pool_names):
                             name = f"{name}#{len(pool_names)}"
                         pool_names.append(name)
-                        pool_specs.append(
-                            pool_spec(
-                                catalog,
-                                group.system,
-                                workload.model,
-                                workload.precision,
-                                group.stack,
-                                workload.input_tok,
-                                workload.output_tok,
-                                workload.tpot_s,
-                                workload.ttft_s,
+                        pool_args = (
+                            catalog, group.system, workload.model, workload.precision,
+                            group.stack, workload.input_tok, workload.output_tok,
+                            workload.tpot_s, workload.ttft_s,
+                        )  # fmt: skip
+                        if group.replica_gpus_count is None:
+                            spec = throughput_optimal_pool_spec(
+                                *pool_args, kv_precision=workload.kv_precision, pool_name=where
+                            )
+                        else:
+                            spec = pool_spec(
+                                *pool_args,
                                 replica_gpus=group.replica_gpus_count,
                                 kv_precision=workload.kv_precision,
                                 pool_name=where,
                             )
-                        )
+                        pool_specs.append(spec)
                         pool_class.append(wl_index[group.workload])
                     p_idx = pool_key_index[key]
                     ck = (h_idx, p_idx)

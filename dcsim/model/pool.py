@@ -18,7 +18,7 @@ from dcsim import units
 from dcsim.catalog.load import resolve_id
 from dcsim.catalog.schema import Catalog, Efficiency, Sourced
 from dcsim.errors import ConfigError
-from dcsim.kernels.oppoints import slo_batch_count
+from dcsim.kernels.oppoints import pool_operating_point, slo_batch_count
 from dcsim.physics.compute import (
     PARAM_NAMES,
     kv_bytes_per_token_b,
@@ -435,3 +435,67 @@ def _check_slo_feasible(spec: PoolSpec, where: str) -> None:
         f"{spec.accelerator_id}; expected a larger bound or more replica GPUs",
         where=f"{where}: ttft_slo_s",
     )
+
+
+def throughput_optimal_pool_spec(
+    catalog: Catalog,
+    rack_system_id: str,
+    model_id: str,
+    precision: str,
+    stack: str,
+    input_tok: float,
+    output_tok: float,
+    tpot_slo_s: float | None,
+    ttft_slo_s: float | None,
+    kv_precision: str | None = None,
+    pool_name: str = "pool",
+) -> PoolSpec:
+    """Pool with the replica size that maximises rack throughput under the SLO.
+
+    An operator sizing a fleet picks the tensor/expert-parallel degree that serves the most
+    tokens per rack within the latency bounds: for a large MoE model a wider replica reads the
+    (mostly shared) expert weights over more HBM and holds a much larger batch within TPOT,
+    so the smallest replica that fits is often far from best. Candidates are the powers of
+    two inside the scale-up domain that :func:`pool_spec` accepts; ties go to the smaller.
+
+    Parameters
+    ----------
+    catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok, tpot_slo_s,
+    ttft_slo_s, kv_precision, pool_name
+        As in :func:`pool_spec`.
+
+    Returns
+    -------
+    PoolSpec
+        The spec of the best candidate.
+
+    Raises
+    ------
+    ConfigError
+        When no candidate works: the error of :func:`pool_spec` with its default size.
+    """
+    rack = catalog.rack_systems[rack_system_id]
+    per_rack = rack.gpus_per_rack_count
+    domain = rack.scaleup_domain_gpus_count
+    best: tuple[float, PoolSpec] | None = None
+    for k in range(int(math.log2(domain)) + 1):
+        n = 2**k
+        if n > per_rack and n % per_rack:
+            continue
+        try:
+            spec = pool_spec(
+                catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
+                tpot_slo_s, ttft_slo_s, replica_gpus=n, kv_precision=kv_precision,
+                pool_name=pool_name,
+            )  # fmt: skip
+        except ConfigError:
+            continue
+        x_rack_tok_per_s = pool_operating_point(spec.to_params())[5]
+        if best is None or x_rack_tok_per_s > best[0] * (1.0 + 1e-9):
+            best = (x_rack_tok_per_s, spec)
+    if best is None:
+        return pool_spec(
+            catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
+            tpot_slo_s, ttft_slo_s, kv_precision=kv_precision, pool_name=pool_name,
+        )  # fmt: skip
+    return best[1]

@@ -136,7 +136,12 @@ class RackGroup(_Model):
     workload: str = Field(description="Workload class these racks serve.")
     stack: str = Field(default="trtllm", description="Software stack (efficiency factors).")
     replica_gpus_count: int | None = Field(
-        default=None, gt=0, description="GPUs per model replica; default: smallest that fits."
+        default=None,
+        gt=0,
+        description=(
+            "GPUs per model replica (tensor/expert parallel degree); default: the power of two "
+            "that serves the most tokens per rack within the SLO."
+        ),
     )
     in_service: Date | None = Field(
         default=None, description="Date the racks enter service; default: scenario start."

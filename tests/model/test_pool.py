@@ -126,3 +126,28 @@ def test_explicit_efficiency_overrides_catalog(catalog):
                      efficiency={**factors, "t_seq_s": 4e-5})  # fmt: skip
     # Appended last to the parameter vector so that earlier indices keep their meaning.
     assert PARAM_NAMES[-1] == "t_seq_s" and spec.to_params()[-1] == 4e-5
+
+
+def test_throughput_optimal_replica_beats_every_other_candidate():
+    # DeepSeek-R1 FP4 on GB300 NVL72 under a 50 ms TPOT (the gw-campus reasoning pool): the
+    # chosen replica size must serve at least as many tokens per rack as every other power of
+    # two that pool_spec accepts; the smallest that fits (2 GPUs) is not the best here.
+    from dcsim.catalog.load import load_catalog
+    from dcsim.errors import ConfigError
+    from dcsim.kernels.oppoints import pool_operating_point
+    from dcsim.model.pool import pool_spec, throughput_optimal_pool_spec
+
+    cat = load_catalog()
+    args = (cat, "gb300-nvl72", "deepseek-r1", "fp4", "trtllm", 3000, 2000, 0.05, 3.0)
+    best = throughput_optimal_pool_spec(*args)
+    best_x = pool_operating_point(best.to_params())[5]
+    tried = 0
+    for n in (1, 2, 4, 8, 16, 32, 64):
+        try:
+            spec = pool_spec(*args, replica_gpus=n)
+        except ConfigError:
+            continue
+        tried += 1
+        assert pool_operating_point(spec.to_params())[5] <= best_x * (1 + 1e-9)
+    assert tried >= 3
+    assert best.replica_gpus_count > pool_spec(*args).replica_gpus_count

@@ -121,7 +121,7 @@ def test_deferred_tokens_are_conserved(small_hall):
             "horizon_s": "2d",
             "record_every_s": "1min",
             "hall_record_every_s": "1min",
-            "sites.main.import_limit_mw": 1.1,
+            "sites.main.import_limit_mw": 1.0,
         },
     )
     ts = res.timeseries
@@ -155,7 +155,7 @@ def test_limits_hold_without_capping(small_hall_1d):
 def test_tight_import_limit_caps_batch_before_chat(small_hall_tight, small_hall_1d):
     k = small_hall_tight.kpis
     ts = small_hall_tight.timeseries
-    limit_w = 1.2e6
+    limit_w = 1.1e6
     # The limit holds at every tick (KPI) and therefore in every 15-min mean (rows).
     assert k["max_power_to_limit_frac"] <= 1.0 + 1e-9
     assert (ts["facility_power_w"] <= limit_w * (1 + 1e-9)).all()
