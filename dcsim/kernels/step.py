@@ -171,64 +171,36 @@ def _cap_to_limit(
     are not capped; a limit below their draw is a configuration the checks reject).
     """
     trial = cap.copy()
+    n_cell = cell_pool.shape[0]
+    in_rank = np.zeros(n_cell, dtype=np.bool_)
+    rest = (offered_rack, cell_state, cell_pool, cell_hall, tab_xcap, tab_p, pack, hall_par,
+            site_par, hall_it)  # fmt: skip
     for r in range(n_ranks):
-        members = 0
-        for c in range(cell_pool.shape[0]):
-            if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
-                members += 1
-        if members == 0:
+        for c in range(n_cell):
+            in_rank[c] = pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall,
+                                                                     hall_par)  # fmt: skip
+        if not in_rank.any():
             continue
         # Largest common scale s in [0, 1] of this rank's caps with power <= limit.
-        for c in range(cell_pool.shape[0]):
-            if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
+        for c in range(n_cell):
+            if in_rank[c]:
                 trial[c] = 0.0
-        p0 = _subset_power_w(
-            scope,
-            idx,
-            trial,
-            offered_rack,
-            cell_state,
-            cell_pool,
-            cell_hall,
-            tab_xcap,
-            tab_p,
-            pack,
-            hall_par,
-            site_par,
-            hall_it,
-        )
-        if p0 > limit_w:
-            for c in range(cell_pool.shape[0]):
-                cap[c] = trial[c]
-            continue  # even parked, this rank leaves the site over: go to the next rank
+        if _subset_power_w(scope, idx, trial, *rest) > limit_w:
+            cap[:] = trial
+            continue  # even parked, this rank leaves the scope over: go to the next rank
         lo = 0.0
         hi = 1.0
         for _ in range(CAP_BISECTION_STEPS):
             mid = 0.5 * (lo + hi)
-            for c in range(cell_pool.shape[0]):
-                if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
+            for c in range(n_cell):
+                if in_rank[c]:
                     trial[c] = cap[c] * mid
-            pm = _subset_power_w(
-                scope,
-                idx,
-                trial,
-                offered_rack,
-                cell_state,
-                cell_pool,
-                cell_hall,
-                tab_xcap,
-                tab_p,
-                pack,
-                hall_par,
-                site_par,
-                hall_it,
-            )
-            if pm <= limit_w:
+            if _subset_power_w(scope, idx, trial, *rest) <= limit_w:
                 lo = mid
             else:
                 hi = mid
-        for c in range(cell_pool.shape[0]):
-            if pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall, hall_par):
+        for c in range(n_cell):
+            if in_rank[c]:
                 cap[c] = cap[c] * lo
         return True
     return False
