@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from dcsim.kernels.oppoints import interp2_table
+
 
 @njit(cache=True)
 def interp_table(table, pool, load_frac, cap_frac):
@@ -36,19 +38,8 @@ def interp_table(table, pool, load_frac, cap_frac):
     -------
     Interpolated value [unit of the table].
     """
-    n_l = table.shape[1]
-    n_c = table.shape[2]
-    x = min(max(load_frac, 0.0), 1.0) * (n_l - 1)
-    y = min(max(cap_frac, 0.0), 1.0) * (n_c - 1)
-    i = min(int(x), n_l - 2)
-    j = min(int(y), n_c - 2)
-    fx = x - i
-    fy = y - j
-    v00 = table[pool, i, j]
-    v10 = table[pool, i + 1, j]
-    v01 = table[pool, i, j + 1]
-    v11 = table[pool, i + 1, j + 1]
-    return (v00 * (1.0 - fx) + v10 * fx) * (1.0 - fy) + (v01 * (1.0 - fx) + v11 * fx) * fy
+    # One bilinear rule for the whole package: the compute core's, on this pool's slice.
+    return interp2_table(table[pool], load_frac, cap_frac)
 
 
 @njit(cache=True)
