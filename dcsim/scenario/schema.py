@@ -10,19 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from dcsim.scenario.base import Name, NonNeg, Pos
+from dcsim.scenario.base import ScenarioModel as _Model
 from dcsim.scenario.types import Date, DurationS
-
-Pos = Annotated[float, Field(gt=0)]
-NonNeg = Annotated[float, Field(ge=0)]
-Frac = Annotated[float, Field(ge=0, le=1)]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-
 
 # --------------------------------------------------------------------------- workloads
 
