@@ -26,6 +26,56 @@ S_XFMR_NO_LOAD = 2
 S_XFMR_LOAD_LOSS = 3
 S_NCOLS = 4
 
+# --- per-tick site series: site_series[s, t, :] (built by dcsim.model.grid and weather)
+ST_CONTRACT_W = 0  # contracted import capacity before curtailment (firm ramp + non-firm) [W]
+ST_GRID_AVAIL_W = 1  # import the meter may take this tick (0 in a disconnect) [W]
+ST_SOLAR_W = 2  # solar PV AC output available [W]
+ST_CLEAN_W = 3  # firm clean block available [W]
+ST_BATT_CMD = 4  # arbitrage price signal: +1 discharge, -1 charge, 0 hold [-]
+ST_CP_SHED = 5  # 1 where deferrable work is shed to avoid a coincident peak [-]
+ST_T_DB_DEGC = 6  # outdoor dry bulb [degC]
+ST_T_WB_DEGC = 7  # outdoor wet bulb [degC]
+ST_NCOLS = 8
+
+# --- site state carried from tick to tick: site_state[s, :]
+SS_SOC_J = 0  # battery state of charge [J]
+SS_TURB_ONLINE = 1  # turbine units running [count]
+SS_TURB_STARTING = 2  # turbine units starting [count]
+SS_TURB_START_LEFT_S = 3  # time until the starting units synchronise [s]
+SS_TURB_SURPLUS_S = 4  # time the need has stayed below the running units [s]
+SS_NCOLS = 5
+
+# --- per-site time series at the campus record interval: site_rec[row, s, :]
+SR_FACILITY = 0
+SR_GRID_IMPORT = 1
+SR_SOLAR = 2
+SR_CLEAN = 3
+SR_TURBINE = 4
+SR_BATTERY = 5  # + discharge, - charge
+SR_SOC = 6
+SR_SPILL = 7
+SR_CURTAILED = 8
+SR_GRID_AVAIL = 9
+SR_TURB_ONLINE = 10
+SR_SHED = 11
+SR_UNMET = 12
+SR_NCOLS = 13
+SR_NAMES = (
+    "facility_power_w",
+    "grid_import_w",
+    "solar_w",
+    "clean_w",
+    "turbine_w",
+    "battery_w",
+    "battery_soc_j",
+    "spilled_w",
+    "curtailed_w",
+    "grid_available_w",
+    "turbines_online_count",
+    "shed_w",
+    "unmet_w",
+)
+
 # --- cell state: cell_state[c, :]; a cell = racks of one pool in one hall
 C_SERVING = 0  # racks in service, weighted by their healthy share [racks]
 C_BURNIN = 1  # racks in burn-in (draw stress power, serve nothing) [racks]

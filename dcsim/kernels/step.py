@@ -23,9 +23,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
 from dcsim.kernels.tables import interp_cap, interp_table
 from dcsim.physics.demand import backlog_step
+from dcsim.physics.onsite import battery_limits_w, site_dispatch, turbine_commit
 from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
 
 #: Re-dispatch rounds per tick before the caps are fixed without moving load (each round only
@@ -207,6 +209,67 @@ def _cap_to_limit(
 
 
 @njit(cache=True)
+def _site_supply_w(s, t, site_series, site_par_limit, site_grid_par, site_state, dt_s):
+    """Most power site s can be supplied this tick [W].
+
+    Grid (as available, bounded by the connection) + must-take sources + running turbines +
+    the battery down to empty (the ride-through).
+    """
+    g = site_grid_par[s]
+    supply = (
+        min(site_series[s, t, L.ST_GRID_AVAIL_W], site_par_limit)
+        + site_series[s, t, L.ST_SOLAR_W]
+        + site_series[s, t, L.ST_CLEAN_W]
+        + site_state[s, L.SS_TURB_ONLINE] * g[G.G_TURB_UNIT_W]
+    )
+    if g[G.G_BATT_POLICY] > 0.0:
+        dis, _ = battery_limits_w(
+            site_state[s, L.SS_SOC_J], g[G.G_BATT_ENERGY_J], g[G.G_BATT_POWER_W],
+            g[G.G_BATT_ETA_CHARGE_FRAC], g[G.G_BATT_ETA_DISCHARGE_FRAC], 0.0, dt_s,
+        )  # fmt: skip
+        supply += dis
+    return supply
+
+
+@njit(cache=True)
+def _shed_site(
+    s, limit_w, cap, offered_rack, cs, cs0, cell_pool, cell_hall, tab_xcap, tab_p, pack,
+    hall_par, site_par, hall_it,
+):  # fmt: skip
+    """Switch off a share of site s's racks (all of them, evenly) so its power <= limit.
+
+    Called when even parked racks draw more than the site can be supplied (a disconnect with
+    too little on-site supply). Works on ``cs``, a copy of the cell state ``cs0``. Returns the
+    share kept on [0..1]; 0 means the site is dark (nothing energised, not even the no-load
+    losses of the UPS and transformer).
+    """
+    rest = (cell_pool, cell_hall, tab_xcap, tab_p, pack, hall_par, site_par, hall_it)
+    lo = 0.0
+    hi = 1.0
+    for _ in range(CAP_BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        _scale_site(s, mid, cs, cs0, cell_hall, hall_par)
+        if _subset_power_w(1, s, cap, offered_rack, cs, *rest) <= limit_w:
+            lo = mid
+        else:
+            hi = mid
+    _scale_site(s, lo, cs, cs0, cell_hall, hall_par)
+    if lo < 2.0 ** -(CAP_BISECTION_STEPS - 2):
+        _scale_site(s, 0.0, cs, cs0, cell_hall, hall_par)
+        return 0.0
+    return lo
+
+
+@njit(cache=True)
+def _scale_site(s, frac, cs, cs0, cell_hall, hall_par):
+    for c in range(cs.shape[0]):
+        if int(hall_par[cell_hall[c], L.H_SITE]) == s:
+            cs[c, L.C_SERVING] = cs0[c, L.C_SERVING] * frac
+            cs[c, L.C_BURNIN] = cs0[c, L.C_BURNIN] * frac
+            cs[c, L.C_IDLE] = cs0[c, L.C_IDLE] * frac
+
+
+@njit(cache=True)
 def advance(
     tick0,
     n_ticks,
@@ -230,9 +293,13 @@ def advance(
     cell_state,
     hall_par,
     site_par,
+    site_series,
+    site_grid_par,
+    site_state,
     rec,
     class_rec,
     hall_rec,
+    site_rec,
     flow_check,
 ):
     """Advance the campus by ``n_ticks`` ticks from global tick ``tick0``.
@@ -244,7 +311,7 @@ def advance(
     dt_s
         Tick length [s].
     ticks_per_rec, ticks_per_hall_rec
-        Ticks per row of the campus/class and of the hall record buffers [count].
+        Ticks per row of the campus/class/site and of the hall record buffers [count].
     pack
         True to pack load onto few racks, False to spread it evenly.
     demand_tok_per_s
@@ -267,11 +334,19 @@ def advance(
         Cell -> pool, cell -> hall, cell state columns ``layout.C_*`` (read only here).
     hall_par, site_par
         Hall and site parameters, columns ``layout.H_*`` and ``layout.S_*``.
-    rec, class_rec, hall_rec
+    site_series
+        Per-tick site inputs (contract, available import, solar, clean block, price signal,
+        coincident-peak shedding, weather), shape (n_site, n_ticks_total, ``layout.ST_NCOLS``).
+    site_grid_par
+        Battery and turbine parameters per site, columns ``grid_layout.G_*``.
+    site_state
+        Battery and turbine state per site, columns ``layout.SS_*``; updated in place.
+    rec, class_rec, hall_rec, site_rec
         Record accumulators, added to in place (time-weighted means).
     flow_check
-        Per-tick energy-balance residual accumulator, shape (2,): max |residual| [W] and the
-        max ratio of any limited power to its limit [-]; updated in place.
+        Accumulator of shape (2,): the largest relative energy-balance residual of any tick
+        (consumption side and supply side) [-], and the largest ratio of a limited power to
+        its limit [-]; updated in place.
     """
     n_class = class_par.shape[0]
     n_cell = cell_pool.shape[0]
@@ -289,6 +364,11 @@ def advance(
     x_cap = np.zeros(n_cell)
     delivered = np.zeros(n_cell)
     hall_it = np.zeros(n_hall)
+    site_limit = np.zeros(n_site)
+    site_want = np.zeros(n_site)
+    site_on = np.ones(n_site)
+    site_parked_w = np.zeros(n_site)
+    cs_work = cell_state.copy()
     w_rec = 1.0 / ticks_per_rec
     w_hall = 1.0 / ticks_per_hall_rec
     gpus = 0.0
@@ -312,13 +392,25 @@ def advance(
                 offered[k] += ring.sum() / dt_s
         for c in range(n_cell):
             cap[c] = cell_state[c, L.C_THERMAL_CAP]
+            s_c = int(hall_par[cell_hall[c], L.H_SITE])
+            k = pool_class[cell_pool[c]]
+            if site_series[s_c, t, L.ST_CP_SHED] > 0.0 and class_par[k, L.K_DEFERRABLE] > 0.0:
+                cap[c] = 0.0  # coincident-peak avoidance parks deferrable racks
+        for s in range(n_site):
+            site_limit[s] = _site_supply_w(
+                s, t, site_series, site_par[s, L.S_IMPORT_LIMIT_W], site_grid_par, site_state, dt_s
+            )
+            site_on[s] = 1.0
+            site_parked_w[s] = 0.0
+        cs = cell_state
+        shed_any = False
 
         # Dispatch, check limits, cap, re-dispatch.
         for rnd in range(MAX_DISPATCH_ROUNDS + 1):
             cls_cap[:] = 0.0
             for c in range(n_cell):
                 x_cap[c] = interp_cap(tab_xcap, cell_pool[c], cap[c])
-                cls_cap[pool_class[cell_pool[c]]] += cell_state[c, L.C_SERVING] * x_cap[c]
+                cls_cap[pool_class[cell_pool[c]]] += cs[c, L.C_SERVING] * x_cap[c]
             for c in range(n_cell):
                 k = pool_class[cell_pool[c]]
                 share = 0.0
@@ -336,17 +428,33 @@ def advance(
                     if scope == 0:
                         limit = hall_par[idx, L.H_FEED_LIMIT_W]
                     else:
-                        limit = site_par[idx, L.S_IMPORT_LIMIT_W]
-                    args = (cap, offered_rack, cell_state, cell_pool, cell_hall)
+                        limit = site_limit[idx]
+                    args = (cap, offered_rack, cs, cell_pool, cell_hall)
                     p_now = _subset_power_w(
                         scope, idx, *args, tab_xcap, tab_p, pack, hall_par, site_par, hall_it
                     )
+                    if scope == 1 and rnd == 0:
+                        site_want[idx] = p_now
                     if p_now > limit:
                         violated = True
-                        _cap_to_limit(
+                        met = _cap_to_limit(
                             scope, idx, limit, *args, pool_rank, n_ranks, tab_xcap, tab_p,
                             pack, hall_par, site_par, hall_it,
                         )  # fmt: skip
+                        if not met and scope == 1:
+                            # Even parked, the racks draw more than the site can be supplied.
+                            if not shed_any:
+                                cs_work[:, :] = cell_state
+                                cs = cs_work
+                                shed_any = True
+                            site_parked_w[idx] = _subset_power_w(
+                                1, idx, *args, tab_xcap, tab_p, pack, hall_par, site_par,
+                                hall_it,
+                            )  # fmt: skip
+                            site_on[idx] = _shed_site(
+                                idx, limit, cap, offered_rack, cs, cell_state, cell_pool,
+                                cell_hall, tab_xcap, tab_p, pack, hall_par, site_par, hall_it,
+                            )  # fmt: skip
             # After capping, a new round moves load to racks with headroom; the last round
             # keeps the offered loads, so the caps just solved hold.
             if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:
@@ -361,15 +469,15 @@ def advance(
             p = cell_pool[c]
             k = pool_class[p]
             x_r, p_r = _cell_point(c, cap[c], offered_rack[c], cell_pool, tab_xcap, tab_p, pack)
-            n_serv = cell_state[c, L.C_SERVING]
+            n_serv = cs[c, L.C_SERVING]
             delivered[c] = n_serv * x_r
             served_cls[k] += delivered[c]
             xc = interp_cap(tab_xcap, p, cap[c])
             cap_cls[k] += n_serv * xc
             h = cell_hall[c]
             hall_it[h] += n_serv * p_r
-            hall_it[h] += cell_state[c, L.C_BURNIN] * interp_table(tab_p, p, 1.0, 1.0)
-            hall_it[h] += cell_state[c, L.C_IDLE] * interp_table(tab_p, p, 0.0, 1.0)
+            hall_it[h] += cs[c, L.C_BURNIN] * interp_table(tab_p, p, 1.0, 1.0)
+            hall_it[h] += cs[c, L.C_IDLE] * interp_table(tab_p, p, 0.0, 1.0)
             if class_par[k, L.K_INTERACTIVE] > 0.0 and xc > 0.0:
                 util = min(x_r / max(xc, 1e-300), 1.0)
                 u_pos = util * (n_u - 1)
@@ -414,27 +522,87 @@ def advance(
             class_rec[row, k, L.KR_BACKLOG] += bl * w_rec
             class_rec[row, k, L.KR_CAPACITY] += cap_cls[k] * w_rec
 
-        # Power chain and balance.
+        # Power chain, hall by hall (a dark site draws nothing, not even no-load losses).
         it_total = 0.0
         losses_total = 0.0
         mech_total = 0.0
         facility_total = 0.0
+        import_total = 0.0
         for h in range(n_hall):
+            if site_on[int(hall_par[h, L.H_SITE])] <= 0.0:
+                continue
             ups_out, loss_h, mech_h = _hall_chain(h, hall_it[h], hall_par)
             hall_rec[hrow, h, L.HR_IT] += hall_it[h] * w_hall
             hall_rec[hrow, h, L.HR_UPS_OUT] += ups_out * w_hall
             hall_rec[hrow, h, L.HR_COOLING] += mech_h * w_hall
             it_total += hall_it[h]
             flow_check[1] = max(flow_check[1], ups_out / hall_par[h, L.H_FEED_LIMIT_W])
+
+        # Site balance: the sources meet the facility power; then the turbine commitment.
+        supply_residual = 0.0
         for s in range(n_site):
-            site_w, loss_s, mech_s = _site_w(s, hall_it, hall_par, site_par)
+            site_w = 0.0
+            if site_on[s] > 0.0:
+                site_w, loss_s, mech_s = _site_w(s, hall_it, hall_par, site_par)
+                losses_total += loss_s
+                mech_total += mech_s
             facility_total += site_w
-            losses_total += loss_s
-            mech_total += mech_s
-            flow_check[1] = max(flow_check[1], site_w / site_par[s, L.S_IMPORT_LIMIT_W])
-        grid_import = facility_total  # no on-site supply yet: the meter sees the facility
+            g = site_grid_par[s]
+            # The physical connection bounds what the contract makes available.
+            avail = min(site_series[s, t, L.ST_GRID_AVAIL_W], site_par[s, L.S_IMPORT_LIMIT_W])
+            imp, solar_u, clean_u, turb_w, batt_w, soc, spill, unmet = site_dispatch(
+                site_w, avail, site_series[s, t, L.ST_SOLAR_W], site_series[s, t, L.ST_CLEAN_W],
+                site_series[s, t, L.ST_BATT_CMD], site_state[s, L.SS_SOC_J],
+                site_state[s, L.SS_TURB_ONLINE], g[G.G_BATT_POWER_W], g[G.G_BATT_ENERGY_J],
+                g[G.G_BATT_ETA_CHARGE_FRAC], g[G.G_BATT_ETA_DISCHARGE_FRAC],
+                g[G.G_BATT_RESERVE_J], int(g[G.G_BATT_POLICY]), g[G.G_PEAK_THRESHOLD_W],
+                g[G.G_TURB_UNIT_W], g[G.G_TURB_MIN_LOAD_FRAC], dt_s,
+            )  # fmt: skip
+            site_state[s, L.SS_SOC_J] = soc
+            supply_residual = max(
+                supply_residual,
+                abs(site_w - (imp + solar_u + clean_u + turb_w + batt_w + unmet))
+                / max(site_w, 1.0),
+            )
+            if avail > 0.0:
+                flow_check[1] = max(flow_check[1], imp / avail)
+            elif imp > 0.0:
+                flow_check[1] = max(flow_check[1], np.inf)
+            if unmet > 1e-6 * max(site_w, 1.0):
+                flow_check[1] = max(flow_check[1], np.inf)
+            # Units start for what the racks want beyond the grid and must-take supply.
+            need = site_want[s] - avail - site_series[s, t, L.ST_SOLAR_W]
+            need -= site_series[s, t, L.ST_CLEAN_W]
+            on, starting, left, surplus, _ = turbine_commit(
+                need, site_state[s, L.SS_TURB_ONLINE], site_state[s, L.SS_TURB_STARTING],
+                site_state[s, L.SS_TURB_START_LEFT_S], site_state[s, L.SS_TURB_SURPLUS_S],
+                g[G.G_TURB_UNITS], g[G.G_TURB_UNIT_W], g[G.G_TURB_START_S],
+                g[G.G_TURB_MIN_RUN_S], dt_s,
+            )  # fmt: skip
+            site_rec[row, s, L.SR_TURB_ONLINE] += site_state[s, L.SS_TURB_ONLINE] * w_rec
+            site_state[s, L.SS_TURB_ONLINE] = on
+            site_state[s, L.SS_TURB_STARTING] = starting
+            site_state[s, L.SS_TURB_START_LEFT_S] = left
+            site_state[s, L.SS_TURB_SURPLUS_S] = surplus
+            import_total += imp
+            site_rec[row, s, L.SR_FACILITY] += site_w * w_rec
+            site_rec[row, s, L.SR_GRID_IMPORT] += imp * w_rec
+            site_rec[row, s, L.SR_SOLAR] += solar_u * w_rec
+            site_rec[row, s, L.SR_CLEAN] += clean_u * w_rec
+            site_rec[row, s, L.SR_TURBINE] += turb_w * w_rec
+            site_rec[row, s, L.SR_BATTERY] += batt_w * w_rec
+            site_rec[row, s, L.SR_SOC] += soc * w_rec
+            site_rec[row, s, L.SR_SPILL] += spill * w_rec
+            contract = site_series[s, t, L.ST_CONTRACT_W]
+            site_rec[row, s, L.SR_CURTAILED] += max(contract - avail, 0.0) * w_rec
+            site_rec[row, s, L.SR_GRID_AVAIL] += avail * w_rec
+            if site_on[s] < 1.0:
+                site_rec[row, s, L.SR_SHED] += max(site_parked_w[s] - site_w, 0.0) * w_rec
+            site_rec[row, s, L.SR_UNMET] += unmet * w_rec
         residual = facility_total - (it_total + mech_total + losses_total)
-        flow_check[0] = max(flow_check[0], abs(residual) / max(facility_total, 1.0))
+        flow_check[0] = max(
+            flow_check[0], abs(residual) / max(facility_total, 1.0), supply_residual
+        )
 
         rec[row, L.R_DEMAND] += demand_total * w_rec
         rec[row, L.R_SERVED] += served_total * w_rec
@@ -447,5 +615,5 @@ def advance(
         rec[row, L.R_COOLING] += mech_total * w_rec
         rec[row, L.R_LOSSES] += losses_total * w_rec
         rec[row, L.R_FACILITY] += facility_total * w_rec
-        rec[row, L.R_GRID_IMPORT] += grid_import * w_rec
+        rec[row, L.R_GRID_IMPORT] += import_total * w_rec
         rec[row, L.R_GPUS] += gpus * w_rec

@@ -21,6 +21,7 @@ import numpy as np
 from dcsim import units
 from dcsim.catalog.equipment import load_power_equipment
 from dcsim.catalog.schema import Catalog
+from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
 from dcsim.model.pool import PoolSpec, pool_spec, throughput_optimal_pool_spec
 from dcsim.model.tables import PoolTables, build_pool_tables
@@ -93,6 +94,10 @@ class Plant:
     site_names: list[str]
     site_par: np.ndarray
     site_utc_offset_h: np.ndarray
+    # per-tick site inputs and on-site energy (grid block); defaults: the spine's fixed import
+    site_series: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, L.ST_NCOLS)))
+    site_grid_par: np.ndarray = field(default_factory=lambda: np.zeros((0, G.G_NCOLS)))
+    site_state: np.ndarray = field(default_factory=lambda: np.zeros((0, L.SS_NCOLS)))
     notes: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -312,6 +317,8 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
             )
         )
 
+    site_par = np.vstack(site_rows)
+    site_series, site_grid_par, site_state = default_site_arrays(site_par, n_ticks)
     return Plant(
         name=scenario.name,
         start=scenario.start,
@@ -347,6 +354,32 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         hall_names=hall_names,
         hall_par=np.vstack(hall_rows),
         site_names=site_names,
-        site_par=np.vstack(site_rows),
+        site_par=site_par,
         site_utc_offset_h=np.asarray(utc_offsets),
+        site_series=site_series,
+        site_grid_par=site_grid_par,
+        site_state=site_state,
     )
+
+
+def default_site_arrays(site_par: np.ndarray, n_ticks: int):
+    """Site inputs of a campus without a grid block: the import limit, always available.
+
+    Parameters
+    ----------
+    site_par
+        Site parameter table (columns ``layout.S_*``).
+    n_ticks
+        Ticks in the horizon [count].
+
+    Returns
+    -------
+    (site_series, site_grid_par, site_state)
+        Per-tick inputs (n_site, n_ticks, ST_NCOLS), on-site energy parameters (no battery,
+        no turbines) and their initial state.
+    """
+    n_site = site_par.shape[0]
+    series = np.zeros((n_site, n_ticks, L.ST_NCOLS))
+    series[:, :, L.ST_CONTRACT_W] = site_par[:, L.S_IMPORT_LIMIT_W, None]
+    series[:, :, L.ST_GRID_AVAIL_W] = site_par[:, L.S_IMPORT_LIMIT_W, None]
+    return series, np.zeros((n_site, G.G_NCOLS)), np.zeros((n_site, L.SS_NCOLS))

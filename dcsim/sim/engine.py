@@ -58,6 +58,7 @@ class SimState:
     cell_state: np.ndarray
     backlog_tok: np.ndarray
     backlog_head: np.ndarray
+    site_state: np.ndarray
     tick: int = 0
     wall_kernel_s: float = 0.0
     extra: dict = field(default_factory=dict)
@@ -112,9 +113,13 @@ def _physics(
             state.cell_state,
             p.hall_par,
             p.site_par,
+            p.site_series,
+            p.site_grid_par,
+            state.site_state,
             rec.rec,
             rec.class_rec,
             rec.hall_rec,
+            rec.site_rec,
             rec.flow_check,
         )
         state.wall_kernel_s += time.perf_counter() - t0
@@ -151,6 +156,7 @@ def simulate(plant: Plant, seed: int, progress: ProgressFn | None = None) -> Sim
         cell_state=run_plant.cell_state,
         backlog_tok=np.zeros((len(plant.class_names), plant.n_backlog_buckets)),
         backlog_head=np.zeros(len(plant.class_names), dtype=np.int64),
+        site_state=run_plant.site_state,
     )
     state.extra["demand_tok_per_s"] = demand
     env = simpy.Environment()
@@ -167,4 +173,5 @@ def _copy_mutable(plant: Plant) -> Plant:
         plant,
         cell_state=plant.cell_state.copy(),
         rack_status=plant.rack_status.copy(),
+        site_state=plant.site_state.copy(),
     )

@@ -18,6 +18,20 @@ from dcsim.kernels import layout as L
 from dcsim.model.plant import Plant
 from dcsim.results.run_result import EVENT_COLUMNS
 
+#: Site columns summed into the campus time series (facility and import are there already).
+CAMPUS_SITE_COLUMNS = (
+    L.SR_SOLAR,
+    L.SR_CLEAN,
+    L.SR_TURBINE,
+    L.SR_BATTERY,
+    L.SR_SOC,
+    L.SR_SPILL,
+    L.SR_CURTAILED,
+    L.SR_GRID_AVAIL,
+    L.SR_SHED,
+    L.SR_UNMET,
+)
+
 
 @dataclass
 class Recorder:
@@ -27,6 +41,7 @@ class Recorder:
     rec: np.ndarray = field(init=False)
     class_rec: np.ndarray = field(init=False)
     hall_rec: np.ndarray = field(init=False)
+    site_rec: np.ndarray = field(init=False)
     flow_check: np.ndarray = field(init=False)
     events: list[tuple[float, str, str, str, float]] = field(default_factory=list)
 
@@ -37,6 +52,7 @@ class Recorder:
         self.rec = np.zeros((n_rows, L.R_NCOLS))
         self.class_rec = np.zeros((n_rows, len(p.class_names), L.KR_NCOLS))
         self.hall_rec = np.zeros((n_hrows, len(p.hall_names), L.HR_NCOLS))
+        self.site_rec = np.zeros((n_rows, len(p.site_names), L.SR_NCOLS))
         self.flow_check = np.zeros(2)
 
     def log(self, t_s: float, kind: str, asset: str, detail: str, value: float) -> None:
@@ -76,10 +92,28 @@ class Recorder:
             df["tok_per_j"] = np.where(
                 rec[:, L.R_FACILITY] > 0, rec[:, L.R_SERVED] / rec[:, L.R_FACILITY], np.nan
             )
+        site = self.site_rec.copy()
+        self._partial_last_row(site, p.ticks_per_rec)
+        campus = site.sum(axis=1)
+        for j in CAMPUS_SITE_COLUMNS:
+            df[L.SR_NAMES[j]] = campus[:, j]
+        df["onsite_gen_w"] = campus[:, L.SR_SOLAR] + campus[:, L.SR_CLEAN] + campus[:, L.SR_TURBINE]
         for k, name in enumerate(p.class_names):
             for j, col in enumerate(L.KR_NAMES):
                 df[f"{name}.{col}"] = cls[:, k, j]
         return df
+
+    def site_timeseries(self) -> pd.DataFrame:
+        """Per-site supply detail at the campus record interval, long format (time, site, ...)."""
+        p = self.plant
+        site = self.site_rec.copy()
+        self._partial_last_row(site, p.ticks_per_rec)
+        idx = self._index(p.ticks_per_rec, site.shape[0])
+        frames = []
+        for s, name in enumerate(p.site_names):
+            data = {col: site[:, s, j] for j, col in enumerate(L.SR_NAMES)}
+            frames.append(pd.DataFrame({"site": name, **data}, index=idx))
+        return pd.concat(frames).reset_index()
 
     def hall_timeseries(self) -> pd.DataFrame:
         """Per-hall detail at the coarser interval, long format (time, hall, columns)."""

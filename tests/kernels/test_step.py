@@ -10,6 +10,7 @@ import pytest
 
 from dcsim.kernels import layout as L
 from dcsim.kernels.step import advance
+from dcsim.model.plant import default_site_arrays
 from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
 
 X_STAR = np.array([1000.0, 500.0])  # tok/s per rack, pools 0 (chat) and 1 (batch)
@@ -76,6 +77,8 @@ def run(c, demand, fn=advance, dt_s=60.0):
     class_rec = np.zeros((n, n_class, L.KR_NCOLS))
     hall_rec = np.zeros((n, 2, L.HR_NCOLS))
     flow = np.zeros(2)
+    site_rec = np.zeros((n, 1, L.SR_NCOLS))
+    site_series, site_grid_par, site_state = default_site_arrays(c["site_par"], n)
     backlog = np.zeros((n_class, 3))
     head = np.zeros(n_class, dtype=np.int64)
     fn(
@@ -101,9 +104,13 @@ def run(c, demand, fn=advance, dt_s=60.0):
         c["cell_state"],
         c["hall_par"],
         c["site_par"],
+        site_series,
+        site_grid_par,
+        site_state,
         rec,
         class_rec,
         hall_rec,
+        site_rec,
         flow,
     )
     return rec, class_rec, hall_rec, flow, backlog
