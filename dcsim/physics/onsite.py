@@ -232,7 +232,7 @@ def site_dispatch(
     spill = surplus
     s_cut = min(spill, solar_w)
     k_cut = min(spill - s_cut, clean_w)
-    t_cut = spill - s_cut - k_cut
+    t_cut = min(max(spill - s_cut - k_cut, 0.0), g)
     batt_w = d - c
     soc_next = soc_j
     if has_batt:
@@ -296,8 +296,14 @@ def turbine_commit(
     if target > online_count + starting_count:
         started = target - online_count - starting_count
         if starting_count <= 0.0:
-            start_left_s = start_s
+            # The order goes out at the start of this tick; the state is for the next one.
+            start_left_s = start_s - dt_s
         starting_count += started
+        if start_left_s <= 1e-9:
+            # Faster than a tick: the units run from the next tick on.
+            online_count += starting_count
+            starting_count = 0.0
+            start_left_s = 0.0
         surplus_s = 0.0
     elif target < online_count + starting_count:
         cancel = min(starting_count, online_count + starting_count - target)

@@ -8,6 +8,7 @@ it exactly on any grid, and every number below is a hand calculation.
 import numpy as np
 import pytest
 
+from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
 from dcsim.kernels.step import advance
 from dcsim.model.plant import default_site_arrays
@@ -233,3 +234,177 @@ def test_invariants_random_demand():
     assert np.all(hall_rec[:, 0, L.HR_UPS_OUT] <= 4e6 * (1 + 1e-12))
     assert np.all(hall_rec[:, 1, L.HR_UPS_OUT] <= 3e6 * (1 + 1e-12))
     assert np.all(rec[:, L.R_FACILITY] <= 7e6 * (1 + 1e-12))
+
+
+# --------------------------------------------------------------------------- site supply
+
+
+def run_site(c, demand, series_fn=None, grid_par=None, soc0_j=0.0, dt_s=60.0):
+    """Run with per-tick site inputs; ``series_fn(series)`` edits the default arrays."""
+    n_class, n = demand.shape
+    rec = np.zeros((n, L.R_NCOLS))
+    class_rec = np.zeros((n, n_class, L.KR_NCOLS))
+    hall_rec = np.zeros((n, 2, L.HR_NCOLS))
+    site_rec = np.zeros((n, 1, L.SR_NCOLS))
+    flow = np.zeros(2)
+    series, gpar, state = default_site_arrays(c["site_par"], n)
+    if series_fn is not None:
+        series_fn(series)
+    if grid_par is not None:
+        gpar[0] = grid_par
+    state[0, L.SS_SOC_J] = soc0_j
+    args = [c[k] for k in ("class_par",)]
+    advance(
+        0, n, dt_s, 1, 1, False, demand, *args, np.zeros((n_class, 3)),
+        np.zeros(n_class, dtype=np.int64), c["pool_class"], c["pool_rank"], c["n_ranks"],
+        c["pool_gpus_per_rack"], c["tab_xcap"], c["tab_p"], c["tab_slo"], c["cell_pool"],
+        c["cell_hall"], c["cell_state"], c["hall_par"], c["site_par"], series, gpar, state,
+        rec, class_rec, hall_rec, site_rec, flow,
+    )  # fmt: skip
+    return rec, class_rec, site_rec[:, 0, :], flow, state
+
+
+def battery(power_w, energy_j, eta_rt=0.9025, reserve_j=0.0, policy=1, turbines=None):
+    g = np.zeros(G.G_NCOLS)
+    g[G.G_BATT_POWER_W] = power_w
+    g[G.G_BATT_ENERGY_J] = energy_j
+    g[G.G_BATT_ETA_CHARGE_FRAC] = g[G.G_BATT_ETA_DISCHARGE_FRAC] = np.sqrt(eta_rt)
+    g[G.G_BATT_RESERVE_J] = reserve_j
+    g[G.G_BATT_POLICY] = policy
+    if turbines is not None:
+        units, unit_w, start_s, min_load = turbines
+        g[G.G_TURB_UNITS] = units
+        g[G.G_TURB_UNIT_W] = unit_w
+        g[G.G_TURB_START_S] = start_s
+        g[G.G_TURB_MIN_LOAD_FRAC] = min_load
+        g[G.G_TURB_MIN_RUN_S] = 3600.0
+    return g
+
+
+def facility_for_batch_w(c, chat_tok_per_s, batch_tok_per_s):
+    """Facility power by hand: with the linear tables a rack's power is P0 + (P1 - P0) x / X*
+    whatever its cap, so hall IT follows from the served rates; then the power chain."""
+    it = (
+        40 * P0 + (P1 - P0) * chat_tok_per_s / X_STAR[0],
+        40 * P0 + (P1 - P0) * batch_tok_per_s / X_STAR[1],
+    )
+    out = 0.0
+    for h in range(2):
+        _, loss, mech = hall_chain(it[h], c["hall_par"][h])
+        out += it[h] + loss + mech
+    return out + transformer_loss_w(out, 40e6, 0.002, 0.01)
+
+
+def test_curtailment_met_by_a_battery_then_shed_when_it_is_too_small():
+    from scipy.optimize import brentq
+
+    # Chat 30,000 tok/s (priority 1) and batch 15,000 (priority 0, not deferrable).
+    demand = np.tile([[30000.0], [15000.0]], (1, 120))
+    f_w = facility_for_batch_w(campus(), 30000.0, 15000.0)
+    x_w, hours = 2.0e6, 1.0  # curtailment of 2 MW for 1 h (ticks 0-59), then 1 h of recovery
+    eta = 0.95  # one-way; round trip 0.9025
+
+    def curtail(series):
+        series[0, :60, L.ST_GRID_AVAIL_W] = f_w - x_w
+
+    # Z = 3 MWh is enough: the battery delivers 2 MW for 1 h, drawing 2 / 0.95 = 2.105 MWh.
+    z_big = 3.0 * 3.6e9
+    rec, cls, site, flow, state = run_site(
+        campus(), demand, curtail, battery(3e6, z_big), soc0_j=z_big
+    )
+    assert rec[:, L.R_POWER_CAPPED].max() == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(site[:60, L.SR_BATTERY], x_w, rtol=1e-9)
+    np.testing.assert_allclose(site[:60, L.SR_GRID_IMPORT], f_w - x_w, rtol=1e-9)
+    soc_end = z_big - x_w * hours * 3600 / eta
+    assert site[59, L.SR_SOC] == pytest.approx(soc_end, rel=1e-9)
+    # Recovery: the ride-through policy refills at the 3 MW rating from grid headroom.
+    assert site[60, L.SR_BATTERY] == pytest.approx(-3e6, rel=1e-9)
+    assert site[60, L.SR_SOC] == pytest.approx(soc_end + 3e6 * 60 * eta, rel=1e-9)
+    assert state[0, L.SS_SOC_J] == pytest.approx(z_big, rel=1e-9)  # full again by the end
+    assert flow[0] < 1e-9 and flow[1] <= 1 + 1e-9
+
+    # Z = 1 MWh lasts 1 x 0.95 / 2 = 0.475 h = 28.5 ticks; then batch is capped so that the
+    # facility fits the 2 MW smaller import exactly, and chat keeps its full rate.
+    z_small = 1.0 * 3.6e9
+    rec, cls, site, flow, _ = run_site(
+        campus(), demand, curtail, battery(3e6, z_small), soc0_j=z_small
+    )
+    assert rec[:28, L.R_POWER_CAPPED].max() == pytest.approx(0.0, abs=1e-6)
+    assert site[28, L.SR_BATTERY] == pytest.approx(x_w / 2, rel=1e-6)  # the last half tick
+    assert site[29, L.SR_SOC] == pytest.approx(0.0, abs=1.0)
+    np.testing.assert_allclose(site[29:60, L.SR_FACILITY], f_w - x_w, rtol=1e-9)
+    x_batch = brentq(lambda x: facility_for_batch_w(campus(), 30000.0, x) - (f_w - x_w), 0, 15e3)
+    np.testing.assert_allclose(cls[29:60, 1, L.KR_SERVED], x_batch, rtol=1e-6)
+    np.testing.assert_allclose(cls[29:60, 0, L.KR_SERVED], 30000.0, rtol=1e-12)
+    np.testing.assert_allclose(rec[29:60, L.R_POWER_CAPPED], 15000.0 - x_batch, rtol=1e-6)
+    assert flow[0] < 1e-9 and flow[1] <= 1 + 1e-9
+
+
+def test_turbines_take_over_after_their_start_delay():
+    demand = np.tile([[30000.0], [15000.0]], (1, 120))
+    f_w = facility_for_batch_w(campus(), 30000.0, 15000.0)
+
+    def curtail(series):
+        series[0, :, L.ST_GRID_AVAIL_W] = f_w - 3.0e6  # a 3 MW gap for the whole run
+
+    e_j = 10 * 3.6e9
+    # Two 2 MW units, 10 min to synchronise, 50% minimum load.
+    g = battery(5e6, e_j, turbines=(2, 2e6, 600.0, 0.5))
+    rec, _, site, flow, state = run_site(campus(), demand, curtail, g, soc0_j=e_j)
+    # Tick 0 asks for ceil(3/2) = 2 units; they run from tick 10 (600 s / 60 s) on.
+    np.testing.assert_allclose(site[:10, L.SR_BATTERY], 3e6, rtol=1e-9)
+    assert site[:10, L.SR_TURBINE].max() == 0.0
+    np.testing.assert_allclose(site[10:, L.SR_TURBINE], 3e6, rtol=1e-9)
+    np.testing.assert_allclose(site[10:, L.SR_BATTERY], 0.0, atol=1e-3)
+    assert state[0, L.SS_TURB_ONLINE] == 2
+    assert state[0, L.SS_SOC_J] == pytest.approx(e_j - 3e6 * 600 / np.sqrt(0.9025), rel=1e-9)
+    assert rec[:, L.R_POWER_CAPPED].max() == pytest.approx(0.0, abs=1e-6)
+    assert flow[0] < 1e-9 and flow[1] <= 1 + 1e-9
+
+
+def test_disconnect_without_onsite_supply_darkens_the_site():
+    demand = np.tile([[30000.0], [15000.0]], (1, 10))
+
+    def disconnect(series):
+        series[0, 3:6, L.ST_GRID_AVAIL_W] = 0.0
+
+    rec, _, site, flow, _ = run_site(campus(), demand, disconnect)
+    assert np.all(rec[3:6, L.R_FACILITY] == 0.0)
+    assert np.all(rec[3:6, L.R_SERVED] == 0.0)
+    assert np.all(site[3:6, L.SR_SHED] > 0.0)
+    assert rec[6, L.R_SERVED] == pytest.approx(45000.0)
+    assert flow[0] < 1e-9 and flow[1] <= 1 + 1e-9
+
+
+def test_battery_and_supply_balances_close_every_tick_under_random_events():
+    rng = np.random.default_rng(7)
+    n = 300
+    demand = rng.uniform(0, 60000, size=(2, n))
+    f_max = facility_for_batch_w(campus(), 40000.0, 20000.0)
+
+    def events(series):
+        series[0, :, L.ST_GRID_AVAIL_W] = f_max * rng.choice(
+            [0.0, 0.6, 1.0], n, p=[0.05, 0.2, 0.75]
+        )
+        series[0, :, L.ST_SOLAR_W] = rng.uniform(0, 1.5e6, n)
+        series[0, :, L.ST_BATT_CMD] = rng.choice([-1.0, 0.0, 1.0], n)
+
+    for policy in (1, 2, 3):
+        g = battery(
+            2e6, 2 * 3.6e9, reserve_j=0.5 * 3.6e9, policy=policy, turbines=(1, 2e6, 300.0, 0.4)
+        )
+        g[G.G_PEAK_THRESHOLD_W] = 0.8 * f_max
+        rec, _, site, flow, _ = run_site(campus(), demand, events, g, soc0_j=3.6e9)
+        # Supply side: facility = import + solar + clean + turbine + battery, every tick.
+        supply = site[:, [L.SR_GRID_IMPORT, L.SR_SOLAR, L.SR_CLEAN, L.SR_TURBINE, L.SR_BATTERY]]
+        np.testing.assert_allclose(site[:, L.SR_FACILITY], supply.sum(axis=1), rtol=1e-9, atol=1e-3)
+        # Battery: stored energy moves by -discharge/eta + charge*eta.
+        soc = np.concatenate([[3.6e9], site[:, L.SR_SOC]])
+        p = site[:, L.SR_BATTERY]
+        eta = np.sqrt(0.9025)
+        d_soc = np.where(p >= 0, -p * 60 / eta, -p * 60 * eta)
+        np.testing.assert_allclose(np.diff(soc), d_soc, rtol=1e-9, atol=1e-3)
+        assert np.all(site[:, L.SR_SOC] >= -1e-6) and np.all(site[:, L.SR_SOC] <= 2 * 3.6e9 + 1e-6)
+        assert np.all(site[:, L.SR_GRID_IMPORT] <= site[:, L.SR_GRID_AVAIL] * (1 + 1e-9) + 1e-6)
+        assert np.all(site[:, L.SR_UNMET] <= 1e-6)
+        assert flow[0] < 1e-9 and flow[1] <= 1 + 1e-9
