@@ -13,7 +13,14 @@ from dcsim.results.io import write_run
 from dcsim.results.meta import build_metadata, run_id, scenario_hash
 from dcsim.results.metrics import compute_kpis
 from dcsim.results.run_result import RunResult
-from dcsim.scenario import Scenario, dump_resolved, load_scenario, scenario_catalog
+from dcsim.scenario import (
+    Scenario,
+    base_dir,
+    dump_resolved,
+    load_scenario,
+    scenario_catalog,
+    set_base_dir,
+)
 from dcsim.scenario.load import apply_overrides, validate_model
 from dcsim.sim.engine import ProgressFn, simulate
 
@@ -35,7 +42,8 @@ def resolve_scenario(
         if not overrides:
             return scenario
         data, index = apply_overrides(scenario.model_dump(mode="json"), overrides, line_index={})
-        return validate_model(Scenario, data, f"<scenario {scenario.name}>", index)
+        out = validate_model(Scenario, data, f"<scenario {scenario.name}>", index)
+        return set_base_dir(out, base_dir(scenario))
     return load_scenario(scenario, overrides)
 
 
@@ -79,7 +87,7 @@ def run(
     """
     sc = resolve_scenario(scenario, overrides)
     if seed is not None:
-        sc = sc.model_copy(update={"seed": seed})
+        sc = set_base_dir(sc.model_copy(update={"seed": seed}), base_dir(sc))
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     catalog = scenario_catalog(sc)
@@ -114,7 +122,11 @@ def run(
         kpis=kpis,
         scenario=sc,
         meta=meta,
-        extra_tables={"hall_timeseries": rec.hall_timeseries(), "pools": pool_table(plant)},
+        extra_tables={
+            "hall_timeseries": rec.hall_timeseries(),
+            "site_timeseries": rec.site_timeseries(),
+            "pools": pool_table(plant),
+        },
     )
     if write:
         rid = run_id(sc.name, sc.seed, s_hash, started)

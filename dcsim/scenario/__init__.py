@@ -13,7 +13,15 @@ from dcsim.scenario.checks import CHECKS, run_checks
 from dcsim.scenario.load import LineIndex, _locate, dump_resolved, load_model
 from dcsim.scenario.schema import Scenario
 
-__all__ = ["CHECKS", "Scenario", "dump_resolved", "load_scenario", "scenario_catalog"]
+__all__ = [
+    "CHECKS",
+    "Scenario",
+    "base_dir",
+    "dump_resolved",
+    "load_scenario",
+    "scenario_catalog",
+    "set_base_dir",
+]
 
 
 def _path_tuple(dotted: str) -> tuple[Any, ...]:
@@ -66,4 +74,20 @@ def load_scenario(
         run_checks(scenario, catalog)
     except ConfigError as err:
         raise _at_line(err, source, index) from None
+    set_base_dir(scenario, Path(path).resolve().parent)
+    return scenario
+
+
+def base_dir(scenario: Scenario) -> Path:
+    """Folder that relative file names in the scenario (weather, prices) are resolved from.
+
+    The folder of the scenario file when it was loaded from one, else the working directory.
+    """
+    folder = getattr(scenario, "_base_dir", None)
+    return Path(folder) if folder is not None else Path.cwd()
+
+
+def set_base_dir(scenario: Scenario, folder: Path | str | None) -> Scenario:
+    """Attach the folder that relative file names resolve from (see :func:`base_dir`)."""
+    scenario._base_dir = None if folder is None else str(folder)
     return scenario

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from dcsim.scenario.base import Name, NonNeg, Pos
 from dcsim.scenario.base import ScenarioModel as _Model
@@ -243,6 +243,8 @@ class Scenario(_Model):
     )
     workloads: list[Workload] = Field(min_length=1, description="Workload classes.")
     sites: list[Site] = Field(min_length=1, description="Sites of the campus.")
+    #: Folder of the scenario file (relative file names resolve from it); not a field.
+    _base_dir: str | None = PrivateAttr(default=None)
 
     @property
     def end(self) -> dt.datetime:
