@@ -30,6 +30,7 @@ RUN_FILES = {
     "metadata.json",
     "hall_timeseries.parquet",
     "pools.parquet",
+    "site_timeseries.parquet",
 }
 
 
