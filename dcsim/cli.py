@@ -195,6 +195,299 @@ def catalog(
     Console(width=max(console.width, 220)).print(t)
 
 
+# -- planner workflow: compare, sweep, check, plot -------------------------------------------
+
+
+def _say(text: str) -> None:
+    """Print one plain line (no markup, no highlighting, never wrapped)."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _wide_console() -> Console:
+    """A console at least as wide as a KPI table, so that pipes and CI logs stay readable."""
+    return Console(width=max(console.width, 160))
+
+
+def _rich_rows(title: str, header: list[str], rows: list[list[str]]) -> Table:
+    t = Table(title=title, show_header=True, header_style="bold")
+    for i, h in enumerate(header):
+        t.add_column(escape(h), justify="left" if i == 0 else "right", overflow="fold")
+    for row in rows:
+        t.add_row(*(escape(c) for c in row))
+    return t
+
+
+def _split_columns(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+#: Series overlaid by ``dcsim compare --plot`` when ``--series`` is not given.
+DEFAULT_COMPARE_SERIES = ("facility_power_w", "served_tok_per_s")
+
+
+@app.command()
+@_user_errors
+def compare(
+    run_dirs: Annotated[
+        list[Path], typer.Argument(help="Run folders to compare; the first is the reference.")
+    ],
+    csv: Annotated[
+        Path | None, typer.Option(help="Write the KPI table (full precision) as CSV.")
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write the comparison as markdown.")] = None,
+    series: Annotated[
+        str | None,
+        typer.Option(help="Time-series columns to overlay with --plot, comma-separated."),
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the series overlay as PNG.")] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option("--label", help="Label of each run, in order (default: folder names)."),
+    ] = None,
+    changed: Annotated[
+        bool, typer.Option("--changed", help="Show only the KPIs that differ.")
+    ] = False,
+) -> None:
+    """Compare runs: KPI differences from the first run, series overlays, capacity tables."""
+    from dcsim.results.compare import compare as compare_api
+
+    columns = _split_columns(series)
+    if columns and plot is None:
+        raise ConfigError("needs --plot PNG to write the overlay to", where="--series")
+    cmp = compare_api(run_dirs, labels=label)
+    if plot is not None:
+        cmp.series(columns or list(DEFAULT_COMPARE_SERIES))  # bad names fail before any output
+    wide = _wide_console()
+    header, rows = cmp.rows(only_changed=changed)
+    wide.print(_rich_rows(f"KPIs vs {cmp.reference}", header, rows))
+    cap = cmp.capacity
+    if cap is not None:
+        from dcsim.results.compare import fmt_value
+
+        cap_rows = [
+            [str(idx), *(fmt_value(v) for v in row)]
+            for idx, row in zip(cap.index, cap.itertuples(index=False), strict=True)
+        ]
+        cap_header = [str(cap.index.name or "month")] + [f"{c} [{r}]" for c, r in cap.columns]
+        wide.print(_rich_rows("Monthly capacity forecast", cap_header, cap_rows))
+    for path in cmp.to_csv(csv) if csv is not None else []:
+        _say(f"csv: {path}")
+    if markdown is not None:
+        cmp.to_markdown(markdown, only_changed=changed)
+        _say(f"markdown: {markdown}")
+    if plot is not None:
+        from matplotlib.figure import Figure
+
+        from dcsim.plot.compare import plot_overlays
+
+        fig = plot_overlays(cmp, columns or list(DEFAULT_COMPARE_SERIES), fig=Figure())
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(plot, dpi=110)
+        _say(f"plot: {plot}")
+
+
+#: KPIs whose P10/P50/P90 ``dcsim sweep`` prints per point (the rest are in the Parquet files).
+SWEEP_SHOWN_KPIS = ("mean_served_tok_per_s", "unserved_frac", "pue", "power_capped_h")
+
+
+@app.command()
+@_user_errors
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    vary: Annotated[
+        list[str] | None,
+        typer.Option("--vary", help="A field and its values: path=v1,v2,... (repeat for a grid)."),
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="Seeds per point: the scenario's, +1, +2, ...")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Local worker processes (default: CPU count; 0: run in this process)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a running dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    scheduler_timeout: Annotated[
+        float, typer.Option("--scheduler-timeout", help="Seconds to wait for the scheduler.")
+    ] = 10.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Sweep folder (default: results/sweeps/<scenario>).")
+    ] = None,
+    set_: SetOpt = None,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Skip runs already finished.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a grid of variants x seeds on dask; write runs, results.parquet, summary.parquet."""
+    from dcsim.sweep import plan_sweep
+    from dcsim.sweep import sweep as sweep_api
+
+    plan = plan_sweep(scenario, vary, seeds, set_)
+    n_points = len({r.point for r in plan})
+    _say(f"{n_points} point(s) x {len(plan) // max(n_points, 1)} seed(s) = {len(plan)} run(s)")
+    show = not quiet and sys.stderr.isatty()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} runs"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=not show,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"sweeping {scenario.stem}", total=len(plan))
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        res = sweep_api(
+            scenario,
+            vary,
+            seeds=seeds,
+            overrides=set_,
+            out=out,
+            workers=workers,
+            scheduler=scheduler,
+            scheduler_timeout_s=scheduler_timeout,
+            resume=resume,
+            progress=progress,
+        )
+    _print_sweep_summary(res)
+    _say(
+        f"{res.n_run} run(s) simulated, {res.n_skipped} already finished, "
+        f"{len(res.failed)} failed, in {res.wall_time_s:.1f} s"
+    )
+    _say(f"results: {res.out_dir / 'results.parquet'}")
+    _say(f"summary: {res.out_dir / 'summary.parquet'}")
+    if res.failed:
+        for key, error in res.failed.items():
+            typer.echo(f"dcsim: run {key} failed: {error}", err=True)
+        raise typer.Exit(code=1)
+
+
+def _print_sweep_summary(res: Any) -> None:
+    """P50 (P10..P90) of a few headline KPIs, one row per point."""
+    summary = res.summary
+    if summary.empty:
+        return
+    labels = {key: (label, scale, fmt) for key, label, scale, fmt in KPI_ROWS}
+    labels.setdefault("power_capped_h", ("hours with power capping [h]", 1.0, ".1f"))
+    shown = [k for k in SWEEP_SHOWN_KPIS if k in set(summary["kpi"])]
+    paths = [c for c in summary.columns if c not in {"point", "kpi", "runs_count", "mean"}]
+    paths = [c for c in paths if c not in {"p10", "p50", "p90"}]
+    t = Table(title="P50 (P10 - P90) over seeds", header_style="bold")
+    t.add_column("point", justify="right")
+    for p in paths:
+        t.add_column(escape(p), justify="right", overflow="fold")
+    for k in shown:
+        t.add_column(escape(labels[k][0]), justify="right")
+    for point, group in summary.groupby("point", sort=True):
+        by_kpi = group.set_index("kpi")
+        cells = [str(point)] + [str(group.iloc[0][p]) for p in paths]
+        for k in shown:
+            _, scale, fmt = labels[k]
+            row = by_kpi.loc[k]
+            if math.isnan(row["p50"]):
+                cells.append("-")
+                continue
+            fmt_ = fmt.replace(",", "")
+            cells.append(
+                f"{row['p50'] * scale:{fmt_}} ({row['p10'] * scale:{fmt_}} - "
+                f"{row['p90'] * scale:{fmt_}})"
+            )
+        t.add_row(*cells)
+    _wide_console().print(t)
+
+
+@app.command()
+@_user_errors
+def check(
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Scenario files (default: every baseline in --baseline)."),
+    ] = None,
+    baseline: Annotated[
+        Path, typer.Option(help="Folder of baseline files (<scenario stem>.yaml).")
+    ] = Path("results/baselines"),
+    update: Annotated[
+        bool, typer.Option("--update", help="Rewrite (or create) the baselines; show changes.")
+    ] = False,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write a markdown summary here.")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Run scenarios with their fixed seeds and compare KPIs with baselines; exit 1 on drift."""
+    from dcsim.results.baseline import check as check_api
+    from dcsim.results.baseline import metric_rows
+
+    def started(name: str) -> None:
+        err_console.print(f"running {name} ...", markup=False, highlight=False)
+
+    report = check_api(
+        scenarios or None,
+        baseline,
+        update=update,
+        overrides=set_,
+        junit=junit,
+        markdown=markdown,
+        on_start=started,
+    )
+    wide = _wide_console()
+    for c in report.checks:
+        n = len(c.compared)
+        where = f"{c.baseline_path}"
+        if c.updated:
+            if c.created:
+                _say(f"{c.name}: baseline created: {where}")
+            else:
+                changed = [m for m in c.changed if m.status != "new"]
+                new = f", {len(c.new)} new" if c.new else ""
+                _say(
+                    f"{c.name}: baseline updated: {where} "
+                    f"({len(changed)} of {n} metrics changed{new})"
+                )
+                if changed:
+                    wide.print(_rich_rows(f"{c.name}: changes", *metric_rows(changed)))
+                if c.new:
+                    _say(f"  new: {', '.join(m.name for m in c.new)}")
+        elif c.unchanged:
+            _say(f"{c.name}: baseline unchanged: {where} (all {n} metrics identical)")
+        elif c.passed:
+            new = f", {len(c.new)} new (not in the baseline)" if c.new else ""
+            _say(f"{c.name}: ok ({n} metrics within tolerance{new}, {c.wall_time_s:.1f} s)")
+        else:
+            _say(f"{c.name}: DRIFT in {len(c.drifted)} of {n} metrics ({where})")
+            wide.print(_rich_rows(f"{c.name}: drift", *metric_rows(c.drifted)))
+        for note in c.notes:
+            _say(f"  note: {note}")
+    for path, what in ((junit, "junit"), (markdown, "markdown")):
+        if path is not None:
+            _say(f"{what}: {path}")
+    if not report.passed:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+@_user_errors
+def plot(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    out: Annotated[
+        Path | None, typer.Option(help="PNG file (default: <run folder>/dashboard.png).")
+    ] = None,
+    dpi: Annotated[int, typer.Option(help="Resolution [dot/inch].")] = 110,
+) -> None:
+    """Write a run's dashboard PNG: power, tokens, PUE and temperatures, capacity forecast."""
+    from dcsim.plot.dashboard import save_dashboard
+    from dcsim.results.io import read_run
+
+    result = read_run(run_dir)
+    result.meta.setdefault("run_dir", str(run_dir))
+    path = save_dashboard(result, out if out is not None else run_dir / "dashboard.png", dpi=dpi)
+    _say(f"dashboard: {path}")
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "" if math.isnan(v) else f"{v:g}"

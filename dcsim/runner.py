@@ -11,7 +11,7 @@ from typing import Any
 from dcsim.model.plant import build_plant
 from dcsim.results.io import write_run
 from dcsim.results.meta import build_metadata, run_id, scenario_hash
-from dcsim.results.metrics import compute_kpis
+from dcsim.results.metrics import compute_kpis, grid_accounts_all, per_mtok_kpis
 from dcsim.results.run_result import RunResult
 from dcsim.scenario import (
     Scenario,
@@ -98,6 +98,13 @@ def run(
     kpis: dict[str, Any] = compute_kpis(
         ts, plant.class_names, plant.horizon_s, plant.ticks_per_rec * plant.tick_s
     )
+    site_ts = rec.site_timeseries()
+    if plant.grid is not None:
+        ts, site_ts, grid_kpis = grid_accounts_all(
+            ts, site_ts, plant.grid, plant.ticks_per_rec * plant.tick_s
+        )
+        kpis.update(grid_kpis)
+    kpis.update(per_mtok_kpis(kpis))
     kpis["energy_balance_residual_frac"] = float(rec.flow_check[0])
     kpis["max_power_to_limit_frac"] = float(rec.flow_check[1])
     resolved = dump_resolved(sc)
@@ -124,7 +131,7 @@ def run(
         meta=meta,
         extra_tables={
             "hall_timeseries": rec.hall_timeseries(),
-            "site_timeseries": rec.site_timeseries(),
+            "site_timeseries": site_ts,
             "pools": pool_table(plant),
         },
     )

@@ -40,6 +40,9 @@ suffix              meaning                                SI factor
 ``_per_mtok``       per million tokens                     1e-6 per token
 ``_deg``            angle, degree (latitude, longitude)    (not converted)
 ``_mva``            apparent power, MVA (~MW at unity PF)  1e6 (as W)
+``_usd_per_mmbtu``  fuel price, USD per million Btu        1/1.05505585262e9 USD/J
+``_mmbtu_per_mwh``  heat rate, MMBtu of fuel per MWh       1.05505585262e9/3.6e9 J/J
+``_kg_per_mmbtu``   emission factor, kg CO2 per MMBtu      1/1.05505585262e9 kg/J
 ==================  =====================================  ==========================
 
 Sign conventions: power drawn from the grid is positive, export negative; battery discharge is
@@ -65,6 +68,10 @@ TFLOPS_FLOP_PER_S = 1e12
 B_PARAMS = 1e9
 MTOK_TOK = 1e6
 ZERO_C_K = 273.15
+#: One million International Table British thermal units (fuel energy, US gas pricing) [J].
+MMBTU_J = 1.05505585262e9
+#: Litres in a cubic metre (water volumes and prices) [l/m3].
+M3_L = 1e3
 
 #: Known suffixes of time-series columns and schema fields; tested in ``tests/test_units.py``.
 KNOWN_SUFFIXES: tuple[str, ...] = (
@@ -72,5 +79,6 @@ KNOWN_SUFFIXES: tuple[str, ...] = (
     "_frac", "_b", "_gb", "_b_per_s", "_gb_per_s", "_tb_per_s", "_flop_per_s", "_tflops",
     "_params", "_b_params", "_tok", "_tok_per_s", "_tok_per_j", "_usd", "_kg", "_l",
     "_per_mtok", "_count", "_per_h", "_per_y", "_per_month", "_per_week", "_usd_per_mwh",
-    "_kg_per_mwh", "_l_per_kwh", "_pue", "_cop", "_deg", "_mva",
+    "_kg_per_mwh", "_l_per_kwh", "_pue", "_cop", "_deg", "_mva", "_usd_per_mmbtu",
+    "_mmbtu_per_mwh", "_kg_per_mmbtu", "_usd_per_mw", "_usd_per_m3",
 )  # fmt: skip

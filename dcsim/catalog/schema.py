@@ -76,6 +76,13 @@ class RackSystem(_Entry):
     psu_efficiency_frac: SNum = Field(description="Rack power-shelf (AC->DC) efficiency [0..1].")
     design_power_kw: SNum = Field(description="Design (nameplate) rack power at the wall [kW].")
     liquid_heat_frac: SNum = Field(description="Share of rack heat removed by liquid [0..1].")
+    max_supply_temp_degc: SNum = Field(
+        description=(
+            "Highest coolant supply temperature at the rack inlet for full performance [degC]: "
+            "technology-loop (TCS) water for liquid-cooled systems (liquid_heat_frac > 0), "
+            "inlet air for air-cooled ones."
+        )
+    )
     hbm_reserve_frac: SNum = Field(
         description="Share of HBM kept for activations, workspace and fragmentation [0..1]."
     )

@@ -59,7 +59,8 @@ SR_GRID_AVAIL = 9
 SR_TURB_ONLINE = 10
 SR_SHED = 11
 SR_UNMET = 12
-SR_NCOLS = 13
+SR_TURBINE_GROSS = 13  # turbine output incl. minimum-load output spilled (burns fuel)
+SR_NCOLS = 14
 SR_NAMES = (
     "facility_power_w",
     "grid_import_w",
@@ -74,6 +75,7 @@ SR_NAMES = (
     "turbines_online_count",
     "shed_w",
     "unmet_w",
+    "turbine_gross_w",
 )
 
 # --- cell state: cell_state[c, :]; a cell = racks of one pool in one hall
@@ -105,7 +107,21 @@ R_LOSSES = 10
 R_FACILITY = 11
 R_GRID_IMPORT = 12
 R_GPUS = 13
-R_NCOLS = 14
+R_HEAT = 14  # white-space heat: rack IT power + PDU loss
+R_HEAT_REJECTED = 15
+R_HEAT_STORED = 16  # rate of change of heat stored in the cooling loops
+R_PUMPS = 17
+R_REJECTION_FANS = 18
+R_CHILLERS = 19
+R_CRAH = 20
+R_WATER = 21  # water withdrawn [L/s]
+R_THERMAL_CAPPED = 22  # tokens lost to thermal throttling [tok/s]
+R_THROTTLED_CAPACITY = 23  # capacity withheld by thermal limits [tok/s]
+R_UNTHROTTLED_CAPACITY = 24  # capacity at the state caps, before thermal limits [tok/s]
+R_T_FWS_MEAN = 25  # mean over liquid-cooled halls
+R_T_FWS_MAX = 26
+R_T_TCS_MAX = 27
+R_NCOLS = 28
 
 #: Names of the campus columns, in order. Ratio columns (SLO attainment, PUE, tok/J) are
 #: derived from these in :mod:`dcsim.sim.recorder`.
@@ -124,6 +140,20 @@ R_NAMES = (
     "facility_power_w",
     "grid_import_w",
     "gpus_in_service_count",
+    "heat_w",
+    "heat_rejected_w",
+    "heat_stored_rate_w",
+    "pumps_power_w",
+    "heat_rejection_fans_power_w",
+    "chillers_power_w",
+    "crah_power_w",
+    "water_l_per_s",
+    "thermal_capped_tok_per_s",
+    "throttled_capacity_tok_per_s",
+    "unthrottled_capacity_tok_per_s",
+    "temp_fws_degc",
+    "temp_fws_max_degc",
+    "temp_tcs_supply_max_degc",
 )
 
 # --- per-class time series: class_rec[row, k, :]
@@ -147,5 +177,19 @@ HR_UPS_OUT = 1
 HR_COOLING = 2
 HR_CAP = 3  # sum over cells of cap x serving racks (divided by HR_SERVING when reported)
 HR_SERVING = 4  # racks in service [racks]
-HR_NCOLS = 5
-HR_NAMES = ("it_power_w", "ups_output_w", "cooling_power_w", "cap_frac", "serving_racks_count")
+HR_T_FWS = 5
+HR_T_TCS_SUPPLY = 6
+HR_WATER = 7
+HR_THERMAL_BOUND = 8  # share of the interval the thermal limit bound the hall [frac]
+HR_NCOLS = 9
+HR_NAMES = (
+    "it_power_w",
+    "ups_output_w",
+    "cooling_power_w",
+    "cap_frac",
+    "serving_racks_count",
+    "temp_fws_degc",
+    "temp_tcs_supply_degc",
+    "water_l_per_s",
+    "thermal_bound_frac",
+)

@@ -23,8 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
+from dcsim.kernels.cooling import hall_cooling_step, hall_heat_limit_w
 from dcsim.kernels.tables import interp_cap, interp_table
 from dcsim.physics.demand import backlog_step
 from dcsim.physics.onsite import battery_limits_w, site_dispatch, turbine_commit
@@ -70,8 +72,15 @@ def _hall_it_w(h, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap,
 
 
 @njit(cache=True)
-def _hall_chain(h, it_w, hall_par):
-    """UPS-output power, PDU+UPS loss and mechanical power of hall h [W]."""
+def _hall_chain(h, it_w, hall_par, cc):
+    """UPS-output power, PDU+UPS loss and mechanical power of hall h [W].
+
+    ``cc`` is the cooling context of the tick (see :func:`advance`). The mechanical power
+    comes from the hall's cooling plant at this tick's weather and loop state, evaluated on a
+    scratch copy of the state, so that the cap solve sees exactly the power the final step
+    will draw.
+    """
+    cool_par, cool_state, scratch, out, t_db, t_wb, dt_s = cc
     pdu = pdu_loss_w(it_w, hall_par[h, L.H_PDU_EFF])
     ups_out = it_w + pdu
     ups = ups_loss_w(
@@ -84,12 +93,18 @@ def _hall_chain(h, it_w, hall_par):
     )
     # Heat in the white space = rack power + PDU loss; UPS rooms are cooled separately and
     # their loss is counted in losses, not in the mechanical load of the hall.
-    mech = (it_w + pdu) / hall_par[h, L.H_COOL_COP]
-    return ups_out, pdu + ups, mech
+    s = int(hall_par[h, L.H_SITE])
+    scratch[h, :] = cool_state[h, :]
+    heat = it_w + pdu
+    hall_cooling_step(
+        h, heat, heat * cool_par[h, CL.CP_LIQUID_FRAC], t_db[s], t_wb[s], cool_par, scratch,
+        dt_s, out,
+    )  # fmt: skip
+    return ups_out, pdu + ups, out[CL.CO_MECH_W]
 
 
 @njit(cache=True)
-def _site_w(s, hall_it, hall_par, site_par):
+def _site_w(s, hall_it, hall_par, site_par, cc):
     """Site-meter power, losses and mechanical power of site s [W]."""
     xfmr_out = 0.0
     losses = 0.0
@@ -97,7 +112,7 @@ def _site_w(s, hall_it, hall_par, site_par):
     for h in range(hall_par.shape[0]):
         if int(hall_par[h, L.H_SITE]) != s:
             continue
-        _, loss, mech = _hall_chain(h, hall_it[h], hall_par)
+        _, loss, mech = _hall_chain(h, hall_it[h], hall_par, cc)
         xfmr_out += hall_it[h] + loss + mech
         losses += loss
         mech_total += mech
@@ -125,6 +140,7 @@ def _subset_power_w(
     hall_par,
     site_par,
     hall_it,
+    cc,
 ):
     """Power that a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
     if scope == 0:
@@ -137,7 +153,7 @@ def _subset_power_w(
             hall_it[h] = _hall_it_w(
                 h, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap, tab_p, pack
             )
-    site_w, _, _ = _site_w(idx, hall_it, hall_par, site_par)
+    site_w, _, _ = _site_w(idx, hall_it, hall_par, site_par, cc)
     return site_w
 
 
@@ -166,6 +182,7 @@ def _cap_to_limit(
     hall_par,
     site_par,
     hall_it,
+    cc,
 ):
     """Lower caps in a hall or site, lowest priority rank first, until its power <= limit.
 
@@ -176,7 +193,7 @@ def _cap_to_limit(
     n_cell = cell_pool.shape[0]
     in_rank = np.zeros(n_cell, dtype=np.bool_)
     rest = (offered_rack, cell_state, cell_pool, cell_hall, tab_xcap, tab_p, pack, hall_par,
-            site_par, hall_it)  # fmt: skip
+            site_par, hall_it, cc)  # fmt: skip
     for r in range(n_ranks):
         for c in range(n_cell):
             in_rank[c] = pool_rank[cell_pool[c]] == r and _in_scope(c, scope, idx, cell_hall,
@@ -234,7 +251,7 @@ def _site_supply_w(s, t, site_series, site_par_limit, site_grid_par, site_state,
 @njit(cache=True)
 def _shed_site(
     s, limit_w, cap, offered_rack, cs, cs0, cell_pool, cell_hall, tab_xcap, tab_p, pack,
-    hall_par, site_par, hall_it,
+    hall_par, site_par, hall_it, cc,
 ):  # fmt: skip
     """Switch off a share of site s's racks (all of them, evenly) so its power <= limit.
 
@@ -243,7 +260,7 @@ def _shed_site(
     share kept on [0..1]; 0 means the site is dark (nothing energised, not even the no-load
     losses of the UPS and transformer).
     """
-    rest = (cell_pool, cell_hall, tab_xcap, tab_p, pack, hall_par, site_par, hall_it)
+    rest = (cell_pool, cell_hall, tab_xcap, tab_p, pack, hall_par, site_par, hall_it, cc)
     lo = 0.0
     hi = 1.0
     for _ in range(CAP_BISECTION_STEPS):
@@ -296,6 +313,8 @@ def advance(
     site_series,
     site_grid_par,
     site_state,
+    cool_par,
+    cool_state,
     rec,
     class_rec,
     hall_rec,
@@ -341,6 +360,10 @@ def advance(
         Battery and turbine parameters per site, columns ``grid_layout.G_*``.
     site_state
         Battery and turbine state per site, columns ``layout.SS_*``; updated in place.
+    cool_par, cool_state
+        Cooling plant per hall (``cooling_layout.CP_*``) and its state (loop temperatures,
+        units in service; ``cooling_layout.CS_*``); the temperatures are updated in place.
+        The hall's heat limit (loops, CDUs, air path) joins its feed limit in the cap solve.
     rec, class_rec, hall_rec, site_rec
         Record accumulators, added to in place (time-weighted means).
     flow_check
@@ -369,6 +392,20 @@ def advance(
     site_on = np.ones(n_site)
     site_parked_w = np.zeros(n_site)
     cs_work = cell_state.copy()
+    hall_limit = np.zeros(n_hall)
+    thermal_bound = np.zeros(n_hall)
+    t_db = np.zeros(n_site)
+    t_wb = np.zeros(n_site)
+    cool_scratch = cool_state.copy()
+    cool_out = np.zeros(CL.CO_NCOLS)
+    site_xfmr_out = np.zeros(n_site)
+    site_loss = np.zeros(n_site)
+    site_mech = np.zeros(n_site)
+    cc = (cool_par, cool_state, cool_scratch, cool_out, t_db, t_wb, dt_s)
+    n_liquid = 0
+    for h in range(n_hall):
+        if cool_par[h, CL.CP_TYPE] != CL.COOLING_FIXED_COP:
+            n_liquid += 1
     w_rec = 1.0 / ticks_per_rec
     w_hall = 1.0 / ticks_per_hall_rec
     gpus = 0.0
@@ -402,6 +439,15 @@ def advance(
             )
             site_on[s] = 1.0
             site_parked_w[s] = 0.0
+            t_db[s] = site_series[s, t, L.ST_T_DB_DEGC]
+            t_wb[s] = site_series[s, t, L.ST_T_WB_DEGC]
+        # A hall takes no more than its feed carries and its cooling can reject; the heat in
+        # the white space (IT + PDU loss) is exactly the UPS output the feed limit applies to.
+        for h in range(n_hall):
+            s = int(hall_par[h, L.H_SITE])
+            heat_lim = hall_heat_limit_w(h, t_db[s], t_wb[s], cool_par, cool_state, dt_s)
+            hall_limit[h] = min(hall_par[h, L.H_FEED_LIMIT_W], heat_lim)
+            thermal_bound[h] = 1.0 if heat_lim < hall_par[h, L.H_FEED_LIMIT_W] else 0.0
         cs = cell_state
         shed_any = False
 
@@ -426,12 +472,12 @@ def advance(
                 n_scope = n_hall if scope == 0 else n_site
                 for idx in range(n_scope):
                     if scope == 0:
-                        limit = hall_par[idx, L.H_FEED_LIMIT_W]
+                        limit = hall_limit[idx]
                     else:
                         limit = site_limit[idx]
                     args = (cap, offered_rack, cs, cell_pool, cell_hall)
                     p_now = _subset_power_w(
-                        scope, idx, *args, tab_xcap, tab_p, pack, hall_par, site_par, hall_it
+                        scope, idx, *args, tab_xcap, tab_p, pack, hall_par, site_par, hall_it, cc
                     )
                     if scope == 1 and rnd == 0:
                         site_want[idx] = p_now
@@ -439,7 +485,7 @@ def advance(
                         violated = True
                         met = _cap_to_limit(
                             scope, idx, limit, *args, pool_rank, n_ranks, tab_xcap, tab_p,
-                            pack, hall_par, site_par, hall_it,
+                            pack, hall_par, site_par, hall_it, cc,
                         )  # fmt: skip
                         if not met and scope == 1:
                             # Even parked, the racks draw more than the site can be supplied.
@@ -449,11 +495,12 @@ def advance(
                                 shed_any = True
                             site_parked_w[idx] = _subset_power_w(
                                 1, idx, *args, tab_xcap, tab_p, pack, hall_par, site_par,
-                                hall_it,
+                                hall_it, cc,
                             )  # fmt: skip
                             site_on[idx] = _shed_site(
                                 idx, limit, cap, offered_rack, cs, cell_state, cell_pool,
                                 cell_hall, tab_xcap, tab_p, pack, hall_par, site_par, hall_it,
+                                cc,
                             )  # fmt: skip
             # After capping, a new round moves load to racks with headroom; the last round
             # keeps the offered loads, so the caps just solved hold.
@@ -465,6 +512,20 @@ def advance(
         served_cls[:] = 0.0
         cap_cls[:] = 0.0
         slo_w = 0.0
+        throttled_cap = 0.0
+        unthrottled_cap = 0.0
+        throttled_lost = 0.0
+        for c in range(n_cell):
+            # Capacity a thermal limit withheld: the drop below the state cap in halls whose
+            # binding limit was their cooling (a site limit in the same tick is counted here).
+            n_c = cs[c, L.C_SERVING]
+            x_state = interp_cap(tab_xcap, cell_pool[c], cell_state[c, L.C_THERMAL_CAP])
+            unthrottled_cap += n_c * x_state
+            if thermal_bound[cell_hall[c]] > 0.0:
+                x_fin = interp_cap(tab_xcap, cell_pool[c], cap[c])
+                throttled_cap += n_c * max(x_state - x_fin, 0.0)
+                x_r0, _ = _cell_point(c, cap[c], offered_rack[c], cell_pool, tab_xcap, tab_p, pack)
+                throttled_lost += n_c * max(min(offered_rack[c], x_state) - x_r0, 0.0)
         for c in range(n_cell):
             p = cell_pool[c]
             k = pool_class[p]
@@ -528,24 +589,77 @@ def advance(
         mech_total = 0.0
         facility_total = 0.0
         import_total = 0.0
+        site_xfmr_out[:] = 0.0
+        site_loss[:] = 0.0
+        site_mech[:] = 0.0
+        heat_total = 0.0
+        heat_residual = 0.0
+        t_fws_sum = 0.0
+        t_fws_max = -np.inf
+        t_tcs_max = -np.inf
         for h in range(n_hall):
-            if site_on[int(hall_par[h, L.H_SITE])] <= 0.0:
-                continue
-            ups_out, loss_h, mech_h = _hall_chain(h, hall_it[h], hall_par)
+            s = int(hall_par[h, L.H_SITE])
+            if site_on[s] <= 0.0:
+                continue  # a dark hall: nothing runs, its loops keep their state
+            pdu_h = pdu_loss_w(hall_it[h], hall_par[h, L.H_PDU_EFF])
+            ups_out = hall_it[h] + pdu_h
+            loss_h = pdu_h + ups_loss_w(
+                ups_out, hall_par[h, L.H_UPS_MODULE_W], hall_par[h, L.H_UPS_MODULES_ACTIVE],
+                hall_par[h, L.H_UPS_A0], hall_par[h, L.H_UPS_A1], hall_par[h, L.H_UPS_A2],
+            )  # fmt: skip
+            # The cap solve evaluated this step on a scratch copy; now the loops move on.
+            heat_h = ups_out
+            hall_cooling_step(
+                h, heat_h, heat_h * cool_par[h, CL.CP_LIQUID_FRAC], t_db[s], t_wb[s],
+                cool_par, cool_state, dt_s, cool_out,
+            )  # fmt: skip
+            mech_h = cool_out[CL.CO_MECH_W]
+            site_xfmr_out[s] += hall_it[h] + loss_h + mech_h
+            site_loss[s] += loss_h
+            site_mech[s] += mech_h
+            heat_total += heat_h
+            heat_residual += heat_h - cool_out[CL.CO_HEAT_REJECTED_W] - cool_out[CL.CO_STORED_W]
+            rec[row, L.R_HEAT] += heat_h * w_rec
+            rec[row, L.R_HEAT_REJECTED] += cool_out[CL.CO_HEAT_REJECTED_W] * w_rec
+            rec[row, L.R_HEAT_STORED] += cool_out[CL.CO_STORED_W] * w_rec
+            rec[row, L.R_PUMPS] += cool_out[CL.CO_PUMPS_W] * w_rec
+            rec[row, L.R_REJECTION_FANS] += cool_out[CL.CO_HEAT_REJECTION_FANS_W] * w_rec
+            rec[row, L.R_CHILLERS] += cool_out[CL.CO_CHILLERS_W] * w_rec
+            rec[row, L.R_CRAH] += cool_out[CL.CO_CRAH_W] * w_rec
+            rec[row, L.R_WATER] += cool_out[CL.CO_WATER_L_PER_S] * w_rec
+            hall_rec[hrow, h, L.HR_WATER] += cool_out[CL.CO_WATER_L_PER_S] * w_hall
+            hall_rec[hrow, h, L.HR_THERMAL_BOUND] += thermal_bound[h] * w_hall
+            if cool_par[h, CL.CP_TYPE] != CL.COOLING_FIXED_COP:
+                t_fws = cool_out[CL.CO_T_FWS_DEGC]
+                t_tcs = cool_out[CL.CO_T_TCS_SUPPLY_DEGC]
+                t_fws_sum += t_fws
+                t_fws_max = max(t_fws_max, t_fws)
+                t_tcs_max = max(t_tcs_max, t_tcs)
+                hall_rec[hrow, h, L.HR_T_FWS] += t_fws * w_hall
+                hall_rec[hrow, h, L.HR_T_TCS_SUPPLY] += t_tcs * w_hall
             hall_rec[hrow, h, L.HR_IT] += hall_it[h] * w_hall
             hall_rec[hrow, h, L.HR_UPS_OUT] += ups_out * w_hall
             hall_rec[hrow, h, L.HR_COOLING] += mech_h * w_hall
             it_total += hall_it[h]
             flow_check[1] = max(flow_check[1], ups_out / hall_par[h, L.H_FEED_LIMIT_W])
+        if n_liquid > 0:
+            rec[row, L.R_T_FWS_MEAN] += t_fws_sum / n_liquid * w_rec
+            if t_fws_max > -np.inf:
+                rec[row, L.R_T_FWS_MAX] += t_fws_max * w_rec
+                rec[row, L.R_T_TCS_MAX] += t_tcs_max * w_rec
 
         # Site balance: the sources meet the facility power; then the turbine commitment.
         supply_residual = 0.0
         for s in range(n_site):
             site_w = 0.0
             if site_on[s] > 0.0:
-                site_w, loss_s, mech_s = _site_w(s, hall_it, hall_par, site_par)
-                losses_total += loss_s
-                mech_total += mech_s
+                xfmr = transformer_loss_w(
+                    site_xfmr_out[s], site_par[s, L.S_XFMR_RATED_W],
+                    site_par[s, L.S_XFMR_NO_LOAD], site_par[s, L.S_XFMR_LOAD_LOSS],
+                )  # fmt: skip
+                site_w = site_xfmr_out[s] + xfmr
+                losses_total += site_loss[s] + xfmr
+                mech_total += site_mech[s]
             facility_total += site_w
             g = site_grid_par[s]
             # The physical connection bounds what the contract makes available.
@@ -599,16 +713,28 @@ def advance(
             if site_on[s] < 1.0:
                 site_rec[row, s, L.SR_SHED] += max(site_parked_w[s] - site_w, 0.0) * w_rec
             site_rec[row, s, L.SR_UNMET] += unmet * w_rec
+            # Spill cuts solar first, then the clean block, then turbine output at minimum
+            # load: what is left of the spill was burnt in the turbines all the same.
+            t_spill = spill - (site_series[s, t, L.ST_SOLAR_W] - solar_u)
+            t_spill -= site_series[s, t, L.ST_CLEAN_W] - clean_u
+            site_rec[row, s, L.SR_TURBINE_GROSS] += (turb_w + max(t_spill, 0.0)) * w_rec
         residual = facility_total - (it_total + mech_total + losses_total)
         flow_check[0] = max(
-            flow_check[0], abs(residual) / max(facility_total, 1.0), supply_residual
+            flow_check[0],
+            abs(residual) / max(facility_total, 1.0),
+            supply_residual,
+            abs(heat_residual) / max(heat_total, 1.0),
         )
 
         rec[row, L.R_DEMAND] += demand_total * w_rec
         rec[row, L.R_SERVED] += served_total * w_rec
         rec[row, L.R_UNSERVED] += unserved_total * w_rec
         rec[row, L.R_BACKLOG] += backlog_total * w_rec
-        rec[row, L.R_POWER_CAPPED] += capped_lost * w_rec
+        thermal_lost = min(throttled_lost, capped_lost)
+        rec[row, L.R_POWER_CAPPED] += (capped_lost - thermal_lost) * w_rec
+        rec[row, L.R_THERMAL_CAPPED] += thermal_lost * w_rec
+        rec[row, L.R_THROTTLED_CAPACITY] += throttled_cap * w_rec
+        rec[row, L.R_UNTHROTTLED_CAPACITY] += unthrottled_cap * w_rec
         rec[row, L.R_SLO_WEIGHTED] += slo_w * w_rec
         rec[row, L.R_INTERACTIVE_DEMAND] += interactive_demand * w_rec
         rec[row, L.R_IT] += it_total * w_rec

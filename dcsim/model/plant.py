@@ -21,10 +21,14 @@ import numpy as np
 from dcsim import units
 from dcsim.catalog.equipment import load_power_equipment
 from dcsim.catalog.schema import Catalog
+from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
+from dcsim.model.grid import GridPlant, build_grid
 from dcsim.model.pool import PoolSpec, pool_spec, throughput_optimal_pool_spec
+from dcsim.model.streams import rng_for
 from dcsim.model.tables import PoolTables, build_pool_tables
+from dcsim.model.weather import site_weather_ticks
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 from dcsim.scenario.schema import Scenario
 
@@ -98,6 +102,11 @@ class Plant:
     site_series: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, L.ST_NCOLS)))
     site_grid_par: np.ndarray = field(default_factory=lambda: np.zeros((0, G.G_NCOLS)))
     site_state: np.ndarray = field(default_factory=lambda: np.zeros((0, L.SS_NCOLS)))
+    # cooling plant per hall (cooling block); default: fixed COP from hall_par
+    cool_par: np.ndarray = field(default_factory=lambda: np.zeros((0, CL.CP_NCOLS)))
+    cool_state: np.ndarray = field(default_factory=lambda: np.zeros((0, CL.CS_NCOLS)))
+    # grid block: per-site accounts data and the events its arrays contain (None: no block)
+    grid: GridPlant | None = None
     notes: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -318,7 +327,11 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         )
 
     site_par = np.vstack(site_rows)
-    site_series, site_grid_par, site_state = default_site_arrays(site_par, n_ticks)
+    site_series, site_grid_par, site_state, grid = site_inputs(
+        scenario, catalog, site_par, n_ticks, tick_s
+    )
+    hall_par = np.vstack(hall_rows)
+    cool_par, cool_state = default_cool_arrays(hall_par)
     return Plant(
         name=scenario.name,
         start=scenario.start,
@@ -352,14 +365,84 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         rack_group_label=group_labels,
         rack_group=np.concatenate(rack_group),
         hall_names=hall_names,
-        hall_par=np.vstack(hall_rows),
+        hall_par=hall_par,
         site_names=site_names,
         site_par=site_par,
         site_utc_offset_h=np.asarray(utc_offsets),
         site_series=site_series,
         site_grid_par=site_grid_par,
         site_state=site_state,
+        grid=grid,
+        cool_par=cool_par,
+        cool_state=cool_state,
     )
+
+
+def default_cool_arrays(hall_par: np.ndarray):
+    """Cooling tables of halls with fixed-COP cooling (``hall_par[:, H_COOL_COP]``).
+
+    Parameters
+    ----------
+    hall_par
+        Hall parameter table (columns ``layout.H_*``).
+
+    Returns
+    -------
+    (cool_par, cool_state)
+        Tables with columns ``cooling_layout.CP_*`` and ``CS_*``.
+    """
+    n_hall = hall_par.shape[0]
+    cool_par = np.zeros((n_hall, CL.CP_NCOLS))
+    cool_par[:, CL.CP_TYPE] = CL.COOLING_FIXED_COP
+    cool_par[:, CL.CP_FIXED_COP] = hall_par[:, L.H_COOL_COP]
+    cool_state = np.full((n_hall, CL.CS_NCOLS), np.nan)
+    return cool_par, cool_state
+
+
+def site_inputs(
+    scenario: Scenario, catalog: Catalog, site_par: np.ndarray, n_ticks: int, tick_s: float
+):
+    """Per-tick site inputs: weather, contract, on-site supply (MODEL.md sections 4 and 5).
+
+    Parameters
+    ----------
+    scenario, catalog
+        The validated scenario and its catalog.
+    site_par
+        Site parameter table (columns ``layout.S_*``).
+    n_ticks, tick_s
+        Ticks in the horizon [count] and tick length [s].
+
+    Returns
+    -------
+    (site_series, site_grid_par, site_state, grid)
+        As :func:`default_site_arrays`, filled from the weather files and the grid blocks, and
+        the :class:`~dcsim.model.grid.GridPlant` (accounts data, events).
+    """
+    from dcsim.scenario import base_dir
+
+    folder = base_dir(scenario)
+    series, _, state = default_site_arrays(site_par, n_ticks)
+    t_db, t_wb, hourly = site_weather_ticks(scenario, folder, tick_s, n_ticks)
+    series[:, :, L.ST_T_DB_DEGC] = t_db
+    series[:, :, L.ST_T_WB_DEGC] = t_wb
+    grid = build_grid(
+        scenario,
+        catalog,
+        folder,
+        [w.frame() for w in hourly],
+        n_ticks,
+        tick_s,
+        rng_for,
+    )
+    series[:, :, L.ST_CONTRACT_W] = grid.contract_w
+    series[:, :, L.ST_GRID_AVAIL_W] = grid.grid_avail_w
+    series[:, :, L.ST_SOLAR_W] = grid.solar_w
+    series[:, :, L.ST_CLEAN_W] = grid.clean_w
+    series[:, :, L.ST_BATT_CMD] = grid.batt_cmd
+    series[:, :, L.ST_CP_SHED] = grid.cp_shed
+    state[:, L.SS_SOC_J] = grid.site_grid_par[:, G.G_BATT_SOC0_J]
+    return series, grid.site_grid_par, state, grid
 
 
 def default_site_arrays(site_par: np.ndarray, n_ticks: int):

@@ -6,6 +6,8 @@ energy-weighted (annual PUE = facility energy / IT energy), never means of ratio
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -13,6 +15,8 @@ from dcsim import units
 
 #: A record row counts as capped when caps withheld more than this share of its demand.
 CAPPED_REL_THRESHOLD = 1e-6
+#: A record row counts as throttled when thermal limits withheld more than this capacity share.
+THROTTLED_FRAC = 1e-4
 
 
 def _row_s(ts: pd.DataFrame, horizon_s: float, record_s: float) -> np.ndarray:
@@ -85,6 +89,30 @@ def compute_kpis(
         / units.H_S,
         "mean_gpus_in_service_count": float(np.sum(ts["gpus_in_service_count"] * dur)) / horizon_s,
     }
+    # Cooling (MODEL.md section 5): annual WUE is water over IT energy, both integrated.
+    water_l = float(ts["water_l"].sum()) if "water_l" in ts else 0.0
+    k["water_l"] = water_l
+    k["wue_l_per_kwh"] = water_l / (it_j / units.KWH_J) if it_j > 0 else float("nan")
+    k["peak_cooling_power_w"] = float(ts["cooling_power_w"].max())
+    k["thermal_capped_tok"] = integral("thermal_capped_tok_per_s")
+    k["throttled_h"] = float(np.sum(dur * (ts["throttle_frac"].to_numpy() > THROTTLED_FRAC)))
+    k["throttled_h"] /= units.H_S
+    if "temp_tcs_supply_max_degc" in ts:  # liquid-cooled halls only
+        k["peak_temp_tcs_supply_degc"] = float(ts["temp_tcs_supply_max_degc"].max())
+    k["heat_energy_j"] = integral("heat_w")
+    # Supply (MODEL.md section 4).
+    for col, key in (
+        ("solar_w", "solar_energy_j"),
+        ("clean_w", "clean_energy_j"),
+        ("turbine_w", "turbine_energy_j"),
+        ("spilled_w", "spilled_energy_j"),
+        ("shed_w", "shed_energy_j"),
+    ):
+        k[key] = integral(col)
+    batt = ts["battery_w"].to_numpy()
+    k["battery_discharge_energy_j"] = float(np.sum(np.clip(batt, 0, None) * dur))
+    k["battery_charge_energy_j"] = float(np.sum(np.clip(-batt, 0, None) * dur))
+    k["shed_h"] = float(np.sum(dur * (ts["shed_w"].to_numpy() > 0))) / units.H_S
     inter = integral("interactive_demand_tok_per_s")
     k["slo_attainment_frac"] = (
         integral("slo_served_tok_per_s") / inter if inter > 0 else float("nan")
@@ -94,3 +122,115 @@ def compute_kpis(
         k[f"{name}.served_tok"] = integral(f"{name}.served_tok_per_s")
         k[f"{name}.unserved_frac"] = integral(f"{name}.unserved_tok_per_s") / d if d else 0.0
     return k
+
+
+#: Per-row account columns summed over sites into the campus time series.
+CAMPUS_ACCOUNT_COLUMNS = (
+    "energy_cost_usd",
+    "demand_charge_usd",
+    "min_take_charge_usd",
+    "coincident_peak_charge_usd",
+    "fuel_cost_usd",
+    "power_cost_usd",
+    "carbon_location_kg",
+    "carbon_market_kg",
+    "fuel_carbon_kg",
+)
+
+#: Site KPIs that add up over sites (the rest are recomputed on the campus).
+_SUMMED_GRID_KPIS = (
+    "energy_cost_usd",
+    "demand_charge_usd",
+    "min_take_charge_usd",
+    "coincident_peak_charge_usd",
+    "fuel_cost_usd",
+    "total_power_cost_usd",
+    "carbon_location_kg",
+    "carbon_market_kg",
+    "fuel_carbon_kg",
+    "turbine_fuel_j",
+    "curtailed_h",
+    "disconnected_h",
+    "cp_shed_h",
+)
+
+
+def grid_accounts_all(
+    ts: pd.DataFrame, site_ts: pd.DataFrame, grid: Any, record_s: float
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Power costs and carbon of every site, summed into the campus series and KPIs.
+
+    Parameters
+    ----------
+    ts
+        Campus time series (gets the summed account columns).
+    site_ts
+        Per-site series in long format (``time``, ``site``, columns); gets the account
+        columns of each site.
+    grid
+        The run's :class:`~dcsim.model.grid.GridPlant`.
+    record_s
+        Record interval [s].
+
+    Returns
+    -------
+    (ts, site_ts, kpis)
+        The two tables with the account columns and the campus KPIs: costs [USD], carbon
+        [kg], curtailed and disconnected hours (summed over sites), and the campus peak
+        demand, the highest 15-minute mean of the summed import [W].
+    """
+    from dcsim.results.grid_costs import grid_accounts
+
+    ts = ts.copy()
+    parts = []
+    kpis: dict[str, float] = dict.fromkeys(_SUMMED_GRID_KPIS, 0.0)
+    for col in CAMPUS_ACCOUNT_COLUMNS:
+        ts[col] = 0.0
+    for info in grid.sites:
+        one = site_ts[site_ts["site"] == info.name].set_index("time")
+        rows, k = grid_accounts(one, info, record_s)
+        for key in _SUMMED_GRID_KPIS:
+            kpis[key] += float(k.get(key, 0.0))
+        for col in CAMPUS_ACCOUNT_COLUMNS:
+            ts[col] = ts[col].to_numpy() + rows[col].to_numpy()
+        parts.append(pd.concat([one, rows], axis=1).reset_index())
+    ts["carbon_kg"] = ts["carbon_location_kg"]
+    unknown = [c for c in CAMPUS_ACCOUNT_COLUMNS if ts[c].isna().all()]
+    ts = ts.drop(columns=unknown)  # costs without a tariff: unknown, not zero
+    # Campus peak demand: 15-minute means of the summed import (rows are at most 15 min).
+    imp = ts["grid_import_w"]
+    if record_s <= 900.0 and 900.0 % record_s == 0:
+        peak = float(imp.resample("15min").mean().max())
+    else:
+        peak = float(imp.max())
+    kpis["peak_demand_w"] = peak
+    # Costs of sites without a tariff are unknown, not zero: the KPI is left out.
+    kpis = {k: v for k, v in kpis.items() if np.isfinite(v)}
+    return ts, pd.concat(parts, ignore_index=True), kpis
+
+
+def per_mtok_kpis(kpis: dict[str, float]) -> dict[str, float]:
+    """Cost, carbon and water per million tokens served (MODEL.md section 7).
+
+    Parameters
+    ----------
+    kpis
+        KPIs with ``served_tok`` and whichever of ``total_power_cost_usd``,
+        ``carbon_location_kg``, ``carbon_market_kg`` and ``water_l`` the run has.
+
+    Returns
+    -------
+    dict
+        ``<name>_per_mtok`` for each present total (none when nothing was served).
+    """
+    mtok = kpis.get("served_tok", 0.0) / units.MTOK_TOK
+    out = {}
+    for key, name in (
+        ("total_power_cost_usd", "power_cost_usd_per_mtok"),
+        ("carbon_location_kg", "carbon_location_kg_per_mtok"),
+        ("carbon_market_kg", "carbon_market_kg_per_mtok"),
+        ("water_l", "water_l_per_mtok"),
+    ):
+        if key in kpis and mtok > 0:
+            out[name] = kpis[key] / mtok
+    return out

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dcsim import units
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
+from dcsim.scenario.grid_checks import GRID_CHECKS
 from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
 
 Check = Callable[[Scenario, Catalog], None]
@@ -168,6 +169,7 @@ CHECKS: tuple[Check, ...] = (
     check_workloads_served,
     check_hall_feed_covers_racks,
     check_models_fit_replicas,
+    *GRID_CHECKS,
 )
 
 

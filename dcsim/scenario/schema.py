@@ -14,7 +14,9 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from dcsim.scenario.base import Name, NonNeg, Pos
 from dcsim.scenario.base import ScenarioModel as _Model
+from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
 from dcsim.scenario.types import Date, DurationS
+from dcsim.scenario.weather_schema import Weather
 
 # --------------------------------------------------------------------------- workloads
 
@@ -208,6 +210,32 @@ class Site(_Model):
         description="Grid import limit at the site meter [MW]; never exceeded."
     )
     power_chain: PowerChain = Field(default_factory=PowerChain, description="Loss models.")
+    weather: Weather | None = Field(
+        default=None,
+        description=(
+            "Site weather (typical-year file, warming offset, heat waves); default: pvlib's "
+            "Greensboro NC TMY3 sample."
+        ),
+    )
+    grid: GridContract | None = Field(
+        default=None,
+        description=(
+            "Grid contract: firm and non-firm import, curtailment, disconnects, minimum take; "
+            "default: the import limit, firm, always available."
+        ),
+    )
+    tariff: Tariff | None = Field(
+        default=None,
+        description="Energy price, demand and coincident-peak charges; default: no costs.",
+    )
+    carbon: Carbon | None = Field(
+        default=None,
+        description="Grid carbon intensity and contracted clean supply; default: US average.",
+    )
+    onsite: OnSite | None = Field(
+        default=None,
+        description="On-site supply: battery, gas turbines, solar PV, a firm clean block.",
+    )
     buildings: list[Building] = Field(min_length=1, description="Buildings on the site.")
 
 

@@ -10,7 +10,6 @@ from the first tick that starts at or after it.
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ import simpy
 
 from dcsim.kernels.step import advance
 from dcsim.model.plant import Plant
+from dcsim.model.streams import rng_for
 from dcsim.sim.demand import demand_matrix_tok_per_s
 from dcsim.sim.fleet import start_fleet_processes
 from dcsim.sim.recorder import Recorder
@@ -28,25 +28,6 @@ from dcsim.sim.recorder import Recorder
 MAX_CHUNK_S = 86400.0
 
 ProgressFn = Callable[[int, int], None]
-
-
-def rng_for(seed: int, family: str, index: int = 0) -> np.random.Generator:
-    """Random stream of one process family and member, independent of all other streams.
-
-    Streams are keyed by a stable hash of the family name, so adding a process family does
-    not shift the numbers of the existing ones (same scenario + seed = same results).
-
-    Parameters
-    ----------
-    seed
-        Run seed.
-    family
-        Process family, e.g. ``"demand"``.
-    index
-        Member of the family, e.g. the class index.
-    """
-    key = (zlib.crc32(family.encode()), index)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
 @dataclass
@@ -59,6 +40,7 @@ class SimState:
     backlog_tok: np.ndarray
     backlog_head: np.ndarray
     site_state: np.ndarray
+    cool_state: np.ndarray
     tick: int = 0
     wall_kernel_s: float = 0.0
     extra: dict = field(default_factory=dict)
@@ -116,6 +98,8 @@ def _physics(
             p.site_series,
             p.site_grid_par,
             state.site_state,
+            p.cool_par,
+            state.cool_state,
             rec.rec,
             rec.class_rec,
             rec.hall_rec,
@@ -157,6 +141,7 @@ def simulate(plant: Plant, seed: int, progress: ProgressFn | None = None) -> Sim
         backlog_tok=np.zeros((len(plant.class_names), plant.n_backlog_buckets)),
         backlog_head=np.zeros(len(plant.class_names), dtype=np.int64),
         site_state=run_plant.site_state,
+        cool_state=run_plant.cool_state,
     )
     state.extra["demand_tok_per_s"] = demand
     env = simpy.Environment()
@@ -174,4 +159,5 @@ def _copy_mutable(plant: Plant) -> Plant:
         cell_state=plant.cell_state.copy(),
         rack_status=plant.rack_status.copy(),
         site_state=plant.site_state.copy(),
+        cool_state=plant.cool_state.copy(),
     )

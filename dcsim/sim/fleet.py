@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,11 +27,25 @@ def rack_group_entry(
     state.log_event(env.now, "racks_in_service", plant.rack_group_label[group], "", len(racks))
 
 
-def start_fleet_processes(env: simpy.Environment, state: SimState) -> None:
-    """Schedule the rack groups whose in-service date lies inside the horizon."""
+def start_fleet_processes(
+    env: simpy.Environment, state: SimState, groups: Iterable[int] | None = None
+) -> None:
+    """Schedule the rack groups whose in-service date lies inside the horizon.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    state
+        The run's state.
+    groups
+        Rack-group indices to schedule; default all (the build-out passes the groups of
+        halls it does not build).
+    """
     plant = state.plant
-    for group in range(len(plant.rack_group_label)):
+    chosen = range(len(plant.rack_group_label)) if groups is None else groups
+    for group in chosen:
         members = plant.rack_group == group
         at_s = float(plant.rack_in_service_s[members][0])
         if at_s > 0.0 and at_s < plant.horizon_s:
-            env.process(rack_group_entry(env, state, group, at_s))
+            env.process(rack_group_entry(env, state, int(group), at_s))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dcsim import units
+from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
 from dcsim.model.plant import Plant
 from dcsim.results.run_result import EVENT_COLUMNS
@@ -92,6 +94,25 @@ class Recorder:
             df["tok_per_j"] = np.where(
                 rec[:, L.R_FACILITY] > 0, rec[:, L.R_SERVED] / rec[:, L.R_FACILITY], np.nan
             )
+        row_s = p.ticks_per_rec * p.tick_s
+        liquid = p.cool_par[:, CL.CP_TYPE] != CL.COOLING_FIXED_COP
+        if not liquid.any():  # no loop temperatures to report
+            df = df.drop(columns=["temp_fws_degc", "temp_fws_max_degc", "temp_tcs_supply_max_degc"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df["throttle_frac"] = np.where(
+                rec[:, L.R_UNTHROTTLED_CAPACITY] > 0,
+                rec[:, L.R_THROTTLED_CAPACITY] / rec[:, L.R_UNTHROTTLED_CAPACITY],
+                0.0,
+            )
+            # Water per row and per kWh of IT energy (The Green Grid WUE).
+            df["water_l"] = rec[:, L.R_WATER] * row_s
+            df["wue_l_per_kwh"] = np.where(
+                rec[:, L.R_IT] > 0, rec[:, L.R_WATER] / (rec[:, L.R_IT] / units.KWH_J), np.nan
+            )
+        if p.n_ticks % p.ticks_per_rec:
+            df.iloc[-1, df.columns.get_loc("water_l")] *= (
+                p.n_ticks % p.ticks_per_rec
+            ) / p.ticks_per_rec
         site = self.site_rec.copy()
         self._partial_last_row(site, p.ticks_per_rec)
         campus = site.sum(axis=1)
@@ -128,6 +149,9 @@ class Recorder:
                 hrec[:, :, L.HR_CAP] / hrec[:, :, L.HR_SERVING],
                 np.nan,
             )
+        liquid = p.cool_par[:, CL.CP_TYPE] != CL.COOLING_FIXED_COP
+        hrec[:, ~liquid, L.HR_T_FWS] = np.nan
+        hrec[:, ~liquid, L.HR_T_TCS_SUPPLY] = np.nan
         idx = self._index(p.ticks_per_hall_rec, n_rows)
         frames = []
         for h, name in enumerate(p.hall_names):

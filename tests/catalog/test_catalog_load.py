@@ -137,6 +137,7 @@ def test_add_new_accelerator_and_rack():
         "psu_efficiency_frac": 0.95,
         "design_power_kw": 14,
         "liquid_heat_frac": 0.5,
+        "max_supply_temp_degc": 40,
         "hbm_reserve_frac": 0.1,
     }
     cat = load_catalog(

@@ -11,7 +11,7 @@ import pytest
 from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
 from dcsim.kernels.step import advance
-from dcsim.model.plant import default_site_arrays
+from dcsim.model.plant import default_cool_arrays, default_site_arrays
 from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
 
 X_STAR = np.array([1000.0, 500.0])  # tok/s per rack, pools 0 (chat) and 1 (batch)
@@ -108,6 +108,7 @@ def run(c, demand, fn=advance, dt_s=60.0):
         site_series,
         site_grid_par,
         site_state,
+        *default_cool_arrays(c["hall_par"]),
         rec,
         class_rec,
         hall_rec,
@@ -259,7 +260,7 @@ def run_site(c, demand, series_fn=None, grid_par=None, soc0_j=0.0, dt_s=60.0):
         np.zeros(n_class, dtype=np.int64), c["pool_class"], c["pool_rank"], c["n_ranks"],
         c["pool_gpus_per_rack"], c["tab_xcap"], c["tab_p"], c["tab_slo"], c["cell_pool"],
         c["cell_hall"], c["cell_state"], c["hall_par"], c["site_par"], series, gpar, state,
-        rec, class_rec, hall_rec, site_rec, flow,
+        *default_cool_arrays(c["hall_par"]), rec, class_rec, hall_rec, site_rec, flow,
     )  # fmt: skip
     return rec, class_rec, site_rec[:, 0, :], flow, state
 

@@ -35,6 +35,7 @@ catalog:
       psu_efficiency_frac: 0.96
       design_power_kw: 132
       liquid_heat_frac: 0.85
+      max_supply_temp_degc: 40
       hbm_reserve_frac: 0.1
 """
 

@@ -1,0 +1,382 @@
+"""Typed catalog entries for cooling equipment, and their loader.
+
+Shipped data: ``data/cooling_equipment.yaml``: CDUs, pumps, dry coolers, adiabatic pads,
+cooling-tower cells, chillers (air- and water-cooled), CRAHs / fan walls and the fluid
+properties the cooling model uses. Every number carries a source and a confidence grade
+(see :mod:`dcsim.catalog.schema`). YAML units are practical (kW, kPa, L/s, h, degC); the
+cooling builder (:mod:`dcsim.model.cooling`) converts them to SI once.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from dcsim.catalog.schema import SNum, Sourced
+from dcsim.errors import ConfigError
+
+__all__ = [
+    "CDU",
+    "COOLING_EQUIPMENT_PATH",
+    "CRAH",
+    "AdiabaticPad",
+    "Chiller",
+    "CoolingEquipment",
+    "CoolingTower",
+    "DryCooler",
+    "Fluids",
+    "Pump",
+    "load_cooling_equipment",
+]
+
+COOLING_EQUIPMENT_PATH = Path(__file__).parent / "data" / "cooling_equipment.yaml"
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Human-readable name.")
+    notes: str = Field(default="", description="Free text: caveats, what a figure means.")
+
+
+def _positive(v: Sourced) -> Sourced:
+    if not (math.isfinite(v.value) and v.value > 0.0):
+        raise ValueError(f"{v.value} must be > 0")
+    return v
+
+
+def _non_negative(v: Sourced) -> Sourced:
+    if not (math.isfinite(v.value) and v.value >= 0.0):
+        raise ValueError(f"{v.value} must be >= 0")
+    return v
+
+
+def _unit_interval(v: Sourced) -> Sourced:
+    if not (0.0 < v.value <= 1.0):
+        raise ValueError(f"{v.value} must be in (0, 1]")
+    return v
+
+
+class _Repairable(_Entry):
+    mtbf_h: SNum = Field(description="Mean time between failures of one unit [h].")
+    mttr_h: SNum = Field(description="Mean time to repair one unit [h].")
+
+    @field_validator("mtbf_h", "mttr_h")
+    @classmethod
+    def _times_positive(cls, v: Sourced) -> Sourced:
+        return _positive(v)
+
+
+class Fluids(_Entry):
+    """Water and air properties used by the cooling model."""
+
+    type: Literal["fluids"] = Field(description="Discriminator.")
+    water_cp_j_per_kg_k: SNum = Field(description="Specific heat of water [J/(kg K)].")
+    water_density_kg_per_l: SNum = Field(description="Density of water [kg/L].")
+    air_cp_j_per_kg_k: SNum = Field(description="Specific heat of dry air [J/(kg K)].")
+    latent_heat_j_per_kg: SNum = Field(description="Latent heat of vaporisation of water [J/kg].")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _numbers_positive(cls, v: object) -> object:
+        return _positive(v) if isinstance(v, Sourced) else v
+
+
+class CDU(_Repairable):
+    """Coolant distribution unit: TCS-FWS plate exchanger with its TCS pumps."""
+
+    type: Literal["cdu"] = Field(description="Discriminator.")
+    rated_heat_kw: SNum = Field(
+        description="Heat moved at the rated approach; also its maximum [kW]."
+    )
+    rated_approach_delta_k: SNum = Field(
+        description="TCS supply minus FWS supply at rated heat [K]."
+    )
+    tcs_range_delta_k: SNum = Field(description="TCS return minus supply at design flow [K].")
+    pump_head_kpa: SNum = Field(description="TCS pump pressure rise at design flow [kPa].")
+    pump_efficiency_frac: SNum = Field(description="TCS pump wire-to-water efficiency [frac].")
+    min_speed_frac: SNum = Field(description="Lowest TCS pump speed [frac of design].")
+    pump_power_exponent: SNum = Field(description="Affinity exponent of pump power on speed [-].")
+
+    @field_validator(
+        "rated_heat_kw", "rated_approach_delta_k", "tcs_range_delta_k", "pump_head_kpa",
+        "pump_power_exponent",
+    )  # fmt: skip
+    @classmethod
+    def _pos(cls, v: Sourced) -> Sourced:
+        return _positive(v)
+
+    @field_validator("pump_efficiency_frac", "min_speed_frac")
+    @classmethod
+    def _frac(cls, v: Sourced) -> Sourced:
+        return _unit_interval(v)
+
+
+class Pump(_Repairable):
+    """Variable-speed water pump (facility water)."""
+
+    type: Literal["pump"] = Field(description="Discriminator.")
+    design_flow_l_per_s: SNum = Field(description="Flow at the design point [L/s].")
+    design_head_kpa: SNum = Field(description="Pressure rise at the design point [kPa].")
+    efficiency_frac: SNum = Field(description="Wire-to-water efficiency at design [frac].")
+    min_speed_frac: SNum = Field(description="Lowest speed [frac of design].")
+    power_exponent: SNum = Field(description="Affinity exponent of power on speed [-].")
+
+    @field_validator("design_flow_l_per_s", "design_head_kpa", "power_exponent")
+    @classmethod
+    def _pos(cls, v: Sourced) -> Sourced:
+        return _positive(v)
+
+    @field_validator("efficiency_frac", "min_speed_frac")
+    @classmethod
+    def _frac(cls, v: Sourced) -> Sourced:
+        return _unit_interval(v)
+
+
+class _FanCooled(_Repairable):
+    rated_heat_kw: SNum = Field(description="Heat rejected at the rating point, full fans [kW].")
+    fan_power_kw: SNum = Field(description="Fan power at full speed [kW].")
+    airflow_exponent: SNum = Field(description="Capacity ~ fan speed^n: the exponent n [-].")
+    fan_power_exponent: SNum = Field(description="Affinity exponent of fan power on speed [-].")
+
+    @field_validator("rated_heat_kw", "fan_power_kw", "airflow_exponent", "fan_power_exponent")
+    @classmethod
+    def _pos(cls, v: Sourced) -> Sourced:
+        return _positive(v)
+
+
+class DryCooler(_FanCooled):
+    """Dry cooler: Q = K s^n max(ITD, 0), K = rated heat / rated ITD."""
+
+    type: Literal["dry_cooler"] = Field(description="Discriminator.")
+    rated_itd_delta_k: SNum = Field(description="Entering fluid minus entering air at rating [K].")
+    air_flow_kg_per_s: SNum = Field(description="Air mass flow at full fan speed [kg/s].")
+
+    @field_validator("rated_itd_delta_k", "air_flow_kg_per_s")
+    @classmethod
+    def _pos2(cls, v: Sourced) -> Sourced:
+        return _positive(v)
+
+
+class AdiabaticPad(_Entry):
+    """Evaporative pre-cooling pads for dry coolers."""
+
+    type: Literal["adiabatic_pad"] = Field(description="Discriminator.")
+    saturation_efficiency_frac: SNum = Field(
+        description="Share of the wet-bulb depression removed."
+    )
+    bleed_frac: SNum = Field(description="Water bled per unit of water evaporated [frac].")
+    fan_power_adder_frac: SNum = Field(description="Extra fan power while wet [frac].")
+
+    @field_validator("saturation_efficiency_frac")
+    @classmethod
+    def _frac(cls, v: Sourced) -> Sourced:
+        return _unit_interval(v)
+
+    @field_validator("bleed_frac", "fan_power_adder_frac")
+    @classmethod
+    def _nonneg(cls, v: Sourced) -> Sourced:
+        return _non_negative(v)
+
+
+class CoolingTower(_FanCooled):
+    """Open cooling-tower cell with a plate exchanger to the facility water."""
+
+    type: Literal["cooling_tower"] = Field(description="Discriminator.")
+    rated_hot_water_degc: SNum = Field(description="Entering (hot) water at rating [degC].")
+    rated_cold_water_degc: SNum = Field(description="Leaving (cold) water at rating [degC].")
+    rated_wet_bulb_degc: SNum = Field(description="Entering wet bulb at rating [degC].")
+    hx_approach_delta_k: SNum = Field(description="Plate exchanger approach to the loop [K].")
+    evaporation_heat_frac: SNum = Field(description="Latent share of the heat rejected [frac].")
+    cycles_of_concentration: SNum = Field(description="Make-up to blowdown solids ratio [-].")
+    drift_frac: SNum = Field(description="Drift over circulating water flow [frac].")
+
+    @field_validator("hx_approach_delta_k", "drift_frac")
+    @classmethod
+    def _nonneg(cls, v: Sourced) -> Sourced:
+        return _non_negative(v)
+
+    @field_validator("evaporation_heat_frac")
+    @classmethod
+    def _frac(cls, v: Sourced) -> Sourced:
+        return _unit_interval(v)
+
+    @model_validator(mode="after")
+    def _rating_order(self) -> CoolingTower:
+        hot, cold, wb = (
+            self.rated_hot_water_degc.value,
+            self.rated_cold_water_degc.value,
+            self.rated_wet_bulb_degc.value,
+        )
+        if not hot > cold > wb:
+            raise ValueError(
+                f"rating temperatures hot {hot}, cold {cold}, wet bulb {wb} must decrease"
+            )
+        if self.cycles_of_concentration.value <= 1.0:
+            raise ValueError(
+                f"cycles_of_concentration {self.cycles_of_concentration.value} must be > 1"
+            )
+        return self
+
+    @property
+    def rated_itd_delta_k(self) -> float:
+        """Hot water minus wet bulb at rating [K]."""
+        return self.rated_hot_water_degc.value - self.rated_wet_bulb_degc.value
+
+    @property
+    def rated_range_delta_k(self) -> float:
+        """Hot minus cold water at rating [K]."""
+        return self.rated_hot_water_degc.value - self.rated_cold_water_degc.value
+
+    @property
+    def rated_approach_delta_k(self) -> float:
+        """Cold water minus wet bulb at rating [K]."""
+        return self.rated_cold_water_degc.value - self.rated_wet_bulb_degc.value
+
+
+class Chiller(_Repairable):
+    """Vapour-compression chiller: COP = carnot_frac T_evap / (T_cond - T_evap)."""
+
+    type: Literal["chiller"] = Field(description="Discriminator.")
+    condenser: Literal["air", "water"] = Field(description="Air-cooled or water-cooled.")
+    condenser_tower: str | None = Field(
+        default=None, description="Cooling-tower entry serving the condenser (water-cooled)."
+    )
+    rated_heat_kw: SNum = Field(description="Cooling capacity [kW].")
+    rating_chw_degc: SNum = Field(description="Leaving chilled water at the rating point [degC].")
+    rating_condenser_degc: SNum = Field(
+        description="Entering condenser water or air at the rating point [degC]."
+    )
+    rating_cop: SNum = Field(description="COP at the rating point [W/W].")
+    condenser_range_delta_k: SNum | None = Field(
+        default=None, description="Condenser water leaving minus entering (water-cooled) [K]."
+    )
+    carnot_frac: SNum = Field(description="COP over the Carnot COP of refrigerant temperatures.")
+    evap_approach_delta_k: SNum = Field(description="Leaving chilled water minus evaporating [K].")
+    cond_approach_delta_k: SNum = Field(description="Condensing minus condenser medium [K].")
+    cop_max: SNum = Field(description="Upper bound of the COP at low lift [W/W].")
+
+    @field_validator("rated_heat_kw", "rating_cop", "cop_max")
+    @classmethod
+    def _pos(cls, v: Sourced) -> Sourced:
+        return _positive(v)
+
+    @field_validator("evap_approach_delta_k", "cond_approach_delta_k")
+    @classmethod
+    def _nonneg(cls, v: Sourced) -> Sourced:
+        return _non_negative(v)
+
+    @field_validator("carnot_frac")
+    @classmethod
+    def _frac(cls, v: Sourced) -> Sourced:
+        return _unit_interval(v)
+
+    @model_validator(mode="after")
+    def _water_side(self) -> Chiller:
+        if self.condenser == "water":
+            if self.condenser_tower is None or self.condenser_range_delta_k is None:
+                raise ValueError(
+                    "a water-cooled chiller needs condenser_tower and condenser_range_delta_k"
+                )
+            _positive(self.condenser_range_delta_k)
+        return self
+
+
+class CRAH(_Repairable):
+    """CRAH or fan wall on chilled water."""
+
+    type: Literal["crah"] = Field(description="Discriminator.")
+    rated_heat_kw: SNum = Field(description="Heat removed at rated airflow [kW].")
+    fan_power_kw: SNum = Field(description="Fan power at rated airflow [kW].")
+    min_speed_frac: SNum = Field(description="Lowest fan speed [frac].")
+    fan_power_exponent: SNum = Field(description="Affinity exponent of fan power on speed [-].")
+    air_approach_delta_k: SNum = Field(description="Supply air minus entering chilled water [K].")
+
+    @field_validator("rated_heat_kw", "fan_power_kw", "fan_power_exponent")
+    @classmethod
+    def _pos(cls, v: Sourced) -> Sourced:
+        return _positive(v)
+
+    @field_validator("min_speed_frac")
+    @classmethod
+    def _frac(cls, v: Sourced) -> Sourced:
+        return _unit_interval(v)
+
+    @field_validator("air_approach_delta_k")
+    @classmethod
+    def _nonneg(cls, v: Sourced) -> Sourced:
+        return _non_negative(v)
+
+
+CoolingEquipment = Annotated[
+    Fluids | CDU | Pump | DryCooler | AdiabaticPad | CoolingTower | Chiller | CRAH,
+    Field(discriminator="type"),
+]
+
+_ADAPTER = TypeAdapter(dict[str, CoolingEquipment])
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return YAML(typ="safe").load(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read file ({e.strerror})", where=str(path)) from e
+    except YAMLError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"invalid YAML: {first}", where=str(path)) from e
+
+
+def load_cooling_equipment(path: str | Path | None = None) -> dict[str, BaseModel]:
+    """Load cooling equipment entries, keyed by entry id.
+
+    Parameters
+    ----------
+    path
+        YAML file; the shipped ``data/cooling_equipment.yaml`` when None.
+
+    Returns
+    -------
+    Entry id -> :class:`Fluids`, :class:`CDU`, :class:`Pump`, :class:`DryCooler`,
+    :class:`AdiabaticPad`, :class:`CoolingTower`, :class:`Chiller` or :class:`CRAH`
+    (by ``type:``). The file must hold exactly one ``fluids`` entry, named ``fluids``.
+
+    Raises
+    ------
+    ConfigError
+        If the file cannot be read, an entry is invalid, or a chiller names an unknown
+        condenser tower; the message names the entry and field.
+    """
+    p = Path(path) if path is not None else COOLING_EQUIPMENT_PATH
+    data = _read_yaml(p)
+    try:
+        entries = _ADAPTER.validate_python(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(part) for part in err["loc"])
+        raise ConfigError(f"{field}: {err.get('input')!r} {err['msg']}", where=str(p)) from e
+    if not isinstance(entries.get("fluids"), Fluids):
+        raise ConfigError("fluids: missing; expected an entry 'fluids' of type fluids", str(p))
+    for key, entry in entries.items():
+        if isinstance(entry, Chiller) and entry.condenser_tower is not None:
+            tower = entries.get(entry.condenser_tower)
+            if not isinstance(tower, CoolingTower):
+                raise ConfigError(
+                    f"{key}.condenser_tower: '{entry.condenser_tower}' is not a cooling_tower "
+                    "entry of this file",
+                    where=str(p),
+                )
+    return entries

@@ -1,0 +1,174 @@
+"""Named cross-field checks of liquid-cooled halls and scheduled cooling faults.
+
+Same contract as :mod:`dcsim.scenario.checks`: ``check_x(scenario, catalog) -> None`` raising
+:class:`~dcsim.errors.ConfigError` with ``where`` the dotted field path it blames. The
+integrator appends :data:`COOLING_CHECKS` to ``checks.CHECKS`` (after
+``check_rack_groups_known``, since they look up rack systems).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dcsim import units
+from dcsim.errors import ConfigError
+
+__all__ = [
+    "COOLING_CHECKS",
+    "check_cooling_capacity_covers_design_heat",
+    "check_cooling_equipment_known",
+    "check_cooling_faults_known",
+    "check_supply_temp_within_rack_limit",
+]
+
+
+def _liquid(scenario: Any) -> list[tuple[str, Any, Any]]:
+    from dcsim.model.cooling import liquid_halls
+
+    return [
+        (where, site, hall)
+        for where, _, site, hall in liquid_halls(scenario)
+        if getattr(hall.cooling, "type", None) == "liquid"
+    ]
+
+
+def _equipment() -> dict:
+    from dcsim.catalog.cooling_equipment import load_cooling_equipment
+
+    return load_cooling_equipment()
+
+
+def _mw(w: float) -> str:
+    return f"{w / units.MW_W:.2f} MW"
+
+
+def check_cooling_equipment_known(scenario: Any, catalog: Any) -> None:
+    """Every equipment id of a liquid plant is a catalog entry of the right kind."""
+    from dcsim.model.cooling import design_capacity, hall_design_heat_w
+
+    equipment = _equipment()
+    for where, site, hall in _liquid(scenario):
+        _, liquid_w = hall_design_heat_w(hall, site, catalog)
+        # design_capacity looks every id up with its expected type and names the field.
+        design_capacity(hall.cooling, equipment, liquid_w, f"{where}.cooling")
+
+
+def check_supply_temp_within_rack_limit(scenario: Any, catalog: Any) -> None:
+    """At design heat the TCS supply (FWS setpoint + CDU approach) is within the racks' limit.
+
+    The setpoint is the lowest the plant ever supplies, so a plant failing here throttles its
+    racks even on a mild day. Air-cooled rack systems in a liquid hall are checked on the air
+    path: chilled-water supply + CRAH air approach against their inlet-air limit.
+    """
+    from dcsim.catalog.cooling_equipment import CRAH
+    from dcsim.model.cooling import design_capacity, hall_design_heat_w
+
+    equipment = _equipment()
+    for where, site, hall in _liquid(scenario):
+        spec = hall.cooling
+        _, liquid_w = hall_design_heat_w(hall, site, catalog)
+        cap = design_capacity(spec, equipment, liquid_w, f"{where}.cooling")
+        systems = {g.system: catalog.rack_systems[g.system] for g in hall.rack_groups}
+        liquid = {k: s for k, s in systems.items() if s.liquid_heat_frac.value > 0.0}
+        if liquid:
+            key, strictest = min(liquid.items(), key=lambda kv: kv[1].max_supply_temp_degc.value)
+            rack_limit = strictest.max_supply_temp_degc.value
+            if spec.tcs_supply_limit_degc is not None and spec.tcs_supply_limit_degc > rack_limit:
+                raise ConfigError(
+                    f"{spec.tcs_supply_limit_degc:g} degC is above the supply limit of rack "
+                    f"system '{key}' ({rack_limit:g} degC); expected at most {rack_limit:g}",
+                    f"{where}.cooling.tcs_supply_limit_degc",
+                )
+            limit = rack_limit if spec.tcs_supply_limit_degc is None else spec.tcs_supply_limit_degc
+            if cap.tcs_supply_degc > limit + 1e-9:
+                approach = cap.tcs_supply_degc - spec.fws_supply_setpoint_degc
+                raise ConfigError(
+                    f"{spec.fws_supply_setpoint_degc:g} degC + CDU approach {approach:.2f} K at "
+                    f"design heat = {cap.tcs_supply_degc:.2f} degC technology-loop supply, above "
+                    f"the {limit:g} degC limit of '{key}'; expected a setpoint of at most "
+                    f"{limit - approach:.2f} degC (or more CDUs)",
+                    f"{where}.cooling.fws_supply_setpoint_degc",
+                )
+        air = {k: s for k, s in systems.items() if s.liquid_heat_frac.value == 0.0}
+        if air and spec.air_path is not None:
+            crah = equipment[spec.air_path.crah.equipment]
+            if isinstance(crah, CRAH):
+                supply = spec.air_path.chw_supply_degc + crah.air_approach_delta_k.value
+                key, strictest = min(air.items(), key=lambda kv: kv[1].max_supply_temp_degc.value)
+                if supply > strictest.max_supply_temp_degc.value + 1e-9:
+                    raise ConfigError(
+                        f"{spec.air_path.chw_supply_degc:g} degC chilled water + "
+                        f"{crah.air_approach_delta_k.value:g} K air approach = {supply:g} degC "
+                        f"supply air, above the {strictest.max_supply_temp_degc.value:g} degC "
+                        f"inlet limit of '{key}'; expected a lower chilled-water supply",
+                        f"{where}.cooling.air_path.chw_supply_degc",
+                    )
+
+
+def check_cooling_capacity_covers_design_heat(scenario: Any, catalog: Any) -> None:
+    """N units (spares excluded) carry the hall's design heat at design conditions.
+
+    Design heat = rack design power x count + PDU loss; the liquid share goes through CDUs,
+    facility-water pumps and heat rejection (economiser at the design dry/wet bulb and
+    setpoint, plus chillers), the rest through the air path (CRAHs and their chillers).
+    """
+    from dcsim.model.cooling import design_capacity, hall_design_heat_w
+
+    equipment = _equipment()
+    for where, site, hall in _liquid(scenario):
+        spec = hall.cooling
+        heat_w, liquid_w = hall_design_heat_w(hall, site, catalog)
+        air_w = heat_w - liquid_w
+        cap = design_capacity(spec, equipment, liquid_w, f"{where}.cooling")
+        racks = ", ".join(f"{g.count} x {g.system}" for g in hall.rack_groups)
+        need = f"the hall's design liquid heat {_mw(liquid_w)} ({racks})"
+        at = f"{where}.cooling"
+        for value, field, what in (
+            (cap.cdus_w, "cdus.design_count", "CDUs"),
+            (cap.pumps_w, "fws_pumps.design_count", "facility-water pumps"),
+            (cap.heat_rejection_w, "heat_rejection", "heat rejection at design ambient"),
+        ):
+            if value < liquid_w * (1 - 1e-9):
+                raise ConfigError(
+                    f"{what}: {_mw(value)} with N units is below {need}; expected more units "
+                    "or larger ones",
+                    f"{at}.{field}",
+                )
+        if air_w <= 0.0:
+            continue
+        need_air = f"the hall's design air heat {_mw(air_w)} (air share of the racks + PDU loss)"
+        if spec.air_path is None:
+            raise ConfigError(
+                f"no air path for {need_air}; expected an air_path with CRAHs and chillers",
+                f"{at}.air_path",
+            )
+        for value, field, what in (
+            (cap.crah_w, "air_path.crah.design_count", "CRAHs"),
+            (cap.air_chillers_w, "air_path.chillers.design_count", "air-path chillers"),
+        ):
+            if value < air_w * (1 - 1e-9):
+                raise ConfigError(
+                    f"{what}: {_mw(value)} with N units is below {need_air}; expected more "
+                    "units or larger ones",
+                    f"{at}.{field}",
+                )
+
+
+def check_cooling_faults_known(scenario: Any, catalog: Any) -> None:
+    """Scheduled cooling faults name a liquid hall, a unit kind it has, at most its count."""
+    from dcsim.model.cooling import build_cooling
+
+    if not getattr(scenario, "cooling_faults", None):
+        return
+    # The builder validates faults against the units it builds; reuse it (errors name the
+    # dotted field path).
+    build_cooling(scenario, catalog)
+
+
+#: The checks, in the order they run.
+COOLING_CHECKS = (
+    check_cooling_equipment_known,
+    check_supply_temp_within_rack_limit,
+    check_cooling_capacity_covers_design_heat,
+    check_cooling_faults_known,
+)

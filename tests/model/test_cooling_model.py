@@ -1,0 +1,271 @@
+"""build_cooling: catalog and scenario -> cool_par / cool_state in SI, unit bookkeeping.
+
+The scenario schema does not hold LiquidCooling until the integrator wires it in, so the
+tests extend it the way the integrator will (Hall.cooling union, Site.weather,
+Scenario.cooling_faults) with subclasses.
+"""
+
+import copy
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pytest
+from pydantic import Field
+from ruamel.yaml import YAML
+
+from dcsim.catalog.cooling_equipment import load_cooling_equipment
+from dcsim.catalog.load import load_catalog
+from dcsim.errors import ConfigError
+from dcsim.kernels import cooling_layout as CL
+from dcsim.kernels.cooling import hall_cooling_step, hall_heat_limit_w
+from dcsim.model.cooling import UNIT_KINDS, build_cooling, design_capacity, hall_design_heat_w
+from dcsim.physics.power_chain import pdu_loss_w
+from dcsim.scenario.cooling_schema import CoolingFault, LiquidCooling
+from dcsim.scenario.schema import Building, FixedCopCooling, Hall, Scenario, Site
+from dcsim.scenario.weather_schema import Weather
+
+REPO = Path(__file__).resolve().parents[2]
+SNIPPETS = REPO / "scenarios" / "snippets"
+
+
+class HallL(Hall):
+    cooling: Annotated[FixedCopCooling | LiquidCooling, Field(discriminator="type")] = Field(
+        default_factory=lambda: FixedCopCooling(cop=12.0)
+    )
+
+
+class BuildingL(Building):
+    halls: list[HallL]
+
+
+class SiteL(Site):
+    buildings: list[BuildingL]
+    weather: Weather | None = None
+
+
+class ScenarioL(Scenario):
+    sites: list[SiteL]
+    cooling_faults: list[CoolingFault] = Field(default_factory=list)
+
+
+def snippet(name: str) -> dict:
+    return YAML(typ="safe").load((SNIPPETS / name).read_text())["cooling"]
+
+
+def scenario(coolings, faults=(), count=400, system="gb200-nvl72") -> ScenarioL:
+    """small-hall's workloads; one 400-rack GB200 hall per cooling block (None: fixed COP)."""
+    y = YAML(typ="safe").load((REPO / "scenarios" / "small-hall.yaml").read_text())
+    site = y["sites"][0]
+    site["import_limit_mw"] = 70.0 * len(coolings)
+    halls = []
+    for i, c in enumerate(coolings):
+        hall = {
+            "name": f"h{i + 1}",
+            "feed_mw": 60,
+            "rack_groups": [{"system": system, "count": count, "workload": "chat"}],
+        }
+        hall["cooling"] = copy.deepcopy(c) if c is not None else {"type": "fixed_cop", "cop": 12}
+        halls.append(hall)
+    site["buildings"] = [{"name": "b1", "halls": halls}]
+    y["cooling_faults"] = list(faults)
+    return ScenarioL.model_validate(y)
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def plant(cat):
+    s = scenario([snippet("cooling-dlc-dry-adiabatic-trim.yaml"), None,
+                  snippet("cooling-towers.yaml")])  # fmt: skip
+    return build_cooling(s, cat)
+
+
+def test_tables_have_the_layout_shapes(plant):
+    assert plant.cool_par.shape == (3, CL.CP_NCOLS)
+    assert plant.cool_state0.shape == (3, CL.CS_NCOLS)
+    assert plant.hall_names == ["main/b1/h1", "main/b1/h2", "main/b1/h3"]
+    assert plant.hall_short_names == ["h1", "h2", "h3"]
+    assert list(plant.hall_site) == [0, 0, 0]
+
+
+def test_liquid_row_by_hand(plant):
+    p = plant.cool_par[0]
+    assert p[CL.CP_TYPE] == CL.COOLING_LIQUID
+    # Liquid share: 0.85 of rack power, over rack power / 0.99 (PDU loss to air).
+    assert p[CL.CP_LIQUID_FRAC] == pytest.approx(0.85 * 0.99)
+    assert p[CL.CP_TCS_LIMIT_DEGC] == 40.0  # gb200-nvl72 max_supply_temp_degc
+    assert p[CL.CP_FWS_SETPOINT_DEGC] == 32.0
+    # (50,000 + 300,000) L x 0.996 kg/L x 4180 J/(kg K) = 1.457e9 J/K.
+    assert p[CL.CP_LOOP_HEAT_CAP_J_PER_K] == pytest.approx(350_000 * 0.996 * 4180)
+    # CDU: 2 MW at 10 K TCS range = 48.04 L/s; x 250 kPa / 0.6 = 20.02 kW.
+    assert p[CL.CP_CDU_UNIT_W] == 2e6
+    assert p[CL.CP_CDU_PUMP_W] == pytest.approx(2e6 / (0.996 * 4180 * 10) * 250 / 0.6)
+    # FWS pump: 150 L/s at 10 K carries 150 x 0.996 x 4180 x 10 = 6.245 MW; 150 x 300 / 0.72.
+    assert p[CL.CP_PUMP_UNIT_HEAT_W] == pytest.approx(150 * 0.996 * 4180 * 10)
+    assert p[CL.CP_PUMP_W] == pytest.approx(62_500.0)
+    # Dry cooler: 1 MW / 15 K.
+    assert p[CL.CP_ECON_KIND] == CL.ECON_DRY_COOLER
+    assert p[CL.CP_ECON_K_W_PER_K] == pytest.approx(1e6 / 15)
+    assert p[CL.CP_ECON_FAN_W] == 25e3
+    assert p[CL.CP_ADIABATIC] == 1.0 and p[CL.CP_ADIABATIC_EFF_FRAC] == 0.85
+    assert p[CL.CP_ADIABATIC_ON_SPEED_FRAC] == 0.9
+    assert p[CL.CP_CH_UNIT_W] == 1.5e6 and p[CL.CP_CH_WATER_COOLED] == 0.0
+    assert p[CL.CP_CRAH_UNIT_W] == 250e3 and p[CL.CP_ACH_UNIT_W] == 1.5e6
+    assert p[CL.CP_LATENT_HEAT_J_PER_KG] == 2.43e6
+
+
+def test_tower_row_by_hand(plant):
+    p = plant.cool_par[2]
+    assert p[CL.CP_ECON_KIND] == CL.ECON_COOLING_TOWER
+    # 5 MW over the rating ITD 35 - 23.89 = 11.11 K.
+    assert p[CL.CP_ECON_K_W_PER_K] == pytest.approx(5e6 / 11.11)
+    assert p[CL.CP_ECON_HX_APPROACH_DELTA_K] == 1.5
+    assert p[CL.CP_TOWER_CYCLES] == 5.0 and p[CL.CP_TOWER_EVAP_FRAC] == 0.85
+    assert p[CL.CP_TOWER_FAN_W_PER_W] == pytest.approx(63.6 / 5000)
+    assert p[CL.CP_TOWER_APPROACH_DELTA_K] == pytest.approx(29.44 - 23.89)
+    assert p[CL.CP_CH_UNIT_W] == 0.0  # no trim chillers
+    assert p[CL.CP_ACH_WATER_COOLED] == 1.0 and p[CL.CP_ACH_COND_RANGE_DELTA_K] == 5.15
+
+
+def test_fixed_cop_hall_reproduces_the_current_kernel(plant):
+    # Hall 2 has `cooling: {type: fixed_cop, cop: 12}`: mechanical power = (it + pdu) / cop,
+    # the formula of the kernel before liquid cooling (hall_par H_COOL_COP).
+    assert plant.cool_par[1, CL.CP_TYPE] == CL.COOLING_FIXED_COP
+    it_w = 40e6
+    heat_w = it_w + pdu_loss_w(it_w, 0.99)
+    out = np.zeros(CL.CO_NCOLS)
+    hall_cooling_step(1, heat_w, 0.0, 30.0, 20.0, plant.cool_par,
+                      plant.cool_state0.copy(), 60.0, out)  # fmt: skip
+    assert out[CL.CO_MECH_W] == (it_w + pdu_loss_w(it_w, 0.99)) / 12.0
+    assert hall_heat_limit_w(1, 45.0, 30.0, plant.cool_par, plant.cool_state0, 60.0) == np.inf
+
+
+def test_state_starts_at_the_setpoint_with_every_unit(plant):
+    s = plant.cool_state0[0]
+    assert s[CL.CS_T_FWS_DEGC] == 32.0
+    counts = [s[c] for c in plant.unit_state_cols]
+    assert counts == [24, 9, 46, 5, 7, 38]
+    assert list(plant.unit_installed_count[0]) == counts
+    assert list(plant.unit_design_count[0]) == [23, 8, 44, 4, 6, 36]
+    assert list(plant.unit_installed_count[1]) == [0] * len(UNIT_KINDS)
+    assert np.isnan(plant.cool_state0[1, CL.CS_T_FWS_DEGC])
+    # Towers: no FWS chillers, 9 cells.
+    assert plant.unit_installed_count[2, 2] == 9 and plant.unit_installed_count[2, 3] == 0
+
+
+def test_reliability_in_seconds(plant):
+    cdu = load_cooling_equipment()["cdu_2mw"]
+    assert plant.unit_mtbf_s[0, 0] == pytest.approx(cdu.mtbf_h.value * 3600)
+    assert plant.unit_mttr_s[0, 0] == pytest.approx(cdu.mttr_h.value * 3600)
+    assert plant.unit_equipment[0][2] == "dry_cooler_1mw"
+    assert np.isinf(plant.unit_mtbf_s[1]).all()
+    assert list(plant.random_failures) == [True, False, True]
+
+
+def test_design_heat_and_capacity_by_hand(cat, plant):
+    # 400 x 132 kW / 0.99 = 53.33 MW; liquid 400 x 132 x 0.85 = 44.88 MW.
+    assert plant.design_heat_w[0] == pytest.approx(400 * 132e3 / 0.99)
+    assert plant.design_liquid_heat_w[0] == pytest.approx(400 * 132e3 * 0.85)
+    spec = LiquidCooling.model_validate(snippet("cooling-dlc-dry-adiabatic-trim.yaml"))
+    cap = design_capacity(spec, load_cooling_equipment(), 44.88e6)
+    assert cap.cdus_w == 46e6
+    # Pads: 35 - 0.85 x (35 - 25) = 26.5 degC; ITD 32 + 10 - 26.5 = 15.5 K; 44 x 1e6 / 15.
+    assert cap.economiser_w == pytest.approx(44 * 1e6 / 15 * 15.5)
+    assert cap.chillers_w == 6e6 and cap.crah_w == 9e6 and cap.air_chillers_w == 9e6
+    assert cap.tcs_supply_degc == pytest.approx(32 + 4.0 * (44.88 / 23) / 2)
+
+
+def test_tcs_limit_override_and_air_only_hall(cat):
+    c = snippet("cooling-dlc-dry-adiabatic-trim.yaml")
+    c["tcs_supply_limit_degc"] = 37.0
+    p = build_cooling(scenario([c]), cat)
+    assert p.cool_par[0, CL.CP_TCS_LIMIT_DEGC] == 37.0
+    air = build_cooling(scenario([snippet("cooling-towers.yaml")], system="dgx-b200"), cat)
+    assert air.cool_par[0, CL.CP_LIQUID_FRAC] == 0.0
+    assert air.cool_par[0, CL.CP_TCS_LIMIT_DEGC] == np.inf
+
+
+def test_scheduled_faults_are_mapped(cat):
+    fault = {"unit": "cdu", "hall": "h1", "start": "2027-01-05T06:00", "duration_s": "6h",
+             "count": 2}  # fmt: skip
+    p = build_cooling(scenario([snippet("cooling-towers.yaml")], faults=[fault]), cat)
+    (f,) = p.scheduled_faults
+    assert (f.hall, f.kind, f.count) == (0, 0, 2)
+    assert f.start_s == 86400 + 6 * 3600  # small-hall starts 2027-01-04
+    assert f.duration_s == 6 * 3600
+
+
+@pytest.mark.parametrize(
+    ("fault", "where", "text"),
+    [
+        ({"unit": "cdu", "hall": "hx"}, "cooling_faults.0.hall", "'hx' is not a hall"),
+        ({"unit": "dry_cooler", "hall": "h1"}, "cooling_faults.0.unit", "no dry_cooler units"),
+        ({"unit": "chiller", "hall": "h1"}, "cooling_faults.0.unit", "no chiller units"),
+        ({"unit": "cdu", "hall": "h1", "count": 30}, "cooling_faults.0.count", "30 is more"),
+        ({"unit": "cdu", "hall": "h2"}, "cooling_faults.0.hall", "fixed-COP cooling"),
+    ],
+)
+def test_bad_scheduled_faults(cat, fault, where, text):
+    fault = {"start": "2027-01-05", "duration_s": "1h", **fault}
+    s = scenario([snippet("cooling-towers.yaml"), None], faults=[fault])
+    with pytest.raises(ConfigError) as err:
+        build_cooling(s, cat)
+    assert err.value.where == where and text in err.value.message
+
+
+def test_unknown_or_mistyped_equipment(cat):
+    c = snippet("cooling-towers.yaml")
+    c["cdus"]["equipment"] = "pump_fws_150ls"
+    with pytest.raises(ConfigError) as err:
+        build_cooling(scenario([c]), cat)
+    assert err.value.where == "sites.0.buildings.0.halls.0.cooling.cdus.equipment"
+    assert "'pump_fws_150ls' is not a known CDU entry" in err.value.message
+    assert "known: cdu_2mw" in err.value.message
+
+
+def test_hall_design_heat_uses_the_site_pdu(cat):
+    s = scenario([None])
+    site = s.sites[0]
+    heat, liquid = hall_design_heat_w(site.buildings[0].halls[0], site, cat)
+    assert heat == pytest.approx(400 * 132e3 / 0.99)
+    assert liquid == pytest.approx(400 * 132e3 * 0.85)
+
+
+def test_real_weather_heat_wave_throttles_and_recovers(cat):
+    # The shipped snippets together: Greensboro TMY3 +0.5 K with a +8 K heat wave on
+    # 7-11 July, a GB200 hall with dry coolers, pads and trim held at its full design heat.
+    # Racks reduce their heat to the hall's limit each minute (the integrator's rule).
+    from dcsim.model.weather import site_weather_ticks
+
+    s = scenario([snippet("cooling-dlc-dry-adiabatic-trim.yaml")])
+    weather = YAML(typ="safe").load((SNIPPETS / "cooling-weather-heat-wave.yaml").read_text())
+    data = s.model_dump()
+    data.update(start="2027-07-01", horizon_s=15 * 86400.0)
+    data["sites"][0]["weather"] = weather["weather"]
+    s = ScenarioL.model_validate(data)
+    p = build_cooling(s, cat)
+    n = 15 * 1440
+    t_db, t_wb, _ = site_weather_ticks(s, REPO, 60.0, n)
+    st = p.cool_state0.copy()
+    demand = p.design_heat_w[0]
+    f = p.cool_par[0, CL.CP_LIQUID_FRAC]
+    heat = np.zeros(n)
+    t_tcs = np.zeros(n)
+    out = np.zeros(CL.CO_NCOLS)
+    for i in range(n):
+        lim = hall_heat_limit_w(0, t_db[0, i], t_wb[0, i], p.cool_par, st, 60.0)
+        heat[i] = min(demand, lim)
+        hall_cooling_step(0, heat[i], heat[i] * f, t_db[0, i], t_wb[0, i], p.cool_par, st,
+                          60.0, out)  # fmt: skip
+        t_tcs[i] = out[CL.CO_T_TCS_SUPPLY_DEGC]
+        assert abs(heat[i] - out[CL.CO_HEAT_REJECTED_W] - out[CL.CO_STORED_W]) < 1e-6 * demand
+    throttled = heat < demand * (1 - 1e-12)
+    day = np.arange(n) / 1440  # days since 1 July 00:00
+    assert t_tcs.max() <= 40.0 + 1e-9
+    assert throttled.sum() > 60  # more than an hour
+    assert not throttled[day < 6].any()  # before the wave (7 July = day 6)
+    assert not throttled[day >= 10.5].any()  # recovered after it
