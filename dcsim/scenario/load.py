@@ -1101,10 +1101,80 @@ def load_model(
     ConfigError
         Any problem with the file, the overrides or the values, as one line.
     """
-    data, line_index = load_yaml_with_lines(path)
+    data, line_index = load_with_extends(path)
     if overrides:
         data, line_index = apply_overrides(data, overrides, line_index=line_index)
     return validate_model(model_cls, data, path, line_index, context=context), line_index
+
+
+def load_with_extends(
+    path: str | Path, _seen: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], LineIndex]:
+    """Read a YAML file that may be a variant of another one.
+
+    A variant names its base file with ``extends:`` (relative to the variant's folder) and
+    lists its changes under ``set:`` as ``{dotted.path: value}`` (the paths of ``--set``: list
+    items by index or by name); its other top-level keys (``name``, ``description``, ...)
+    replace the base's. Bases may extend further files.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+
+    Returns
+    -------
+    data, line_index
+        The composed data and, per field path, its line in the variant or ``"<base>:<line>"``
+        for values that come from a base file.
+
+    Raises
+    ------
+    ConfigError
+        A base file that does not exist, a cycle of ``extends``, or a ``set`` path that does
+        not exist (naming the variant's file and line).
+    """
+    path = Path(path)
+    data, index = load_yaml_with_lines(path)
+    base_ref = data.pop("extends", None)
+    changes = data.pop("set", None)
+    if base_ref is None:
+        if changes is not None:
+            raise ConfigError(
+                "'set' is only meaningful with 'extends'",
+                where=f"{path}:{index.get(('set',), '?')}",
+            )
+        return data, index
+    line = index.get(("extends",), "?")
+    base_path = (path.parent / str(base_ref)).resolve()
+    if not base_path.is_file():
+        raise ConfigError(
+            f"extends: {base_ref!r}: no such file (looked in {path.parent})", where=f"{path}:{line}"
+        )
+    if base_path in _seen:
+        raise ConfigError(
+            f"extends: {base_ref!r}: files extend each other in a cycle", where=f"{path}:{line}"
+        )
+    base, base_index = load_with_extends(base_path, (*_seen, path.resolve()))
+    # Lines of the base file are named with its file, so that messages do not mislead.
+    out_index: LineIndex = {
+        k: (f"{base_path.name}:{v}" if isinstance(v, int) else v) for k, v in base_index.items()
+    }
+    for key, value in data.items():
+        base[key] = value
+        for old in [p for p in out_index if p and p[0] == key]:
+            del out_index[old]
+        out_index.update({p: v for p, v in index.items() if p and p[0] == key})
+    if changes is not None:
+        if not isinstance(changes, dict):
+            raise ConfigError(
+                "set: expected a mapping {dotted.path: value}",
+                where=f"{path}:{index.get(('set',), '?')}",
+            )
+        for key, value in changes.items():
+            where = f"{path}:{index.get(('set', key), line)}"
+            base, out_index = apply_overrides(base, {key: value}, where=where, line_index=out_index)
+    return base, out_index
 
 
 def dump_resolved(model: BaseModel, header: str | None = None) -> str:
