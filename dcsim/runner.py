@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dcsim.model.capacity import build_capacity_plan
 from dcsim.model.plant import build_plant
+from dcsim.results.capacity import capacity_results
 from dcsim.results.io import write_run
 from dcsim.results.meta import build_metadata, run_id, scenario_hash
 from dcsim.results.metrics import compute_kpis, grid_accounts_all, per_mtok_kpis
@@ -92,7 +94,8 @@ def run(
     t0 = time.perf_counter()
     catalog = scenario_catalog(sc)
     plant = build_plant(sc, catalog)
-    state = simulate(plant, sc.seed, progress)
+    plan = build_capacity_plan(sc, catalog, plant)
+    state = simulate(plant, sc.seed, progress, plan=plan)
     rec = state.recorder
     ts = rec.timeseries()
     kpis: dict[str, Any] = compute_kpis(
@@ -105,6 +108,9 @@ def run(
         )
         kpis.update(grid_kpis)
     kpis.update(per_mtok_kpis(kpis))
+    events = rec.events_frame()
+    capacity, cap_kpis = capacity_results(state.extra["capacity_snapshots"], ts, events, kpis, plan)
+    kpis.update(cap_kpis)
     kpis["energy_balance_residual_frac"] = float(rec.flow_check[0])
     kpis["max_power_to_limit_frac"] = float(rec.flow_check[1])
     resolved = dump_resolved(sc)
@@ -125,13 +131,14 @@ def run(
     )
     result = RunResult(
         timeseries=ts,
-        events=rec.events_frame(),
+        events=events,
         kpis=kpis,
         scenario=sc,
         meta=meta,
         extra_tables={
             "hall_timeseries": rec.hall_timeseries(),
             "site_timeseries": site_ts,
+            "capacity": capacity,
             "pools": pool_table(plant),
         },
     )

@@ -65,7 +65,7 @@ from dcsim.scenario.load import (
     _override_items,
     _parse_override_value,
     apply_overrides,
-    load_yaml_with_lines,
+    load_with_extends,
     validate_model,
 )
 
@@ -321,7 +321,8 @@ def _plan(
         data, index = scenario.model_dump(mode="json"), {}
         source, folder = f"<scenario {scenario.name}>", None
     else:
-        data, index = load_yaml_with_lines(scenario)
+        # As load_scenario reads it: a variant file is composed with its `extends:` base.
+        data, index = load_with_extends(scenario)
         source, folder = str(scenario), Path(scenario).resolve().parent
     if fixed:
         data, index = apply_overrides(data, fixed, where="--set", line_index=index)

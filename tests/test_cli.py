@@ -31,6 +31,7 @@ RUN_FILES = {
     "hall_timeseries.parquet",
     "pools.parquet",
     "site_timeseries.parquet",
+    "capacity.parquet",
 }
 
 

@@ -94,6 +94,15 @@ def test_run_key_is_the_hash_of_the_resolved_scenario(small_hall):
     assert plan_sweep(small_hall, [f"{LIMIT}=3.1"], overrides=DAY)[0].key != a[0].key
 
 
+def test_a_variant_file_is_read_with_its_base(small_hall, tmp_path):
+    variant = tmp_path / "tight.yaml"
+    variant.write_text(f"extends: {small_hall}\nname: small-hall-tight\nset:\n  {LIMIT}: 1.1\n")
+    (run,) = plan_sweep(variant, None, overrides=DAY)
+    res = dcsim.run(variant, overrides={"horizon_s": "1d"})
+    assert run.scenario_hash == res.meta["scenario_hash"]
+    assert res.kpis["power_capped_tok"] > 0  # the variant's 1.1 MW limit is in force
+
+
 @pytest.mark.parametrize(
     ("vary", "message"),
     [

@@ -45,7 +45,7 @@ __all__ = [
     "build_cooling",
     "design_capacity",
     "hall_design_heat_w",
-    "liquid_halls",
+    "halls_in_order",
 ]
 
 #: Unit kinds that fail and are repaired, and their available-count columns in cool_state.
@@ -132,8 +132,8 @@ class DesignCapacity:
         return self.economiser_w + self.chillers_w
 
 
-def liquid_halls(scenario: Any) -> list[tuple[str, int, Any, Any]]:
-    """Every hall as (dotted path, site index, site, hall), in plant order.
+def halls_in_order(scenario: Any) -> list[tuple[str, int, Any, Any]]:
+    """Every hall, whatever its cooling, as (dotted path, site index, site, hall).
 
     Parameters
     ----------
@@ -233,7 +233,9 @@ def design_capacity(
     chillers = None
     t_set = spec.fws_supply_setpoint_degc
     if rej.type == "dry_cooler":
-        unit = _get(equipment, rej.units.equipment, DryCooler, f"{where}.heat_rejection.units")
+        unit = _get(
+            equipment, rej.units.equipment, DryCooler, f"{where}.heat_rejection.units.equipment"
+        )
         t_air = spec.design_dry_bulb_degc
         if rej.adiabatic is not None:
             pad = _get(
@@ -249,7 +251,9 @@ def design_capacity(
         econ_w = rej.units.design_count * _econ_k_w_per_k(unit) * max(itd, 0.0)
         chillers = rej.trim_chillers
     elif rej.type == "cooling_tower":
-        cell = _get(equipment, rej.cells.equipment, CoolingTower, f"{where}.heat_rejection.cells")
+        cell = _get(
+            equipment, rej.cells.equipment, CoolingTower, f"{where}.heat_rejection.cells.equipment"
+        )
         itd = (
             t_set + spec.fws_range_delta_k - cell.hx_approach_delta_k.value
             - spec.design_wet_bulb_degc
@@ -260,14 +264,22 @@ def design_capacity(
         chillers = rej.chillers
     chillers_w = 0.0
     if chillers is not None:
-        ch = _get(equipment, chillers.equipment, Chiller, f"{where}.heat_rejection.chillers")
+        field = "chillers" if rej.type == "chiller" else "trim_chillers"
+        ch = _get(
+            equipment, chillers.equipment, Chiller, f"{where}.heat_rejection.{field}.equipment"
+        )
         chillers_w = chillers.design_count * ch.rated_heat_kw.value * units.KW_W
     crah_w = 0.0
     air_ch_w = 0.0
     if spec.air_path is not None:
-        crah = _get(equipment, spec.air_path.crah.equipment, CRAH, f"{where}.air_path.crah")
+        crah = _get(
+            equipment, spec.air_path.crah.equipment, CRAH, f"{where}.air_path.crah.equipment"
+        )
         ach = _get(
-            equipment, spec.air_path.chillers.equipment, Chiller, f"{where}.air_path.chillers"
+            equipment,
+            spec.air_path.chillers.equipment,
+            Chiller,
+            f"{where}.air_path.chillers.equipment",
         )
         crah_w = spec.air_path.crah.design_count * crah.rated_heat_kw.value * units.KW_W
         air_ch_w = spec.air_path.chillers.design_count * ach.rated_heat_kw.value * units.KW_W
@@ -372,7 +384,10 @@ def _liquid_row(
     if rej.type in ("dry_cooler", "cooling_tower"):
         group = rej.units if rej.type == "dry_cooler" else rej.cells
         cls = DryCooler if rej.type == "dry_cooler" else CoolingTower
-        unit = _get(equipment, group.equipment, cls, f"{where}.cooling.heat_rejection")
+        field = "units" if rej.type == "dry_cooler" else "cells"
+        unit = _get(
+            equipment, group.equipment, cls, f"{where}.cooling.heat_rejection.{field}.equipment"
+        )
         row[CL.CP_ECON_KIND] = (
             CL.ECON_DRY_COOLER if rej.type == "dry_cooler" else CL.ECON_COOLING_TOWER
         )
@@ -402,8 +417,12 @@ def _liquid_row(
         kinds.append((None, None))
         chiller_group = rej.chillers
     if chiller_group is not None:
+        field = "chillers" if rej.type == "chiller" else "trim_chillers"
         ch = _get(
-            equipment, chiller_group.equipment, Chiller, f"{where}.cooling.heat_rejection.chillers"
+            equipment,
+            chiller_group.equipment,
+            Chiller,
+            f"{where}.cooling.heat_rejection.{field}.equipment",
         )
         _chiller_cols(row, CL.CP_CH_UNIT_W, ch)
         kinds.append((chiller_group, ch))
@@ -413,8 +432,9 @@ def _liquid_row(
         kinds.append((None, None))
     if spec.air_path is not None:
         air = spec.air_path
-        crah = _get(equipment, air.crah.equipment, CRAH, f"{where}.cooling.air_path.crah")
-        ach = _get(equipment, air.chillers.equipment, Chiller, f"{where}.cooling.air_path.chillers")
+        at = f"{where}.cooling.air_path"
+        crah = _get(equipment, air.crah.equipment, CRAH, f"{at}.crah.equipment")
+        ach = _get(equipment, air.chillers.equipment, Chiller, f"{at}.chillers.equipment")
         row[CL.CP_CHW_SUPPLY_DEGC] = air.chw_supply_degc
         row[CL.CP_CRAH_UNIT_W] = crah.rated_heat_kw.value * units.KW_W
         row[CL.CP_CRAH_FAN_W] = crah.fan_power_kw.value * units.KW_W
@@ -469,7 +489,7 @@ def build_cooling(scenario: Any, catalog: Any, base_dir: Path | None = None) -> 
     """
     del base_dir
     equipment = load_cooling_equipment()
-    halls = liquid_halls(scenario)
+    halls = halls_in_order(scenario)
     n_hall = len(halls)
     n_kind = len(UNIT_KINDS)
     cool_par = np.zeros((n_hall, CL.CP_NCOLS))

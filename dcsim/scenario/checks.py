@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dcsim import units
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
+from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
 from dcsim.scenario.grid_checks import GRID_CHECKS
 from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
 
@@ -170,6 +171,7 @@ CHECKS: tuple[Check, ...] = (
     check_hall_feed_covers_racks,
     check_models_fit_replicas,
     *GRID_CHECKS,
+    *BUILDOUT_CHECKS,
 )
 
 

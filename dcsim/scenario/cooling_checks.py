@@ -23,11 +23,11 @@ __all__ = [
 
 
 def _liquid(scenario: Any) -> list[tuple[str, Any, Any]]:
-    from dcsim.model.cooling import liquid_halls
+    from dcsim.model.cooling import halls_in_order
 
     return [
         (where, site, hall)
-        for where, _, site, hall in liquid_halls(scenario)
+        for where, _, site, hall in halls_in_order(scenario)
         if getattr(hall.cooling, "type", None) == "liquid"
     ]
 

@@ -14,6 +14,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from dcsim.scenario.base import Name, NonNeg, Pos
 from dcsim.scenario.base import ScenarioModel as _Model
+from dcsim.scenario.buildout_schema import Buildout, Economics, Reliability, Training
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
 from dcsim.scenario.types import Date, DurationS
 from dcsim.scenario.weather_schema import Weather
@@ -106,6 +107,13 @@ class Workload(_Model):
         default=None, description="Deadline of deferrable work [s], e.g. '24h'."
     )
     demand: Demand = Field(description="Demand over time.")
+    training: Training | None = Field(
+        default=None,
+        description=(
+            "Run this class as a training reservation: checkpoint interval (Young/Daly by "
+            "default), checkpoint write and restart costs; goodput under the simulated failures."
+        ),
+    )
 
     @model_validator(mode="after")
     def _deadline_iff_deferrable(self) -> Workload:
@@ -271,6 +279,27 @@ class Scenario(_Model):
     )
     workloads: list[Workload] = Field(min_length=1, description="Workload classes.")
     sites: list[Site] = Field(min_length=1, description="Sites of the campus.")
+    buildout: Buildout | None = Field(
+        default=None,
+        description=(
+            "Phased build-out: hall energisation and cooling dates, rack supply with slips and "
+            "shortages, installation crews, burn-in; default: racks enter service on their "
+            "rack group's in_service date."
+        ),
+    )
+    reliability: Reliability | None = Field(
+        default=None,
+        description=(
+            "Component failures and repairs (catalog rates), spares, maintenance windows; "
+            "default: no failures."
+        ),
+    )
+    economics: Economics | None = Field(
+        default=None,
+        description=(
+            "Capex, depreciation, maintenance and prices for cost per token; default: catalog."
+        ),
+    )
     #: Folder of the scenario file (relative file names resolve from it); not a field.
     _base_dir: str | None = PrivateAttr(default=None)
 

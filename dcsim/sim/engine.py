@@ -17,8 +17,10 @@ import numpy as np
 import simpy
 
 from dcsim.kernels.step import advance
+from dcsim.model.capacity import CapacityPlan
 from dcsim.model.plant import Plant
 from dcsim.model.streams import rng_for
+from dcsim.sim.capacity import start_capacity_processes
 from dcsim.sim.demand import demand_matrix_tok_per_s
 from dcsim.sim.fleet import start_fleet_processes
 from dcsim.sim.recorder import Recorder
@@ -113,7 +115,9 @@ def _physics(
         yield env.timeout(max(target * dt_s - env.now, 0.0))
 
 
-def simulate(plant: Plant, seed: int, progress: ProgressFn | None = None) -> SimState:
+def simulate(
+    plant: Plant, seed: int, progress: ProgressFn | None = None, plan: CapacityPlan | None = None
+) -> SimState:
     """Run the plant over its horizon.
 
     Parameters
@@ -124,6 +128,10 @@ def simulate(plant: Plant, seed: int, progress: ProgressFn | None = None) -> Sim
         Run seed; the same plant and seed give bit-identical buffers.
     progress
         Optional callback ``progress(ticks_done, ticks_total)``.
+    plan
+        The capacity plan (build-out, failures, snapshots; see
+        :func:`dcsim.model.capacity.build_capacity_plan`); None: racks enter service on
+        their rack group's date and nothing fails.
 
     Returns
     -------
@@ -145,7 +153,10 @@ def simulate(plant: Plant, seed: int, progress: ProgressFn | None = None) -> Sim
     )
     state.extra["demand_tok_per_s"] = demand
     env = simpy.Environment()
-    start_fleet_processes(env, state)
+    if plan is None:
+        start_fleet_processes(env, state)
+    else:
+        start_capacity_processes(env, state, plan, seed, rng_for)
     physics = env.process(_physics(env, state, demand, progress))
     env.run(until=physics)
     return state

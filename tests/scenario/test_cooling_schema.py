@@ -268,7 +268,7 @@ def test_unknown_equipment_is_named(dry, cat):
     dry["heat_rejection"]["units"]["equipment"] = "dry_cooler_2mw"
     with pytest.raises(ConfigError) as err:
         CC.check_cooling_equipment_known(scenario(dry), cat)
-    assert err.value.where == f"{HALL}.cooling.heat_rejection.units"
+    assert err.value.where == f"{HALL}.cooling.heat_rejection.units.equipment"
     assert "'dry_cooler_2mw' is not a known DryCooler entry" in err.value.message
 
 
