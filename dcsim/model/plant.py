@@ -24,6 +24,7 @@ from dcsim.catalog.schema import Catalog
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
+from dcsim.model.cooling import CoolingPlant, build_cooling
 from dcsim.model.grid import GridPlant, build_grid
 from dcsim.model.pool import PoolSpec, pool_spec, throughput_optimal_pool_spec
 from dcsim.model.streams import rng_for
@@ -105,6 +106,8 @@ class Plant:
     # cooling plant per hall (cooling block); default: fixed COP from hall_par
     cool_par: np.ndarray = field(default_factory=lambda: np.zeros((0, CL.CP_NCOLS)))
     cool_state: np.ndarray = field(default_factory=lambda: np.zeros((0, CL.CS_NCOLS)))
+    # cooling plant units (for the fault processes); None: fixed-COP tables only
+    cooling: CoolingPlant | None = None
     # grid block: per-site accounts data and the events its arrays contain (None: no block)
     grid: GridPlant | None = None
     notes: dict[str, str] = field(default_factory=dict)
@@ -153,6 +156,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         fit its replica's HBM (messages name the field path).
     """
     from dcsim.catalog.equipment import load_demand_profiles
+    from dcsim.scenario import base_dir
 
     tick_s = scenario.tick_s
     n_ticks = int(round(scenario.horizon_s / tick_s))
@@ -232,7 +236,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
                 h_row[L.H_UPS_A0] = ups.a0_frac.value
                 h_row[L.H_UPS_A1] = ups.a1_frac.value
                 h_row[L.H_UPS_A2] = ups.a2_frac.value
-                h_row[L.H_COOL_COP] = hall.cooling.cop
+                h_row[L.H_COOL_COP] = getattr(hall.cooling, "cop", np.nan)  # fixed-COP halls
                 hall_rows.append(h_row)
                 for g_idx, group in enumerate(hall.rack_groups):
                     where = f"sites.{s_idx}.buildings.{b_idx}.halls.{h_local}.rack_groups.{g_idx}"
@@ -331,7 +335,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         scenario, catalog, site_par, n_ticks, tick_s
     )
     hall_par = np.vstack(hall_rows)
-    cool_par, cool_state = default_cool_arrays(hall_par)
+    cooling = build_cooling(scenario, catalog, base_dir(scenario))
     return Plant(
         name=scenario.name,
         start=scenario.start,
@@ -373,8 +377,9 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         site_grid_par=site_grid_par,
         site_state=site_state,
         grid=grid,
-        cool_par=cool_par,
-        cool_state=cool_state,
+        cool_par=cooling.cool_par,
+        cool_state=cooling.cool_state0,
+        cooling=cooling,
     )
 
 

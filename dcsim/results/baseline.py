@@ -51,7 +51,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from dcsim.errors import ConfigError
@@ -787,7 +787,16 @@ def write_baseline(
         (k, _kpi_value(result.kpis[k])) for k in sorted(result.kpis, key=str)
     )
     if CAPACITY_TABLE in result.extra_tables:
-        fresh["capacity"] = table_record(result.extra_tables[CAPACITY_TABLE])
+        record = table_record(result.extra_tables[CAPACITY_TABLE])
+        # One line per month, so that a diff of the baseline reads month by month.
+        columns = CommentedSeq(record["columns"])
+        columns.fa.set_flow_style()
+        rows = CommentedSeq()
+        for row in record["rows"]:
+            line = CommentedSeq(row)
+            line.fa.set_flow_style()
+            rows.append(line)
+        fresh["capacity"] = CommentedMap([("columns", columns), ("rows", rows)])
     # Rebuild in the fixed order, reusing the document so its header comment survives.
     for key in list(doc):
         del doc[key]

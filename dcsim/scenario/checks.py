@@ -15,6 +15,7 @@ from dcsim import units
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
 from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
+from dcsim.scenario.cooling_checks import COOLING_CHECKS
 from dcsim.scenario.grid_checks import GRID_CHECKS
 from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
 
@@ -169,6 +170,7 @@ CHECKS: tuple[Check, ...] = (
     check_workload_models_known,
     check_workloads_served,
     check_hall_feed_covers_racks,
+    *COOLING_CHECKS,
     check_models_fit_replicas,
     *GRID_CHECKS,
     *BUILDOUT_CHECKS,

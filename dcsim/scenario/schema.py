@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from dcsim.scenario.base import Name, NonNeg, Pos
 from dcsim.scenario.base import ScenarioModel as _Model
 from dcsim.scenario.buildout_schema import Buildout, Economics, Reliability, Training
+from dcsim.scenario.cooling_schema import CoolingFault, LiquidCooling
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
 from dcsim.scenario.types import Date, DurationS
 from dcsim.scenario.weather_schema import Weather
@@ -161,7 +162,7 @@ class FixedCopCooling(_Model):
     cop: Pos = Field(description="Heat removed per unit of electrical power [W/W].")
 
 
-Cooling = Annotated[FixedCopCooling, Field(discriminator="type")]
+Cooling = Annotated[FixedCopCooling | LiquidCooling, Field(discriminator="type")]
 
 
 class Hall(_Model):
@@ -279,6 +280,10 @@ class Scenario(_Model):
     )
     workloads: list[Workload] = Field(min_length=1, description="Workload classes.")
     sites: list[Site] = Field(min_length=1, description="Sites of the campus.")
+    cooling_faults: list[CoolingFault] = Field(
+        default_factory=list,
+        description="Scheduled outages of cooling units (CDUs, pumps, dry coolers, chillers).",
+    )
     buildout: Buildout | None = Field(
         default=None,
         description=(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import simpy
@@ -21,6 +22,7 @@ from dcsim.model.capacity import CapacityPlan
 from dcsim.model.plant import Plant
 from dcsim.model.streams import rng_for
 from dcsim.sim.capacity import start_capacity_processes
+from dcsim.sim.cooling_faults import start_cooling_fault_processes
 from dcsim.sim.demand import demand_matrix_tok_per_s
 from dcsim.sim.fleet import start_fleet_processes
 from dcsim.sim.recorder import Recorder
@@ -153,6 +155,8 @@ def simulate(
     )
     state.extra["demand_tok_per_s"] = demand
     env = simpy.Environment()
+    if run_plant.cooling is not None:
+        start_cooling_fault_processes(env, state, run_plant.cooling, partial(rng_for, seed))
     if plan is None:
         start_fleet_processes(env, state)
     else:

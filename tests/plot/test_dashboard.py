@@ -23,14 +23,18 @@ def titles(fig):
 
 
 def test_dashboard_of_a_real_run(small_hall_1d, tmp_path):
-    # small-hall records power, tokens and PUE; no temperatures, no capacity table yet.
-    assert dashboard_panels(small_hall_1d) == ["power", "tokens", "pue_temperatures"]
+    # small-hall records power, tokens and PUE (its fixed-COP cooling has no loop
+    # temperatures); the capacity panel comes with the run's monthly capacity table.
+    has_capacity = "capacity" in small_hall_1d.extra_tables
+    expected = ["power", "tokens", "pue_temperatures"] + ["capacity"] * has_capacity
+    assert dashboard_panels(small_hall_1d) == expected
     fig = plot_dashboard(small_hall_1d, fig=Figure())
-    assert titles(fig) == [TITLE_POWER, TITLE_TOKENS, TITLE_PUE]
-    assert [a.get_ylabel() for a in fig.axes] == ["power [MW]", "token rate [Mtok/s]", "PUE [-]"]
+    assert titles(fig) == [TITLE_POWER, TITLE_TOKENS, TITLE_PUE] + [TITLE_CAPACITY] * has_capacity
+    labels = ["power [MW]", "token rate [Mtok/s]", "PUE [-]"]
+    assert [a.get_ylabel() for a in fig.axes][:3] == labels
     assert fig.get_suptitle().startswith("small-hall")
     # The time panels share x: zooming one zooms all.
-    power, tokens, _ = fig.axes
+    power, tokens = fig.axes[:2]
     assert power.get_shared_x_axes().joined(power, tokens)
     out = save_dashboard(small_hall_1d, tmp_path / "sub" / "dash.png")
     assert out == tmp_path / "sub" / "dash.png"

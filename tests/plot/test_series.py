@@ -28,6 +28,7 @@ from dcsim.plot.series import (
     plot_tokens,
     supply_columns,
 )
+from dcsim.results.run_result import RunResult, empty_events
 
 N = 24
 
@@ -168,8 +169,11 @@ def test_capacity_with_text_months_and_chosen_columns():
 
 
 def test_capacity_missing_is_one_line(small_hall_1d):
+    without = RunResult(
+        small_hall_1d.timeseries, empty_events(), {}, {"name": "x"}, {}, extra_tables={}
+    )
     with pytest.raises(ConfigError, match="plot_capacity: the run has no capacity table"):
-        plot_capacity(small_hall_1d, ax=ax())
+        plot_capacity(without, ax=ax())
 
 
 def test_generic_series():
