@@ -16,7 +16,7 @@ import dcsim
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 #: Short horizon per scenario: gw-campus has 6,400 racks in 48 cells, 6 h keeps it fast.
-SHORT = {"gw-campus.yaml": "6h"}
+SHORT = {p.name: "6h" for p in SCENARIOS if p.name.startswith("gw-campus")}
 
 
 def test_the_shipped_scenarios_are_found():
@@ -31,13 +31,16 @@ def test_scenario_validates_and_runs_a_short_horizon(path):
     res = dcsim.run(sc, overrides={"horizon_s": horizon})
     k = res.kpis
     bad = {key: v for key, v in k.items() if isinstance(v, float) and not math.isfinite(v)}
-    # slo_attainment_frac is NaN only without interactive demand; every shipped scenario
-    # has an interactive class, so nothing may be NaN or infinite.
+    # slo_attainment_frac is NaN only without interactive demand (the one-hall cooling pair
+    # runs batch work only); nothing else may be NaN or infinite.
+    interactive = any(w.tpot_s is not None for w in sc.workloads)
+    if not interactive:
+        bad.pop("slo_attainment_frac")
     assert bad == {}
     assert k["served_tok"] > 0
     assert k["it_energy_j"] > 0
     assert 1.0 < k["pue"] < 2.0  # liquid-cooled AI halls: PUE 1.1-1.4 (facility.md)
-    assert 0.0 <= k["slo_attainment_frac"] <= 1.0
+    assert not interactive or 0.0 <= k["slo_attainment_frac"] <= 1.0
     assert k["energy_balance_residual_frac"] < 1e-9
     assert k["max_power_to_limit_frac"] <= 1.0 + 1e-9
     n_rows = int(round(res.meta["n_ticks"] * sc.tick_s / sc.record_every_s))
@@ -46,13 +49,13 @@ def test_scenario_validates_and_runs_a_short_horizon(path):
 
 
 def test_gw_campus_is_about_a_gigawatt(gw_campus):
-    # 12 halls of GB200/GB300 in service at the start (b4 joins on 2027-04-01): 4,800
-    # racks x 72 = 345,600 GPUs; the campus draws hundreds of MW, never its 1,050 MW limit.
+    # Building b1 (4 GB200 halls, 1,600 racks x 72 = 115,200 GPUs) is in service at the
+    # start; b2-b4 are built out later. A few racks are out for failures or maintenance.
     res = dcsim.run(gw_campus, overrides={"horizon_s": "6h"})
     k = res.kpis
-    assert k["mean_gpus_in_service_count"] == pytest.approx(12 * 400 * 72, rel=1e-12)
+    assert 0.98 * 1600 * 72 < k["mean_gpus_in_service_count"] <= 1600 * 72
     assert 100e6 < k["peak_facility_power_w"] <= 1050e6
-    assert res.events.empty  # b4 enters service after these 6 h
+    assert not (res.events["kind"] == "hall_energised").any()  # b2 is energised in February
 
 
 def check_invariants(res, import_limit_w: float) -> None:
@@ -74,11 +77,18 @@ def test_gw_campus_full_year(gw_campus):
     # 1 year = 365 d of 15-min rows.
     assert len(res.timeseries) == 365 * 96
     assert k["served_tok"] > 0
-    # Building b4 (4 halls x 3 rack groups = 12 groups, 4 x 400 = 1,600 GB300 racks) enters
-    # service on 2027-04-01.
+    # The build-out energises b2, b3 and b4 (12 halls) during the year and fills them.
     ev = res.events
-    assert (ev["kind"] == "racks_in_service").sum() == 12
-    assert ev["value"].sum() == 4 * 400
-    gpus = res.timeseries["gpus_in_service_count"]
-    assert gpus.iloc[0] == pytest.approx(12 * 400 * 72, rel=1e-12)
-    assert gpus.iloc[-1] == pytest.approx(16 * 400 * 72, rel=1e-12)
+    assert (ev["kind"] == "hall_energised").sum() == 12
+    cap = res.extra_tables["capacity"]
+    assert len(cap) == 12
+    assert cap["racks_in_service_end_count"].iloc[-1] > 0.95 * 6400
+    assert (cap["racks_in_service_end_count"] <= 6400).all()
+    # Grid: never above what the contract makes available; cooling: heat balance closes.
+    assert (ts_le(res, "grid_import_w", "grid_available_w")).all()
+    assert k["total_power_cost_usd"] > 0 and k["wue_l_per_kwh"] >= 0
+
+
+def ts_le(res, a: str, b: str):
+    ts = res.timeseries
+    return ts[a] <= ts[b] * (1 + 1e-9) + 1e-6
