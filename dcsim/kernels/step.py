@@ -384,6 +384,7 @@ def advance(
     served_first = np.zeros(n_class)
     cap = np.ones(n_cell)
     offered_rack = np.zeros(n_cell)
+    offered_first = np.zeros(n_cell)
     x_cap = np.zeros(n_cell)
     delivered = np.zeros(n_cell)
     hall_it = np.zeros(n_hall)
@@ -466,6 +467,8 @@ def advance(
             if rnd == 0:
                 for k in range(n_class):
                     served_first[k] = min(offered[k], cls_cap[k])
+                for c in range(n_cell):
+                    offered_first[c] = offered_rack[c]
             violated = False
             # Halls first (scope 0, limit at the UPS output), then sites (scope 1, meter).
             for scope in range(2):
@@ -525,7 +528,7 @@ def advance(
                 x_fin = interp_cap(tab_xcap, cell_pool[c], cap[c])
                 throttled_cap += n_c * max(x_state - x_fin, 0.0)
                 x_r0, _ = _cell_point(c, cap[c], offered_rack[c], cell_pool, tab_xcap, tab_p, pack)
-                throttled_lost += n_c * max(min(offered_rack[c], x_state) - x_r0, 0.0)
+                throttled_lost += n_c * max(min(offered_first[c], x_state) - x_r0, 0.0)
         for c in range(n_cell):
             p = cell_pool[c]
             k = pool_class[p]
