@@ -346,7 +346,8 @@ def test_gw_campus_buildout_completes_within_the_year(gw_runs):
     # 500 racks/month: all 6,400 serve before the year ends; racks were stranded while
     # b2-b4 waited for power or cooling.
     assert snaps.racks_in_service_count.iloc[0] == 1600
-    assert snaps.racks_in_service_count.iloc[-1] == 6400
+    # gw-campus has failures on: at the end a few racks may be in repair.
+    assert 6400 - 10 <= snaps.racks_in_service_count.iloc[-1] <= 6400
     assert snaps.racks_stranded_count.max() > 0
     st = state.extra["buildout"]
     assert (st.shipped <= st.produced + 1e-9).all()
@@ -360,4 +361,4 @@ def test_the_hbm_slip_variant_delays_capacity(gw_runs):
     # Mid-year (day 180) the shortage (-40 % from March to June) and the late shipments
     # leave hundreds of racks fewer in service; both fleets end complete.
     assert plain.racks_in_service_count[mid] - slip.racks_in_service_count[mid] > 300
-    assert slip.racks_in_service_count.iloc[-1] == 6400
+    assert 6400 - 10 <= slip.racks_in_service_count.iloc[-1] <= 6400
