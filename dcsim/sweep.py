@@ -607,7 +607,7 @@ def dask_client(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: never collide with a running cluster
             ) as cluster,
             Client(cluster) as client,
         ):
