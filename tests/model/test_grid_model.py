@@ -22,10 +22,10 @@ from dcsim.errors import ConfigError
 from dcsim.kernels import grid_layout as G
 from dcsim.model.grid import build_grid
 from dcsim.model.solar import pv_spec, solar_ac_w
+from dcsim.model.streams import rng_for
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Solar, Tariff
 from dcsim.scenario.load import load_yaml_with_lines
 from dcsim.scenario.schema import Scenario, Site
-from dcsim.model.streams import rng_for
 
 REPO = Path(__file__).resolve().parents[2]
 MW = units.MW_W

@@ -13,11 +13,11 @@ from pydantic import Field
 
 from dcsim import units
 from dcsim.model.grid import SiteGridInfo, build_grid
+from dcsim.model.streams import rng_for
 from dcsim.results.grid_costs import ACCOUNT_COLUMNS, grid_accounts
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
 from dcsim.scenario.load import load_yaml_with_lines
 from dcsim.scenario.schema import Scenario, Site
-from dcsim.model.streams import rng_for
 
 MW = units.MW_W
 REPO = Path(__file__).resolve().parents[2]

@@ -83,15 +83,20 @@ def test_each_check_is_tested_here():
     from dcsim.scenario.cooling_checks import COOLING_CHECKS
     from dcsim.scenario.grid_checks import GRID_CHECKS
 
-    tested = set(GRID_CHECKS) | set(BUILDOUT_CHECKS) | set(COOLING_CHECKS) | {
-        check_unique_names,
-        check_time_grid,
-        check_rack_groups_known,
-        check_workload_models_known,
-        check_workloads_served,
-        check_hall_feed_covers_racks,
-        check_models_fit_replicas,
-    }
+    tested = (
+        set(GRID_CHECKS)
+        | set(BUILDOUT_CHECKS)
+        | set(COOLING_CHECKS)
+        | {
+            check_unique_names,
+            check_time_grid,
+            check_rack_groups_known,
+            check_workload_models_known,
+            check_workloads_served,
+            check_hall_feed_covers_racks,
+            check_models_fit_replicas,
+        }
+    )
     assert set(CHECKS) == tested
     assert len(CHECKS) == len(tested)
 
