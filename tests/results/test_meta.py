@@ -3,6 +3,7 @@ import json
 import re
 import shutil
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from dcsim.results import meta
 from dcsim.results.meta import build_metadata, git_sha, run_id, scenario_hash
 
-REPO = "/work/main"
+REPO = str(Path(__file__).resolve().parents[2])  # this checkout, wherever it is
 HASH = hashlib.sha256(b"name: tiny\n").hexdigest()
 
 
@@ -93,7 +94,7 @@ def test_git_sha_inside_the_checkout():
         pytest.skip("git not installed")
     sha = git_sha(REPO)
     if sha is None:
-        pytest.skip("/work/main has no commits (or is not a checkout)")
+        pytest.skip(f"{REPO} has no commits (or is not a checkout)")
     assert re.fullmatch(r"[0-9a-f]{40}", sha)
     # The default path (the package's folder) belongs to the same checkout.
     assert git_sha() == sha
