@@ -72,13 +72,13 @@ def _hall_it_w(h, cap, offered_rack, cell_state, cell_pool, cell_hall, tab_xcap,
 
 
 @njit(cache=True)
-def _hall_chain(h, it_w, hall_par, cc):
+def _hall_chain(h, it_w, hall_par, cc, commit=False):
     """UPS-output power, PDU+UPS loss and mechanical power of hall h [W].
 
     ``cc`` is the cooling context of the tick (see :func:`advance`). The mechanical power
     comes from the hall's cooling plant at this tick's weather and loop state, evaluated on a
     scratch copy of the state, so that the cap solve sees exactly the power the final step
-    will draw.
+    will draw. With ``commit`` the step runs on the real state: the loops move on a tick.
     """
     cool_par, cool_state, scratch, out, t_db, t_wb, dt_s = cc
     pdu = pdu_loss_w(it_w, hall_par[h, L.H_PDU_EFF])
@@ -94,10 +94,13 @@ def _hall_chain(h, it_w, hall_par, cc):
     # Heat in the white space = rack power + PDU loss; UPS rooms are cooled separately and
     # their loss is counted in losses, not in the mechanical load of the hall.
     s = int(hall_par[h, L.H_SITE])
-    scratch[h, :] = cool_state[h, :]
+    state = cool_state
+    if not commit:
+        scratch[h, :] = cool_state[h, :]
+        state = scratch
     heat = it_w + pdu
     hall_cooling_step(
-        h, heat, heat * cool_par[h, CL.CP_LIQUID_FRAC], t_db[s], t_wb[s], cool_par, scratch,
+        h, heat, heat * cool_par[h, CL.CP_LIQUID_FRAC], t_db[s], t_wb[s], cool_par, state,
         dt_s, out,
     )  # fmt: skip
     return ups_out, pdu + ups, out[CL.CO_MECH_W]
@@ -604,19 +607,9 @@ def advance(
             s = int(hall_par[h, L.H_SITE])
             if site_on[s] <= 0.0:
                 continue  # a dark hall: nothing runs, its loops keep their state
-            pdu_h = pdu_loss_w(hall_it[h], hall_par[h, L.H_PDU_EFF])
-            ups_out = hall_it[h] + pdu_h
-            loss_h = pdu_h + ups_loss_w(
-                ups_out, hall_par[h, L.H_UPS_MODULE_W], hall_par[h, L.H_UPS_MODULES_ACTIVE],
-                hall_par[h, L.H_UPS_A0], hall_par[h, L.H_UPS_A1], hall_par[h, L.H_UPS_A2],
-            )  # fmt: skip
             # The cap solve evaluated this step on a scratch copy; now the loops move on.
+            ups_out, loss_h, mech_h = _hall_chain(h, hall_it[h], hall_par, cc, True)
             heat_h = ups_out
-            hall_cooling_step(
-                h, heat_h, heat_h * cool_par[h, CL.CP_LIQUID_FRAC], t_db[s], t_wb[s],
-                cool_par, cool_state, dt_s, cool_out,
-            )  # fmt: skip
-            mech_h = cool_out[CL.CO_MECH_W]
             site_xfmr_out[s] += hall_it[h] + loss_h + mech_h
             site_loss[s] += loss_h
             site_mech[s] += mech_h
