@@ -13,32 +13,59 @@ The public API::
     fig = dcsim.plot_dashboard(res)              # matplotlib Figure (imported on first use)
 
 ``dcsim.sweep`` is the function; its module is reached with ``from dcsim.sweep import ...``.
+The names load on first use (``import dcsim`` itself is light).
 """
 
+import sys
+import types
+from importlib import import_module
 from typing import Any
 
 __version__ = "0.1.0"
 
 from dcsim.errors import ConfigError  # noqa: E402
-from dcsim.results.baseline import check  # noqa: E402
-from dcsim.results.compare import Comparison, compare  # noqa: E402
-from dcsim.results.io import read_run  # noqa: E402
-from dcsim.results.run_result import RunResult  # noqa: E402
-from dcsim.runner import run  # noqa: E402
-from dcsim.scenario import load_scenario  # noqa: E402
-from dcsim.sweep import read_sweep, sweep  # noqa: E402
 
-# Plotting imports matplotlib (~0.3 s); it loads on first use of these names.
-_LAZY_PLOT = ("plot_dashboard", "save_dashboard")
+# The public names load on first use, so that ``dcsim --help`` or ``dcsim validate`` do not
+# pay for Numba, pandas, dask and the model (seconds) before they are needed.
+_LAZY = {
+    "check": "dcsim.results.baseline",
+    "Comparison": "dcsim.results.compare",
+    "compare": "dcsim.results.compare",
+    "read_run": "dcsim.results.io",
+    "RunResult": "dcsim.results.run_result",
+    "run": "dcsim.runner",
+    "load_scenario": "dcsim.scenario",
+    "plot_dashboard": "dcsim.plot.dashboard",
+    "save_dashboard": "dcsim.plot.dashboard",
+    "read_sweep": "dcsim.sweep",
+    "sweep": "dcsim.sweep",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_PLOT:
-        from dcsim.plot import dashboard
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dcsim' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return getattr(dashboard, name)
-    raise AttributeError(f"module 'dcsim' has no attribute {name!r}")
 
+class _Package(types.ModuleType):
+    """The package, keeping ``dcsim.sweep`` the function.
+
+    Importing a submodule binds it as an attribute of its package; for ``dcsim.sweep`` that
+    would replace the public function by its module. The module stays reachable as
+    ``sys.modules["dcsim.sweep"]`` and through ``from dcsim.sweep import ...``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "sweep" and isinstance(value, types.ModuleType):
+            value = value.sweep
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "Comparison",

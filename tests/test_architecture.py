@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,24 @@ def test_nothing_in_the_package_imports_the_cli():
         if f.name != "cli.py" and "dcsim.cli" in imported_modules(f)
     ]
     assert users == []
+
+
+def test_the_cli_and_the_package_import_light():
+    # `dcsim --help` and `dcsim validate` must not pay for the simulator's heavy libraries
+    # (Numba alone takes about a second to import): the package's names load on first use.
+    code = (
+        "import sys, dcsim, dcsim.cli; "
+        "print(sorted(m for m in ('numba', 'pandas', 'dask', 'scipy', 'matplotlib', "
+        "'dcsim.runner', 'dcsim.sweep') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_dcsim_sweep_stays_the_function_after_its_module_is_imported():
+    code = (
+        "import dcsim, dcsim.sweep; from dcsim.sweep import sweep; "
+        "print(dcsim.sweep is sweep, callable(dcsim.sweep))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
