@@ -10,8 +10,9 @@ cooling builder (:mod:`dcsim.model.cooling`) converts them to SI once.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -38,7 +39,10 @@ __all__ = [
     "CoolingTower",
     "DryCooler",
     "Fluids",
+    "Humidifier",
     "Pump",
+    "SpaceLoads",
+    "merge_cooling_equipment",
     "load_cooling_equipment",
 ]
 
@@ -268,6 +272,19 @@ class Chiller(_Repairable):
     evap_approach_delta_k: SNum = Field(description="Leaving chilled water minus evaporating [K].")
     cond_approach_delta_k: SNum = Field(description="Condensing minus condenser medium [K].")
     cop_max: SNum = Field(description="Upper bound of the COP at low lift [W/W].")
+    eir_fplr_a: SNum = Field(description="Part-load power curve EIRfPLR = a + b PLR + c PLR^2: a.")
+    eir_fplr_b: SNum = Field(description="Part-load power curve: b.")
+    eir_fplr_c: SNum = Field(description="Part-load power curve: c.")
+    min_unloading_frac: SNum = Field(
+        description="Part-load ratio below which the chiller false-loads (power stops falling)."
+    )
+
+    @field_validator("min_unloading_frac")
+    @classmethod
+    def _unload(cls, v: Sourced) -> Sourced:
+        if not (0.0 <= v.value < 1.0):
+            raise ValueError(f"{v.value} must be in [0, 1)")
+        return v
 
     @field_validator("rated_heat_kw", "rating_cop", "cop_max")
     @classmethod
@@ -292,6 +309,21 @@ class Chiller(_Repairable):
                     "a water-cooled chiller needs condenser_tower and condenser_range_delta_k"
                 )
             _positive(self.condenser_range_delta_k)
+        full = self.eir_fplr_a.value + self.eir_fplr_b.value + self.eir_fplr_c.value
+        if abs(full - 1.0) > 0.01:
+            raise ValueError(
+                f"eir_fplr_a + eir_fplr_b + eir_fplr_c = {full:.4f}; expected 1 (+-0.01): the "
+                "curve is normalised to full-load power"
+            )
+        lo = min(self.min_unloading_frac.value, 1.0)
+        for plr in (lo, 0.5 * (lo + 1.0), 1.0):
+            eir = self.eir_fplr_a.value + plr * (
+                self.eir_fplr_b.value + plr * self.eir_fplr_c.value
+            )
+            if eir <= 0.0:
+                raise ValueError(
+                    f"part-load power curve is {eir:.4f} at PLR {plr:.2f}; expected > 0"
+                )
         return self
 
 
@@ -321,12 +353,55 @@ class CRAH(_Repairable):
         return _non_negative(v)
 
 
+class Humidifier(_Entry):
+    """Humidifier of the make-up (outdoor) air of an air-cooled hall."""
+
+    type: Literal["humidifier"] = Field(description="Discriminator.")
+    energy_j_per_kg: SNum = Field(
+        description="Electricity per kg of water added to the air [J/kg]."
+    )
+
+    @field_validator("energy_j_per_kg")
+    @classmethod
+    def _pos(cls, v: Sourced) -> Sourced:
+        return _positive(v)
+
+
+class SpaceLoads(_Entry):
+    """Loads of a hall building that scale with its white-space floor area."""
+
+    type: Literal["space_loads"] = Field(description="Discriminator.")
+    lighting_w_per_m2: SNum = Field(description="Lighting power per m2 of white space [W/m2].")
+    ancillary_w_per_m2: SNum = Field(
+        description="Security, fire, BMS, offices and support spaces per m2 of white space [W/m2]."
+    )
+    outdoor_air_l_per_s_per_m2: SNum = Field(
+        description="Outdoor air (pressurisation, people) per m2 of white space [L/s/m2]."
+    )
+    air_density_kg_per_m3: SNum = Field(description="Density of the outdoor air [kg/m3].")
+    pressure_pa: SNum = Field(description="Atmospheric pressure for psychrometrics [Pa].")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _numbers_non_negative(cls, v: object) -> object:
+        return _non_negative(v) if isinstance(v, Sourced) else v
+
+
 CoolingEquipment = Annotated[
-    Fluids | CDU | Pump | DryCooler | AdiabaticPad | CoolingTower | Chiller | CRAH,
+    Fluids
+    | CDU
+    | Pump
+    | DryCooler
+    | AdiabaticPad
+    | CoolingTower
+    | Chiller
+    | CRAH
+    | Humidifier
+    | SpaceLoads,
     Field(discriminator="type"),
 ]
 
-_ADAPTER = TypeAdapter(dict[str, CoolingEquipment])
+_ENTRY_ADAPTER: TypeAdapter = TypeAdapter(CoolingEquipment)
 
 
 def _read_yaml(path: Path) -> object:
@@ -340,19 +415,30 @@ def _read_yaml(path: Path) -> object:
         raise ConfigError(f"invalid YAML: {first}", where=str(path)) from e
 
 
-def load_cooling_equipment(path: str | Path | None = None) -> dict[str, BaseModel]:
-    """Load cooling equipment entries, keyed by entry id.
+def load_cooling_equipment(
+    path: str | Path | None = None,
+    additions: Mapping[str, Any] | None = None,
+    where: str = "catalog.cooling_equipment",
+) -> dict[str, BaseModel]:
+    """Load cooling equipment entries, keyed by entry id, with a scenario's additions.
 
     Parameters
     ----------
     path
         YAML file; the shipped ``data/cooling_equipment.yaml`` when None.
+    additions
+        A scenario's ``catalog: {cooling_equipment: {id: {field: value}}}`` block: an existing
+        id is overridden field by field, a new id must give every field (with ``type:``); a
+        bare number stands for ``{value, source: "scenario file", confidence: scenario}``.
+    where
+        Location of ``additions`` for error messages.
 
     Returns
     -------
     Entry id -> :class:`Fluids`, :class:`CDU`, :class:`Pump`, :class:`DryCooler`,
-    :class:`AdiabaticPad`, :class:`CoolingTower`, :class:`Chiller` or :class:`CRAH`
-    (by ``type:``). The file must hold exactly one ``fluids`` entry, named ``fluids``.
+    :class:`AdiabaticPad`, :class:`CoolingTower`, :class:`Chiller`, :class:`CRAH`,
+    :class:`Humidifier` or :class:`SpaceLoads` (by ``type:``). The file must hold exactly one
+    ``fluids`` entry, named ``fluids``.
 
     Raises
     ------
@@ -362,21 +448,65 @@ def load_cooling_equipment(path: str | Path | None = None) -> dict[str, BaseMode
     """
     p = Path(path) if path is not None else COOLING_EQUIPMENT_PATH
     data = _read_yaml(p)
-    try:
-        entries = _ADAPTER.validate_python(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        field = ".".join(str(part) for part in err["loc"])
-        raise ConfigError(f"{field}: {err.get('input')!r} {err['msg']}", where=str(p)) from e
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping id -> entry", where=str(p))
+    touched: set[str] = set()
+    if additions:
+        if not isinstance(additions, Mapping):
+            raise ConfigError(
+                f"{additions!r} must be a mapping of id -> entry (fields of the entry)", where=where
+            )
+        data = dict(data)
+        for key, entry in additions.items():
+            if not isinstance(entry, Mapping):
+                raise ConfigError(
+                    f"{entry!r} must be a mapping of field -> value", f"{where}.{key}"
+                )
+            base = data.get(key)
+            data[key] = {**base, **dict(entry)} if isinstance(base, Mapping) else dict(entry)
+            touched.add(str(key))
+    entries: dict[str, BaseModel] = {}
+    for key, raw in data.items():
+        try:
+            entries[key] = _ENTRY_ADAPTER.validate_python(raw)
+        except ValidationError as e:
+            err = e.errors()[0]
+            parts = [str(x) for x in err["loc"]]
+            what = "missing:" if err["type"] == "missing" else f"{err.get('input')!r}"
+            if len(parts) <= 1:  # an error of the whole entry (type, or a cross-field rule)
+                what = ""
+            if key in touched:  # located at the scenario's catalog block
+                loc, field = f"{where}.{key}", ".".join(parts[1:])
+            else:  # located in the file, as <id>.<type>.<field>
+                loc, field = str(p), ".".join([str(key), *parts])
+            raise ConfigError(f"{field}: {what} {err['msg']}".replace("  ", " "), where=loc) from e
     if not isinstance(entries.get("fluids"), Fluids):
         raise ConfigError("fluids: missing; expected an entry 'fluids' of type fluids", str(p))
     for key, entry in entries.items():
         if isinstance(entry, Chiller) and entry.condenser_tower is not None:
             tower = entries.get(entry.condenser_tower)
             if not isinstance(tower, CoolingTower):
+                loc = f"{where}.{key}" if key in touched else str(p)
                 raise ConfigError(
                     f"{key}.condenser_tower: '{entry.condenser_tower}' is not a cooling_tower "
                     "entry of this file",
-                    where=str(p),
+                    where=loc,
                 )
     return entries
+
+
+def merge_cooling_equipment(catalog: Any) -> dict[str, BaseModel]:
+    """Cooling equipment of a loaded catalog: the scenario's merged table, or the shipped one.
+
+    Parameters
+    ----------
+    catalog
+        A :class:`dcsim.catalog.schema.Catalog` (its ``cooling_equipment`` holds the merged
+        table when the scenario's catalog block adds or overrides entries) or None.
+
+    Returns
+    -------
+    Entry id -> entry, as :func:`load_cooling_equipment`.
+    """
+    table = getattr(catalog, "cooling_equipment", None)
+    return dict(table) if table else load_cooling_equipment()

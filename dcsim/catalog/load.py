@@ -115,11 +115,24 @@ def load_catalog(additions: Mapping[str, Any] | None = None, where: str = "catal
         One line naming table, id, field, value and expectation.
     """
     packaged = _packaged_catalog()
+    cooling = None
+    if isinstance(additions, Mapping) and "cooling_equipment" in additions:
+        # Cooling equipment has its own typed loader (dcsim.catalog.cooling_equipment).
+        cooling = additions["cooling_equipment"]
+        additions = {k: v for k, v in additions.items() if k != "cooling_equipment"}
     if not additions:
-        return packaged.model_copy(deep=True)
-    raw, touched, new = _merge_additions(_packaged_raw(), additions, where)
-    catalog = _catalog_from_raw(raw, where, base=packaged, touched=touched, new=new)
-    return catalog.model_copy(deep=True)
+        catalog = packaged.model_copy(deep=True)
+    else:
+        raw, touched, new = _merge_additions(_packaged_raw(), additions, where)
+        catalog = _catalog_from_raw(raw, where, base=packaged, touched=touched, new=new)
+        catalog = catalog.model_copy(deep=True)
+    if cooling:
+        from dcsim.catalog.cooling_equipment import load_cooling_equipment
+
+        catalog.cooling_equipment = load_cooling_equipment(
+            additions=cooling, where=f"{where}.cooling_equipment"
+        )
+    return catalog
 
 
 def resolve_id(table: Mapping[str, Any], key: str, what: str, where: str) -> Any:

@@ -160,3 +160,10 @@ class Catalog(BaseModel):
     efficiencies: dict[str, Efficiency] = Field(
         default_factory=dict, description="Keyed '<accelerator>/<stack>'."
     )
+    cooling_equipment: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Cooling equipment merged with a scenario's additions (empty: the shipped table; "
+            "see dcsim.catalog.cooling_equipment)."
+        ),
+    )

@@ -37,14 +37,20 @@ from dcsim.physics.cooling import (
     cdu_approach_delta_k,
     chiller_condenser_degc,
     chiller_cop,
+    chiller_group_power_w,
     economiser_capacity_w,
     economiser_speed_frac,
+    humidifier_water_kg_per_s,
+    humidity_ratio_at_dew_point,
+    humidity_ratio_from_wet_bulb,
     loop_controlled_end_degc,
     loop_saturated_end_degc,
     parallel_units_power_w,
     relaxation_factor,
+    staged_units_power_w,
     tower_water_kg_per_s,
 )
+from dcsim.physics.power_chain import ups_loss_w
 
 #: Bisection steps of the heat limit when the closed form does not apply (2^-60 of the range).
 LIMIT_BISECTION_STEPS = 60
@@ -191,6 +197,38 @@ def _liquid_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
 
 
 @njit(cache=True)
+def _air_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state):
+    """Largest white-space heat an air hall's units in service carry at steady state [W].
+
+    The CRAHs carry the white-space heat, lighting and UPS-room heat; the chilled-water pumps
+    and the plant (chillers plus the economiser at full fans, at this tick's weather and the
+    setpoint) carry that plus the CRAH fan heat (taken at full speed of all CRAHs, an upper
+    bound). The UPS loss is taken at the capacity itself (an upper bound, as it grows with
+    load). No loop dynamics: the hall is capped to what its plant can hold.
+    """
+    n_crah = cool_state[h, CL.CS_CRAH_AVAIL_COUNT]
+    light_w = cool_par[h, CL.CP_LIGHTING_W]
+    crah_cap = n_crah * cool_par[h, CL.CP_CRAH_UNIT_W]
+    pump_cap = cool_state[h, CL.CS_PUMP_AVAIL_COUNT] * cool_par[h, CL.CP_PUMP_UNIT_HEAT_W]
+    plant_cap = cool_state[h, CL.CS_CHILLER_AVAIL_COUNT] * cool_par[h, CL.CP_CH_UNIT_W]
+    if cool_par[h, CL.CP_ECON_KIND] != CL.ECON_NONE:
+        wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par)
+        itd = cool_par[h, CL.CP_FWS_SETPOINT_DEGC] - _econ_zero_degc(
+            h, _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet), cool_par
+        )
+        plant_cap += economiser_capacity_w(
+            cool_state[h, CL.CS_REJECT_AVAIL_COUNT] * cool_par[h, CL.CP_ECON_K_W_PER_K],
+            itd,
+            1.0,
+            cool_par[h, CL.CP_ECON_AIRFLOW_EXPONENT],
+        )
+    loop_cap = min(pump_cap, plant_cap) - n_crah * cool_par[h, CL.CP_CRAH_FAN_W]
+    limit = min(crah_cap, loop_cap) - light_w
+    limit -= _ups_room_heat_w(h, max(limit, 0.0), cool_par)
+    return max(limit, 0.0)
+
+
+@njit(cache=True)
 def hall_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """Largest white-space heat hall h can take during this tick [W].
 
@@ -217,6 +255,8 @@ def hall_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """
     if cool_par[h, CL.CP_TYPE] == CL.COOLING_FIXED_COP:
         return math.inf
+    if cool_par[h, CL.CP_TYPE] == CL.COOLING_AIR:
+        return _air_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state)
     liquid_frac = cool_par[h, CL.CP_LIQUID_FRAC]
     limit_w = math.inf
     if liquid_frac < 1.0:
@@ -241,15 +281,18 @@ def hall_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
 
 
 @njit(cache=True)
-def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0):
-    """Compressor power [W] and condenser heat [W] of a chiller group (FWS or air path).
+def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0, plr0, units):
+    """Compressor power [W], condenser heat [W] and chillers running of a chiller group.
 
     ``col0`` is ``CP_CH_UNIT_W`` or ``CP_ACH_UNIT_W``; the six columns after it hold the
     chiller's carnot_frac, evaporator and condenser approaches, COP cap, water-cooled flag and
-    condenser range, in that order.
+    condenser range, in that order. ``plr0`` is ``CP_CH_EIR_A`` or ``CP_ACH_EIR_A``: the
+    part-load curve a, b, c and the minimum unloading ratio. ``units`` chillers are in
+    service; the load is staged on as few as carry it (full-load COP from the lift, part load
+    from the curve).
     """
     if heat_w <= 0.0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     water = cool_par[h, col0 + 5] > 0.0
     t_cond = chiller_condenser_degc(
         t_db_degc,
@@ -266,8 +309,17 @@ def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0
         cool_par[h, col0 + 3],
         cool_par[h, col0 + 4],
     )
-    p_w = heat_w / cop
-    return p_w, (heat_w + p_w if water else 0.0)
+    p_w, running = chiller_group_power_w(
+        heat_w,
+        cool_par[h, col0],
+        units,
+        cop,
+        cool_par[h, plr0],
+        cool_par[h, plr0 + 1],
+        cool_par[h, plr0 + 2],
+        cool_par[h, plr0 + 3],
+    )
+    return p_w, (heat_w + p_w if water else 0.0), running
 
 
 @njit(cache=True)
@@ -285,66 +337,30 @@ def _tower_water_l_per_s(h, heat_w, cool_par):
 
 
 @njit(cache=True)
-def hall_cooling_step(
-    h, heat_w, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out
-):
-    """Advance hall h's cooling loops by one tick and report power, water and temperatures.
+def _loop_dispatch(h, q_in_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
+    """Advance the main water loop (facility or chilled water) under setpoint control.
 
-    Parameters
-    ----------
-    h
-        Hall index.
-    heat_w
-        White-space heat during the tick: rack IT power + PDU loss [W].
-    liquid_heat_w
-        Its share taken by liquid (direct-to-chip) [W], ``0 <= liquid_heat_w <= heat_w``; the
-        rest goes to the air path.
-    t_db_degc, t_wb_degc
-        Dry and wet bulb at the hall's site during this tick [degC].
-    cool_par
-        Cooling parameters (``cooling_layout.CP_*``).
-    cool_state
-        Cooling state (``cooling_layout.CS_*``); the loop temperatures of row h are updated
-        in place, the unit counts are read.
-    dt_s
-        Tick length [s].
-    out
-        float64 vector of length ``cooling_layout.CO_NCOLS``, overwritten: power by
-        component [W], water [L/s], heat rejected and stored [W], end-of-tick temperatures
-        [degC] (NaN for fixed-COP halls), economiser and chiller heat [W], adiabatic share.
-        ``heat_w == out[CO_HEAT_REJECTED_W] + out[CO_STORED_W]`` to rounding.
+    Economiser first (dry coolers, with adiabatic pads past the speed threshold; or tower
+    cells), chillers for the rest; when all of it at full output cannot hold the setpoint,
+    the lumped loop warms exactly. Returns the end temperature [degC], heat stored and
+    rejected [W], economiser and chiller heat [W], economiser fan speed and on-share [frac],
+    whether the pads are wet, and the chilled-water temperature the chillers make [degC].
     """
-    for j in range(CL.CO_NCOLS):
-        out[j] = 0.0
-    if cool_par[h, CL.CP_TYPE] == CL.COOLING_FIXED_COP:
-        mech_w = heat_w / cool_par[h, CL.CP_FIXED_COP]
-        out[CL.CO_FIXED_COP_W] = mech_w
-        out[CL.CO_MECH_W] = mech_w
-        out[CL.CO_HEAT_REJECTED_W] = heat_w
-        out[CL.CO_T_FWS_DEGC] = math.nan
-        out[CL.CO_T_TCS_SUPPLY_DEGC] = math.nan
-        out[CL.CO_T_TCS_RETURN_DEGC] = math.nan
-        return
-
-    q_liq = liquid_heat_w
-    q_air = max(heat_w - liquid_heat_w, 0.0)
     cap = cool_par[h, CL.CP_LOOP_HEAT_CAP_J_PER_K]
     t0 = cool_state[h, CL.CS_T_FWS_DEGC]
     t_set = cool_par[h, CL.CP_FWS_SETPOINT_DEGC]
     kind = cool_par[h, CL.CP_ECON_KIND]
     n_rej = cool_state[h, CL.CS_REJECT_AVAIL_COUNT]
-    k_unit = cool_par[h, CL.CP_ECON_K_W_PER_K]
-    k_full = n_rej * k_unit if kind != CL.ECON_NONE else 0.0
+    k_full = n_rej * cool_par[h, CL.CP_ECON_K_W_PER_K] if kind != CL.ECON_NONE else 0.0
     n_exp = cool_par[h, CL.CP_ECON_AIRFLOW_EXPONENT]
 
-    # --- facility-water loop: where does the tick end?
     t_sat, econ_on_s, ch_cap_w, wet_possible = _saturated_end(
-        h, q_liq, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s
+        h, q_in_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s
     )
-    t_free = t0 + q_liq * dt_s / cap
-    t_end = loop_controlled_end_degc(t0, t_set, q_liq, cap, dt_s, t_sat)
+    t_free = t0 + q_in_w * dt_s / cap
+    t_end = loop_controlled_end_degc(t0, t_set, q_in_w, cap, dt_s, t_sat)
     stored_w = cap * (t_end - t0) / dt_s
-    q_out = q_liq - stored_w
+    q_out = q_in_w - stored_w
 
     q_econ = 0.0
     q_ch = 0.0
@@ -397,8 +413,12 @@ def hall_cooling_step(
                 wet = False
                 speed = 0.0
     # else: free warm-up below the setpoint, nothing runs.
+    return t_end, stored_w, q_out, q_econ, q_ch, speed, fan_on_frac, wet, t_chw
 
-    # --- electrical power and water of the FWS side
+
+@njit(cache=True)
+def _economiser_fans_water(h, speed, fan_on_frac, wet, t_db_degc, t_wb_degc, cool_par, n_rej):
+    """Economiser fan power [W] and adiabatic-pad water [kg/s] for a dispatch result."""
     fan_mult = 1.0
     water_kg_per_s = 0.0
     if wet:
@@ -421,23 +441,92 @@ def hall_cooling_step(
             * cool_par[h, CL.CP_ECON_FAN_W]
             * speed ** cool_par[h, CL.CP_ECON_FAN_EXPONENT]
         )
-    tower_heat_w = q_econ if kind == CL.ECON_COOLING_TOWER else 0.0
-    ch_w, cond_w = _chiller_power_w(q_ch, t_chw, t_db_degc, t_wb_degc, cool_par, h, CL.CP_CH_UNIT_W)
+    return fans_w, water_kg_per_s
+
+
+@njit(cache=True)
+def _fixed_cop_step(h, heat_w, cool_par, out):
+    mech_w = heat_w / cool_par[h, CL.CP_FIXED_COP]
+    out[CL.CO_FIXED_COP_W] = mech_w
+    out[CL.CO_MECH_W] = mech_w
+    out[CL.CO_HEAT_REJECTED_W] = heat_w
+    out[CL.CO_T_FWS_DEGC] = math.nan
+    out[CL.CO_T_TCS_SUPPLY_DEGC] = math.nan
+    out[CL.CO_T_TCS_RETURN_DEGC] = math.nan
+
+
+@njit(cache=True)
+def hall_cooling_step(
+    h, heat_w, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out
+):
+    """Advance hall h's cooling loops by one tick and report power, water and temperatures.
+
+    Parameters
+    ----------
+    h
+        Hall index.
+    heat_w
+        White-space heat during the tick: rack IT power + PDU loss [W].
+    liquid_heat_w
+        Its share taken by liquid (direct-to-chip) [W], ``0 <= liquid_heat_w <= heat_w``; the
+        rest goes to the air path (all of it in an air-cooled hall).
+    t_db_degc, t_wb_degc
+        Dry and wet bulb at the hall's site during this tick [degC].
+    cool_par
+        Cooling parameters (``cooling_layout.CP_*``).
+    cool_state
+        Cooling state (``cooling_layout.CS_*``); the loop temperatures of row h are updated
+        in place, the unit counts are read.
+    dt_s
+        Tick length [s].
+    out
+        float64 vector of length ``cooling_layout.CO_NCOLS``, overwritten: power by
+        component [W], water [L/s], heat rejected and stored [W], end-of-tick temperatures
+        [degC] (NaN for fixed-COP halls), economiser and chiller heat [W], adiabatic share.
+        ``heat_w == out[CO_HEAT_REJECTED_W] + out[CO_STORED_W]`` to rounding.
+    """
+    for j in range(CL.CO_NCOLS):
+        out[j] = 0.0
+    kind = cool_par[h, CL.CP_TYPE]
+    if kind == CL.COOLING_FIXED_COP:
+        _fixed_cop_step(h, heat_w, cool_par, out)
+    elif kind == CL.COOLING_AIR:
+        _air_hall_step(h, heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out)
+    else:
+        _liquid_hall_step(
+            h, heat_w, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out
+        )
+
+
+@njit(cache=True)
+def _liquid_hall_step(
+    h, heat_w, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out
+):
+    """:func:`hall_cooling_step` of a liquid hall (TCS, CDUs, FWS, air path)."""
+    q_liq = liquid_heat_w
+    q_air = max(heat_w - liquid_heat_w, 0.0)
+    n_rej = cool_state[h, CL.CS_REJECT_AVAIL_COUNT]
+    t_end, stored_w, q_out, q_econ, q_ch, speed, fan_on_frac, wet, t_chw = _loop_dispatch(
+        h, q_liq, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s
+    )
+    fans_w, water_kg_per_s = _economiser_fans_water(
+        h, speed, fan_on_frac, wet, t_db_degc, t_wb_degc, cool_par, n_rej
+    )
+    tower_heat_w = q_econ if cool_par[h, CL.CP_ECON_KIND] == CL.ECON_COOLING_TOWER else 0.0
+    ch_w, cond_w, _ = _chiller_power_w(
+        q_ch, t_chw, t_db_degc, t_wb_degc, cool_par, h, CL.CP_CH_UNIT_W, CL.CP_CH_EIR_A,
+        cool_state[h, CL.CS_CHILLER_AVAIL_COUNT],
+    )  # fmt: skip
 
     # --- air path (absent when no CRAH is configured: the limit then allows no air heat)
     ach_w = 0.0
     ach_cond_w = 0.0
     crah_w = 0.0
     if q_air > 0.0 and cool_par[h, CL.CP_CRAH_UNIT_W] > 0.0:
-        ach_w, ach_cond_w = _chiller_power_w(
-            q_air,
-            cool_par[h, CL.CP_CHW_SUPPLY_DEGC],
-            t_db_degc,
-            t_wb_degc,
-            cool_par,
-            h,
-            CL.CP_ACH_UNIT_W,
-        )
+        ach_w, ach_cond_w, _ = _chiller_power_w(
+            q_air, cool_par[h, CL.CP_CHW_SUPPLY_DEGC], t_db_degc, t_wb_degc, cool_par, h,
+            CL.CP_ACH_UNIT_W, CL.CP_ACH_EIR_A, cool_state[h, CL.CS_AIR_CHILLER_AVAIL_COUNT],
+        )  # fmt: skip
         crah_w = parallel_units_power_w(
             q_air / cool_par[h, CL.CP_CRAH_UNIT_W],
             cool_state[h, CL.CS_CRAH_AVAIL_COUNT],
@@ -464,13 +553,7 @@ def hall_cooling_step(
         cool_par[h, CL.CP_CDU_MIN_SPEED_FRAC],
         cool_par[h, CL.CP_PUMP_EXPONENT],
     )
-    pumps_w += parallel_units_power_w(
-        q_liq / cool_par[h, CL.CP_PUMP_UNIT_HEAT_W],
-        cool_state[h, CL.CS_PUMP_AVAIL_COUNT],
-        cool_par[h, CL.CP_PUMP_W],
-        cool_par[h, CL.CP_PUMP_MIN_SPEED_FRAC],
-        cool_par[h, CL.CP_PUMP_EXPONENT],
-    )
+    pumps_w += _main_pumps_w(h, q_liq, cool_par, cool_state)
 
     # --- technology loop temperatures
     if n_cdu > 0.0:
@@ -503,4 +586,132 @@ def hall_cooling_step(
     out[CL.CO_T_TCS_RETURN_DEGC] = t_tcs_ret
     out[CL.CO_ECONOMISER_HEAT_W] = q_econ
     out[CL.CO_CHILLER_HEAT_W] = q_ch + q_air
+    out[CL.CO_ADIABATIC_FRAC] = fan_on_frac if wet else 0.0
+
+
+@njit(cache=True)
+def _main_pumps_w(h, q_w, cool_par, cool_state):
+    """Facility- or chilled-water pumps carrying q_w at the loop's design range [W].
+
+    Variable-speed pumps share the flow (affinity law); constant-speed ones (minimum speed 1)
+    are staged on, each at design power.
+    """
+    if cool_par[h, CL.CP_PUMP_MIN_SPEED_FRAC] >= 1.0:
+        return staged_units_power_w(
+            q_w / cool_par[h, CL.CP_PUMP_UNIT_HEAT_W],
+            cool_state[h, CL.CS_PUMP_AVAIL_COUNT],
+            cool_par[h, CL.CP_PUMP_W],
+        )
+    return parallel_units_power_w(
+        q_w / cool_par[h, CL.CP_PUMP_UNIT_HEAT_W],
+        cool_state[h, CL.CS_PUMP_AVAIL_COUNT],
+        cool_par[h, CL.CP_PUMP_W],
+        cool_par[h, CL.CP_PUMP_MIN_SPEED_FRAC],
+        cool_par[h, CL.CP_PUMP_EXPONENT],
+    )
+
+
+@njit(cache=True)
+def _ups_room_heat_w(h, heat_w, cool_par):
+    """UPS loss at a white-space load (the UPS output), when the plant cools the UPS rooms [W]."""
+    if cool_par[h, CL.CP_UPS_ROOM_COOLED] <= 0.0 or cool_par[h, CL.CP_UPS_MODULE_W] <= 0.0:
+        return 0.0
+    return ups_loss_w(
+        heat_w,
+        cool_par[h, CL.CP_UPS_MODULE_W],
+        cool_par[h, CL.CP_UPS_MODULES_ACTIVE],
+        cool_par[h, CL.CP_UPS_A0],
+        cool_par[h, CL.CP_UPS_A1],
+        cool_par[h, CL.CP_UPS_A2],
+    )
+
+
+@njit(cache=True)
+def _humidifier(h, t_db_degc, t_wb_degc, cool_par):
+    """Humidifier power [W] and water [kg/s] for the make-up air of an air hall."""
+    j_per_kg = cool_par[h, CL.CP_HUMID_J_PER_KG]
+    if j_per_kg <= 0.0:
+        return 0.0, 0.0
+    p_pa = cool_par[h, CL.CP_PRESSURE_PA]
+    w_out = humidity_ratio_from_wet_bulb(t_db_degc, min(t_wb_degc, t_db_degc), p_pa)
+    w_min = humidity_ratio_at_dew_point(cool_par[h, CL.CP_HUMID_MIN_DEW_POINT_DEGC], p_pa)
+    water = humidifier_water_kg_per_s(cool_par[h, CL.CP_OUTDOOR_AIR_KG_PER_S], w_out, w_min)
+    return water * j_per_kg, water
+
+
+@njit(cache=True)
+def _air_hall_step(h, heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out):
+    """:func:`hall_cooling_step` of an air-cooled hall: CRAHs on a chilled-water plant.
+
+    The CRAHs take the white-space heat, the lighting and (if the plant cools them) the UPS
+    rooms' loss; their fan heat joins the chilled water too. The chilled-water loop then runs
+    as the facility water of a liquid hall (economiser first, chillers staged on with their
+    part-load curve, exact warm-up when short). Condenser-water pumps run one per chiller
+    on; humidifiers bring the make-up air to the minimum dew point; lighting and ancillary
+    loads are drawn all hours. The heat balance counts the white-space heat only: the other
+    gains are rejected in the same tick (``CO_INTERNAL_GAINS_W``).
+    """
+    n_crah = cool_state[h, CL.CS_CRAH_AVAIL_COUNT]
+    crah_unit_w = cool_par[h, CL.CP_CRAH_UNIT_W]
+    light_w = cool_par[h, CL.CP_LIGHTING_W]
+    q_crah = heat_w + _ups_room_heat_w(h, heat_w, cool_par) + light_w
+    crah_w = parallel_units_power_w(
+        q_crah / crah_unit_w,
+        n_crah,
+        cool_par[h, CL.CP_CRAH_FAN_W],
+        cool_par[h, CL.CP_CRAH_MIN_SPEED_FRAC],
+        cool_par[h, CL.CP_CRAH_FAN_EXPONENT],
+    )
+    q_loop = q_crah + crah_w
+    n_rej = cool_state[h, CL.CS_REJECT_AVAIL_COUNT]
+    t_end, stored_w, q_out, q_econ, q_ch, speed, fan_on_frac, wet, t_chw = _loop_dispatch(
+        h, q_loop, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s
+    )
+    fans_w, water_kg_per_s = _economiser_fans_water(
+        h, speed, fan_on_frac, wet, t_db_degc, t_wb_degc, cool_par, n_rej
+    )
+    ch_w, cond_w, running = _chiller_power_w(
+        q_ch, t_chw, t_db_degc, t_wb_degc, cool_par, h, CL.CP_CH_UNIT_W, CL.CP_CH_EIR_A,
+        cool_state[h, CL.CS_CHILLER_AVAIL_COUNT],
+    )  # fmt: skip
+    tower_heat_w = cond_w
+    if cool_par[h, CL.CP_ECON_KIND] == CL.ECON_COOLING_TOWER:
+        tower_heat_w += q_econ
+    fans_w += cond_w * cool_par[h, CL.CP_TOWER_FAN_W_PER_W]
+    hum_w, hum_kg_per_s = _humidifier(h, t_db_degc, t_wb_degc, cool_par)
+    water_l_per_s = (water_kg_per_s + hum_kg_per_s) / cool_par[h, CL.CP_WATER_KG_PER_L]
+    if tower_heat_w > 0.0:
+        water_l_per_s += _tower_water_l_per_s(h, tower_heat_w, cool_par)
+    pumps_w = _main_pumps_w(h, q_loop, cool_par, cool_state)
+    if cool_par[h, CL.CP_CH_WATER_COOLED] > 0.0:
+        pumps_w += running * cool_par[h, CL.CP_CW_PUMP_W]
+    light_anc_w = light_w + cool_par[h, CL.CP_ANCILLARY_W]
+
+    # Supply air: chilled water plus the coil approach, which grows with the heat per CRAH.
+    if n_crah > 0.0:
+        t_supply_air = t_end + cool_par[h, CL.CP_CRAH_AIR_APPROACH_DELTA_K] * q_crah / (
+            n_crah * crah_unit_w
+        )
+    else:
+        t_supply_air = math.inf if q_crah > 0.0 else t_end
+    cool_state[h, CL.CS_T_FWS_DEGC] = t_end
+    cool_state[h, CL.CS_T_TCS_SUPPLY_DEGC] = t_supply_air
+
+    gains_w = q_loop - heat_w
+    out[CL.CO_PUMPS_W] = pumps_w
+    out[CL.CO_HEAT_REJECTION_FANS_W] = fans_w
+    out[CL.CO_CHILLERS_W] = ch_w
+    out[CL.CO_CRAH_W] = crah_w
+    out[CL.CO_HUMIDIFICATION_W] = hum_w
+    out[CL.CO_LIGHTING_ANCILLARY_W] = light_anc_w
+    out[CL.CO_MECH_W] = pumps_w + fans_w + ch_w + crah_w + hum_w + light_anc_w
+    out[CL.CO_WATER_L_PER_S] = water_l_per_s
+    out[CL.CO_HEAT_REJECTED_W] = q_out - gains_w
+    out[CL.CO_STORED_W] = stored_w
+    out[CL.CO_INTERNAL_GAINS_W] = gains_w
+    out[CL.CO_T_FWS_DEGC] = t_end
+    out[CL.CO_T_TCS_SUPPLY_DEGC] = t_supply_air
+    out[CL.CO_T_TCS_RETURN_DEGC] = t_end + cool_par[h, CL.CP_FWS_RANGE_DELTA_K]
+    out[CL.CO_ECONOMISER_HEAT_W] = q_econ
+    out[CL.CO_CHILLER_HEAT_W] = q_ch
     out[CL.CO_ADIABATIC_FRAC] = fan_on_frac if wet else 0.0

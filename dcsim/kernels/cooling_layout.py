@@ -16,6 +16,7 @@ from __future__ import annotations
 # --- hall types (CP_TYPE)
 COOLING_FIXED_COP = 0  # mechanical power = heat / COP; no temperatures, no thermal limit
 COOLING_LIQUID = 1  # technology loop + CDUs + facility water + heat rejection + air path
+COOLING_AIR = 2  # CRAHs on a chilled-water plant (chillers, pumps, economiser), no liquid loop
 
 # --- economiser kinds (CP_ECON_KIND)
 ECON_NONE = 0  # chillers only on the facility water
@@ -88,7 +89,32 @@ CP_WATER_CP_J_PER_KG_K = 53
 CP_AIR_CP_J_PER_KG_K = 54
 CP_WATER_KG_PER_L = 55
 CP_LATENT_HEAT_J_PER_KG = 56
-CP_NCOLS = 57
+# part-load curves of the two chiller groups: EIRfPLR = a + b PLR + c PLR^2 (same order)
+CP_CH_EIR_A = 57
+CP_CH_EIR_B = 58
+CP_CH_EIR_C = 59
+CP_CH_MIN_PLR_FRAC = 60  # minimum unloading ratio [frac]
+CP_ACH_EIR_A = 61
+CP_ACH_EIR_B = 62
+CP_ACH_EIR_C = 63
+CP_ACH_MIN_PLR_FRAC = 64
+# air-cooled halls (COOLING_AIR): the CHW plant uses the loop, pump (CHW pumps), economiser,
+# chiller (CP_CH_*) and CRAH columns above; CP_FWS_* then describe the chilled water.
+CP_CRAH_AIR_APPROACH_DELTA_K = 65  # supply air minus chilled-water supply at rated heat [K]
+CP_CW_PUMP_W = 66  # condenser-water pump power per running water-cooled chiller [W]
+CP_UPS_ROOM_COOLED = 67  # 1: the UPS loss is heat for the plant (UPS rooms on its CRAHs)
+CP_UPS_MODULE_W = 68  # UPS module rating [W] (as the hall's power chain)
+CP_UPS_MODULES_ACTIVE = 69  # UPS modules sharing the load [count]
+CP_UPS_A0 = 70  # UPS no-load loss [frac of module rating]
+CP_UPS_A1 = 71  # UPS proportional loss [frac]
+CP_UPS_A2 = 72  # UPS square-law loss [frac at rated load]
+CP_LIGHTING_W = 73  # white-space lighting, on all hours; its heat goes to the CRAHs [W]
+CP_ANCILLARY_W = 74  # security, fire, BMS, support offices [W]
+CP_OUTDOOR_AIR_KG_PER_S = 75  # make-up outdoor air humidified to the minimum dew point [kg/s]
+CP_HUMID_MIN_DEW_POINT_DEGC = 76  # minimum dew point of the hall air [degC]
+CP_HUMID_J_PER_KG = 77  # humidifier electricity per kg of water; 0: no humidification [J/kg]
+CP_PRESSURE_PA = 78  # atmospheric pressure for psychrometrics [Pa]
+CP_NCOLS = 79
 
 # --- hall cooling state: cool_state[h, :]
 CS_T_FWS_DEGC = 0  # facility-water supply temperature (the loops' lumped temperature) [degC]
@@ -118,17 +144,20 @@ CO_HEAT_REJECTION_FANS_W = 1  # dry-cooler and tower fans, incl. condenser tower
 CO_CHILLERS_W = 2  # chiller compressors: trim / plant and air path [W]
 CO_CRAH_W = 3  # CRAH / fan-wall fans [W]
 CO_FIXED_COP_W = 4  # fixed-COP halls: all mechanical power, not split [W]
-CO_MECH_W = 5  # sum of the five above [W]
+CO_MECH_W = 5  # sum of the five above, humidification and lighting/ancillary [W]
 CO_WATER_L_PER_S = 6  # water withdrawn: pads and towers (evaporation, blowdown, drift) [L/s]
 CO_HEAT_REJECTED_W = 7  # heat taken out of the hall's loops to ambient, tick mean [W]
 CO_STORED_W = 8  # rate of change of heat stored in the loops, tick mean [W]
 CO_T_FWS_DEGC = 9  # facility-water supply at the end of the tick [degC]
-CO_T_TCS_SUPPLY_DEGC = 10  # technology-loop supply at the end of the tick [degC]
-CO_T_TCS_RETURN_DEGC = 11  # technology-loop return at the end of the tick [degC]
+CO_T_TCS_SUPPLY_DEGC = 10  # technology-loop supply (air halls: CRAH supply air) at tick end [degC]
+CO_T_TCS_RETURN_DEGC = 11  # technology-loop return (air halls: CHW return) at tick end [degC]
 CO_ECONOMISER_HEAT_W = 12  # heat rejected by dry coolers / towers without compressors [W]
 CO_CHILLER_HEAT_W = 13  # heat moved by chillers (trim / plant and air path) [W]
 CO_ADIABATIC_FRAC = 14  # share of the tick with adiabatic pads wet [frac]
-CO_NCOLS = 15
+CO_HUMIDIFICATION_W = 15  # humidifiers on the make-up air (air halls) [W]
+CO_LIGHTING_ANCILLARY_W = 16  # lighting and ancillary loads (air halls) [W]
+CO_INTERNAL_GAINS_W = 17  # heat the plant takes besides the white space: fans, lights, UPS [W]
+CO_NCOLS = 18
 
 CO_NAMES = (
     "pumps_power_w",
@@ -146,4 +175,7 @@ CO_NAMES = (
     "economiser_heat_w",
     "chiller_heat_w",
     "adiabatic_on_frac",
+    "humidification_power_w",
+    "lighting_ancillary_power_w",
+    "internal_gains_w",
 )

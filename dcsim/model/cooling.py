@@ -7,6 +7,11 @@ sites -> buildings -> halls. Catalog units (kW, kPa, L/s, h) become SI here, onc
 
 A hall with ``FixedCopCooling`` gets type ``COOLING_FIXED_COP`` and only its COP: the kernel
 then computes mechanical power as heat / COP, with no temperatures and no thermal limit.
+An ``AirCooling`` hall gets type ``COOLING_AIR``: its chilled-water plant fills the loop,
+pump, economiser, chiller and CRAH columns, plus its UPS, lighting and humidifier columns.
+
+Equipment comes from the catalog's ``cooling_equipment`` table (the shipped file merged with a
+scenario's ``catalog: {cooling_equipment: ...}`` block).
 """
 
 from __future__ import annotations
@@ -27,13 +32,16 @@ from dcsim.catalog.cooling_equipment import (
     CoolingTower,
     DryCooler,
     Fluids,
+    Humidifier,
     Pump,
-    load_cooling_equipment,
+    SpaceLoads,
+    merge_cooling_equipment,
 )
 from dcsim.catalog.equipment import load_power_equipment
 from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
 from dcsim.physics.cooling import adiabatic_air_degc, cdu_approach_delta_k, pump_power_w
+from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 
 __all__ = [
     "FAULT_UNIT_KIND",
@@ -58,10 +66,12 @@ UNIT_STATE_COLS = (
     CL.CS_AIR_CHILLER_AVAIL_COUNT,
     CL.CS_CRAH_AVAIL_COUNT,
 )
-#: Scenario fault unit names -> index in UNIT_KINDS.
+#: Scenario fault unit names -> index in UNIT_KINDS (an air hall's chilled-water pumps and
+#: chillers sit in the fws_pump and chiller slots).
 FAULT_UNIT_KIND = {
     "cdu": 0,
     "fws_pump": 1,
+    "chw_pump": 1,
     "dry_cooler": 2,
     "tower_cell": 2,
     "chiller": 3,
@@ -301,6 +311,11 @@ def design_capacity(
 
 
 def _chiller_cols(row: np.ndarray, col0: int, ch: Chiller) -> None:
+    plr0 = CL.CP_CH_EIR_A if col0 == CL.CP_CH_UNIT_W else CL.CP_ACH_EIR_A
+    row[plr0] = ch.eir_fplr_a.value
+    row[plr0 + 1] = ch.eir_fplr_b.value
+    row[plr0 + 2] = ch.eir_fplr_c.value
+    row[plr0 + 3] = ch.min_unloading_frac.value
     row[col0] = ch.rated_heat_kw.value * units.KW_W
     row[col0 + 1] = ch.carnot_frac.value
     row[col0 + 2] = ch.evap_approach_delta_k.value
@@ -462,6 +477,196 @@ def _liquid_row(
     return row, state, kinds, notes
 
 
+@dataclass(frozen=True)
+class AirDesignCapacity:
+    """Capacities of an air hall's plant at design conditions, N units (no spares) [W]."""
+
+    crah_w: float
+    chillers_w: float
+    chw_pumps_w: float
+    supply_air_degc: float
+    internal_gains_w: float
+
+
+def _ups_cols(row: np.ndarray, hall: Any, site: Any) -> None:
+    # The same UPS as the hall's power chain (dcsim.model.plant builds its own copy).
+    ups = load_power_equipment()[site.power_chain.ups]
+    modules_n = int(np.ceil(hall.feed_mw / hall.ups_module_mw))
+    row[CL.CP_UPS_MODULE_W] = hall.ups_module_mw * units.MW_W
+    row[CL.CP_UPS_MODULES_ACTIVE] = ups_modules_sharing(
+        TOPOLOGY_CODES[hall.ups_topology], modules_n
+    )
+    row[CL.CP_UPS_A0] = ups.a0_frac.value
+    row[CL.CP_UPS_A1] = ups.a1_frac.value
+    row[CL.CP_UPS_A2] = ups.a2_frac.value
+
+
+def _air_row(
+    where: str, hall: Any, site: Any, catalog: Any, equipment: dict
+) -> tuple[np.ndarray, np.ndarray, list[tuple[Any, Any]]]:
+    """cool_par and cool_state rows of an air hall, and (group, entry) per unit kind."""
+    spec = hall.cooling
+    at = f"{where}.cooling"
+    fluids: Fluids = equipment["fluids"]
+    cp_w = fluids.water_cp_j_per_kg_k.value
+    rho = fluids.water_density_kg_per_l.value
+    row = np.zeros(CL.CP_NCOLS)
+    row[CL.CP_TYPE] = CL.COOLING_AIR
+    air_limits = [
+        catalog.rack_systems[g.system].max_supply_temp_degc.value for g in hall.rack_groups
+    ]
+    row[CL.CP_TCS_LIMIT_DEGC] = min(air_limits) if air_limits else np.inf
+    row[CL.CP_FWS_SETPOINT_DEGC] = spec.chw_supply_setpoint_degc
+    row[CL.CP_FWS_RANGE_DELTA_K] = spec.chw_range_delta_k
+    row[CL.CP_LOOP_HEAT_CAP_J_PER_K] = spec.chw_water_volume_l * rho * cp_w
+    row[CL.CP_WATER_CP_J_PER_KG_K] = cp_w
+    row[CL.CP_AIR_CP_J_PER_KG_K] = fluids.air_cp_j_per_kg_k.value
+    row[CL.CP_WATER_KG_PER_L] = rho
+    row[CL.CP_LATENT_HEAT_J_PER_KG] = fluids.latent_heat_j_per_kg.value
+
+    crah = _get(equipment, spec.crah.equipment, CRAH, f"{at}.crah.equipment")
+    row[CL.CP_CRAH_UNIT_W] = crah.rated_heat_kw.value * units.KW_W
+    row[CL.CP_CRAH_FAN_W] = crah.fan_power_kw.value * units.KW_W
+    row[CL.CP_CRAH_MIN_SPEED_FRAC] = (
+        crah.min_speed_frac.value if spec.crah_fans_variable_speed else 1.0
+    )
+    row[CL.CP_CRAH_FAN_EXPONENT] = crah.fan_power_exponent.value
+    row[CL.CP_CRAH_AIR_APPROACH_DELTA_K] = crah.air_approach_delta_k.value
+
+    pump = _get(equipment, spec.chw_pumps.equipment, Pump, f"{at}.chw_pumps.equipment")
+    row[CL.CP_PUMP_UNIT_HEAT_W] = (
+        pump.design_flow_l_per_s.value * rho * cp_w * spec.chw_range_delta_k
+    )
+    row[CL.CP_PUMP_W] = pump_power_w(
+        pump.design_flow_l_per_s.value, pump.design_head_kpa.value, pump.efficiency_frac.value
+    )
+    row[CL.CP_PUMP_MIN_SPEED_FRAC] = (
+        pump.min_speed_frac.value if spec.chw_pumps_variable_speed else 1.0
+    )
+    row[CL.CP_PUMP_EXPONENT] = pump.power_exponent.value
+
+    ch = _get(equipment, spec.chillers.equipment, Chiller, f"{at}.chillers.equipment")
+    _chiller_cols(row, CL.CP_CH_UNIT_W, ch)
+    if ch.condenser == "water":
+        if spec.cw_pumps is None:
+            raise ConfigError(
+                f"chillers '{spec.chillers.equipment}' are water-cooled; expected cw_pumps "
+                "(condenser-water pumps)",
+                where=f"{at}.cw_pumps",
+            )
+        cw = _get(equipment, spec.cw_pumps.equipment, Pump, f"{at}.cw_pumps.equipment")
+        row[CL.CP_CW_PUMP_W] = pump_power_w(
+            cw.design_flow_l_per_s.value, cw.design_head_kpa.value, cw.efficiency_frac.value
+        )
+    tower_ids = [ch.condenser_tower] if ch.condenser == "water" else []
+
+    econ_group, econ_unit = None, None
+    row[CL.CP_ECON_KIND] = CL.ECON_NONE
+    if spec.economiser is not None:
+        eco = spec.economiser
+        cls = CoolingTower if eco.type == "cooling_tower" else DryCooler
+        econ_unit = _get(equipment, eco.units.equipment, cls, f"{at}.economiser.units.equipment")
+        econ_group = eco.units
+        row[CL.CP_ECON_KIND] = (
+            CL.ECON_COOLING_TOWER if eco.type == "cooling_tower" else CL.ECON_DRY_COOLER
+        )
+        row[CL.CP_ECON_K_W_PER_K] = _econ_k_w_per_k(econ_unit)
+        row[CL.CP_ECON_FAN_W] = econ_unit.fan_power_kw.value * units.KW_W
+        row[CL.CP_ECON_AIRFLOW_EXPONENT] = econ_unit.airflow_exponent.value
+        row[CL.CP_ECON_FAN_EXPONENT] = econ_unit.fan_power_exponent.value
+        if isinstance(econ_unit, CoolingTower):
+            row[CL.CP_ECON_HX_APPROACH_DELTA_K] = econ_unit.hx_approach_delta_k.value
+            tower_ids.insert(0, eco.units.equipment)
+        else:
+            row[CL.CP_ECON_AIR_KG_PER_S] = econ_unit.air_flow_kg_per_s.value
+    if tower_ids:
+        _tower_cols(row, equipment[tower_ids[0]])
+
+    space = _get(equipment, spec.space_loads, SpaceLoads, f"{at}.space_loads")
+    row[CL.CP_LIGHTING_W] = space.lighting_w_per_m2.value * spec.white_space_m2
+    row[CL.CP_ANCILLARY_W] = space.ancillary_w_per_m2.value * spec.white_space_m2
+    row[CL.CP_PRESSURE_PA] = space.pressure_pa.value
+    if spec.humidification is not None:
+        hum = _get(
+            equipment, spec.humidification.equipment, Humidifier,
+            f"{at}.humidification.equipment",
+        )  # fmt: skip
+        row[CL.CP_HUMID_J_PER_KG] = hum.energy_j_per_kg.value
+        row[CL.CP_HUMID_MIN_DEW_POINT_DEGC] = spec.humidification.min_dew_point_degc
+        row[CL.CP_OUTDOOR_AIR_KG_PER_S] = (
+            space.outdoor_air_l_per_s_per_m2.value
+            * spec.white_space_m2
+            / units.M3_L
+            * space.air_density_kg_per_m3.value
+        )
+    if spec.ups_rooms_cooled:
+        row[CL.CP_UPS_ROOM_COOLED] = 1.0
+        _ups_cols(row, hall, site)
+
+    state = np.zeros(CL.CS_NCOLS)
+    state[CL.CS_T_FWS_DEGC] = spec.chw_supply_setpoint_degc
+    state[CL.CS_T_TCS_SUPPLY_DEGC] = spec.chw_supply_setpoint_degc + crah.air_approach_delta_k.value
+    # Unit kinds in UNIT_KINDS order: cdu, fws_pump (CHW pumps), heat_rejection (economiser),
+    # chiller, air_chiller, crah.
+    kinds: list[tuple[Any, Any]] = [
+        (None, None),
+        (spec.chw_pumps, pump),
+        (econ_group, econ_unit),
+        (spec.chillers, ch),
+        (None, None),
+        (spec.crah, crah),
+    ]
+    for (group, _), col in zip(kinds, UNIT_STATE_COLS, strict=True):
+        state[col] = group.installed_count if group is not None else 0
+    return row, state, kinds
+
+
+def air_design_capacity(
+    hall: Any, site: Any, catalog: Any, equipment: dict, where: str = "cooling"
+) -> tuple[AirDesignCapacity, float, float]:
+    """Capacities of an air hall's plant with N units at design conditions, and its heat.
+
+    The kernel's own heat limit (:func:`dcsim.kernels.cooling.hall_heat_limit_w`) is
+    evaluated on the hall's row with N units in service, at the design dry and wet bulb, so
+    that the check and the run agree.
+
+    Returns
+    -------
+    capacity
+        :class:`AirDesignCapacity`.
+    limit_w
+        White-space heat the N units carry at the design dry and wet bulb [W].
+    design_heat_w
+        Design white-space heat of the hall (rack design power + PDU loss) [W].
+    """
+    from dcsim.kernels.cooling import hall_heat_limit_w
+
+    spec = hall.cooling
+    row, state, _ = _air_row(where.removesuffix(".cooling"), hall, site, catalog, equipment)
+    for col, group in (
+        (CL.CS_CRAH_AVAIL_COUNT, spec.crah),
+        (CL.CS_CHILLER_AVAIL_COUNT, spec.chillers),
+        (CL.CS_PUMP_AVAIL_COUNT, spec.chw_pumps),
+        (CL.CS_REJECT_AVAIL_COUNT, spec.economiser.units if spec.economiser else None),
+    ):
+        state[col] = group.design_count if group is not None else 0
+    heat_w, _ = hall_design_heat_w(hall, site, catalog)
+    par, st = row[None, :], state[None, :]
+    limit_w = hall_heat_limit_w(
+        0, spec.design_dry_bulb_degc, spec.design_wet_bulb_degc, par, st, 60.0
+    )
+    crah_w = spec.crah.design_count * row[CL.CP_CRAH_UNIT_W]
+    gains_w = row[CL.CP_LIGHTING_W] + spec.crah.installed_count * row[CL.CP_CRAH_FAN_W]
+    cap = AirDesignCapacity(
+        crah_w=crah_w,
+        chillers_w=spec.chillers.design_count * row[CL.CP_CH_UNIT_W],
+        chw_pumps_w=spec.chw_pumps.design_count * row[CL.CP_PUMP_UNIT_HEAT_W],
+        supply_air_degc=spec.chw_supply_setpoint_degc + row[CL.CP_CRAH_AIR_APPROACH_DELTA_K],
+        internal_gains_w=gains_w,
+    )
+    return cap, limit_w, heat_w
+
+
 def build_cooling(scenario: Any, catalog: Any, base_dir: Path | None = None) -> CoolingPlant:
     """Build the cooling tables of every hall.
 
@@ -488,7 +693,7 @@ def build_cooling(scenario: Any, catalog: Any, base_dir: Path | None = None) -> 
         or a unit kind the hall does not have (``where`` is the dotted field path).
     """
     del base_dir
-    equipment = load_cooling_equipment()
+    equipment = merge_cooling_equipment(catalog)
     halls = halls_in_order(scenario)
     n_hall = len(halls)
     n_kind = len(UNIT_KINDS)
@@ -519,10 +724,13 @@ def build_cooling(scenario: Any, catalog: Any, base_dir: Path | None = None) -> 
             cool_state0[h, CL.CS_T_FWS_DEGC] = np.nan
             cool_state0[h, CL.CS_T_TCS_SUPPLY_DEGC] = np.nan
             continue
-        row, state, kinds, row_notes = _liquid_row(where, hall, site, catalog, equipment)
+        if spec.type == "air":
+            row, state, kinds = _air_row(where, hall, site, catalog, equipment)
+        else:
+            row, state, kinds, row_notes = _liquid_row(where, hall, site, catalog, equipment)
+            notes.update(row_notes)
         cool_par[h] = row
         cool_state0[h] = state
-        notes.update(row_notes)
         random_failures[h] = spec.random_failures
         for k, (group, entry) in enumerate(kinds):
             if group is None:
@@ -567,10 +775,10 @@ def _scheduled_faults(
                 where=f"{where}.hall",
             )
         h = short_names.index(fault.hall)
-        if cool_par[h, CL.CP_TYPE] != CL.COOLING_LIQUID:
+        if cool_par[h, CL.CP_TYPE] == CL.COOLING_FIXED_COP:
             raise ConfigError(
                 f"hall '{fault.hall}' has fixed-COP cooling, which has no units to fail; "
-                "expected a hall with cooling type: liquid",
+                "expected a hall with cooling type: liquid or air",
                 where=f"{where}.hall",
             )
         k = FAULT_UNIT_KIND[fault.unit]

@@ -22,9 +22,16 @@ Reduced-order model, each relation a published engineering form whose coefficien
 * **Towers**: water = evaporation (latent share of the heat over the latent heat) + blowdown and
   drift, with ``blowdown + drift = evaporation / (cycles - 1)`` (mass balance of dissolved
   solids).
-* **Chillers**: ``COP = carnot_frac * T_evap / (T_cond - T_evap)`` (kelvin), with the
-  evaporating temperature below the leaving chilled water and the condensing temperature above
-  the condenser medium (ambient air, or leaving condenser water), capped at ``cop_max``.
+* **Chillers**: full-load ``COP = carnot_frac * T_evap / (T_cond - T_evap)`` (kelvin), with
+  the evaporating temperature below the leaving chilled water and the condensing temperature
+  above the condenser medium (ambient air, or leaving condenser water), capped at ``cop_max``.
+  At part load the DOE-2 / EnergyPlus ``Chiller:Electric:EIR`` form applies: the machines
+  needed are staged on and share the load, and each draws its full-load power times
+  ``EIRfPLR(PLR) = a + b PLR + c PLR^2`` (held at the minimum unloading ratio below it:
+  false loading), so COP falls at low load as the published curves say.
+* **Humidification**: outdoor air brought in for pressurisation is humidified up to a minimum
+  dew point; humidity ratios from dry and wet bulb (ASHRAE Fundamentals 2017 ch. 1 eq. 33-35,
+  saturation pressure eq. 5-6, as psychrolib computes them).
 * **Pumps and fans**: affinity laws, power ~ speed^3; parallel identical units share the flow.
 * **Loops**: one lumped heat capacity ``C`` (TCS and FWS water; the CDU approach is quasi-static)
   with ``C dT/dt = Q_in - Q_out``. With the economiser at full fans and the chillers at full
@@ -49,6 +56,13 @@ __all__ = [
     "cdu_approach_delta_k",
     "chiller_condenser_degc",
     "chiller_cop",
+    "chiller_eir_part_load_frac",
+    "chiller_group_power_w",
+    "humidifier_water_kg_per_s",
+    "humidity_ratio_at_dew_point",
+    "humidity_ratio_from_wet_bulb",
+    "saturation_pressure_pa",
+    "staged_units_power_w",
     "economiser_capacity_w",
     "economiser_speed_frac",
     "loop_controlled_end_degc",
@@ -101,6 +115,187 @@ def chiller_cop(
     if lift_k <= 0.0:
         return cop_max
     return min(carnot_frac * t_evap_k / lift_k, cop_max)
+
+
+@register_jitable
+def chiller_eir_part_load_frac(plr_frac, a, b, c, min_unloading_frac):
+    """Power of a chiller at part load over its full-load power at the same temperatures.
+
+    The DOE-2 ``EIR-fPLR`` quadratic ``a + b PLR + c PLR^2`` (EnergyPlus
+    ``Chiller:Electric:EIR``), evaluated at ``max(PLR, min_unloading_frac)``: below its minimum
+    unloading ratio a chiller false-loads (hot-gas bypass) and its power stops falling.
+
+    Parameters
+    ----------
+    plr_frac
+        Load over the available capacity of the running chiller [frac].
+    a, b, c
+        Curve coefficients [-]; ``a + b + c = 1`` for a curve normalised at full load.
+    min_unloading_frac
+        Minimum unloading ratio [frac].
+
+    Returns
+    -------
+    Power over full-load power [frac].
+
+    References
+    ----------
+    EnergyPlus Engineering Reference, "Electric Chiller Model Based on Condenser Entering
+    Temperature" (Chiller:Electric:EIR); Hydeman et al., CoolTools chiller curves (1991-2001).
+    """
+    plr = max(plr_frac, min_unloading_frac)
+    return a + b * plr + c * plr * plr
+
+
+@register_jitable
+def chiller_group_power_w(
+    load_w, unit_w, units_available, cop_full_load, a, b, c, min_unloading_frac
+):
+    """Compressor power of a group of identical chillers staged on to a load [W].
+
+    ``n = ceil(load / unit)`` chillers run (at most ``units_available``), each at
+    ``PLR = load / (n unit)``, drawing ``unit / cop_full_load * EIRfPLR(PLR)``.
+
+    Parameters
+    ----------
+    load_w
+        Cooling load of the group [W].
+    unit_w
+        Full-load capacity of one chiller [W].
+    units_available
+        Chillers in service [count].
+    cop_full_load
+        Full-load COP at this tick's temperatures (:func:`chiller_cop`) [W/W].
+    a, b, c, min_unloading_frac
+        As in :func:`chiller_eir_part_load_frac`.
+
+    Returns
+    -------
+    power_w
+        Compressor power [W].
+    running
+        Chillers running [count].
+    """
+    if load_w <= 0.0:
+        return 0.0, 0.0
+    running = math.ceil(load_w / unit_w - 1e-12)
+    if units_available > 0.0:
+        running = min(running, units_available)
+    running = max(running, 1.0)
+    plr = load_w / (running * unit_w)
+    frac = chiller_eir_part_load_frac(plr, a, b, c, min_unloading_frac)
+    return running * unit_w / cop_full_load * frac, running
+
+
+@register_jitable
+def saturation_pressure_pa(t_degc):
+    """Saturation vapour pressure over liquid water (above 0 degC) or ice [Pa].
+
+    Hyland-Wexler as in ASHRAE Handbook Fundamentals 2017 ch. 1 eq. 5 (ice) and 6 (water).
+
+    Parameters
+    ----------
+    t_degc
+        Temperature [degC].
+
+    Returns
+    -------
+    Saturation pressure [Pa].
+
+    References
+    ----------
+    ASHRAE Handbook Fundamentals (2017) ch. 1, eq. 5-6; psychrolib ``GetSatVapPres``.
+    """
+    t_k = t_degc + ZERO_C_K
+    if t_degc >= 0.0:
+        ln_p = (
+            -5.8002206e3 / t_k
+            + 1.3914993
+            - 4.8640239e-2 * t_k
+            + 4.1764768e-5 * t_k**2
+            - 1.4452093e-8 * t_k**3
+            + 6.5459673 * math.log(t_k)
+        )
+    else:
+        ln_p = (
+            -5.6745359e3 / t_k
+            + 6.3925247
+            - 9.677843e-3 * t_k
+            + 6.2215701e-7 * t_k**2
+            + 2.0747825e-9 * t_k**3
+            - 9.484024e-13 * t_k**4
+            + 4.1635019 * math.log(t_k)
+        )
+    return math.exp(ln_p)
+
+
+@register_jitable
+def humidity_ratio_at_dew_point(t_dew_degc, pressure_pa):
+    """Humidity ratio of moist air at a dew point [kg water / kg dry air].
+
+    ``W = 0.621945 p_w / (p - p_w)`` with ``p_w`` the saturation pressure at the dew point
+    (ASHRAE Fundamentals 2017 ch. 1 eq. 20).
+
+    Parameters
+    ----------
+    t_dew_degc
+        Dew point [degC].
+    pressure_pa
+        Atmospheric pressure [Pa].
+
+    Returns
+    -------
+    Humidity ratio [kg/kg].
+    """
+    p_w = saturation_pressure_pa(t_dew_degc)
+    return 0.621945 * p_w / (pressure_pa - p_w)
+
+
+@register_jitable
+def humidity_ratio_from_wet_bulb(t_db_degc, t_wb_degc, pressure_pa):
+    """Humidity ratio of moist air from dry and wet bulb [kg water / kg dry air].
+
+    ASHRAE Fundamentals 2017 ch. 1 eq. 33 (wet bulb above freezing) and 35 (below).
+
+    Parameters
+    ----------
+    t_db_degc, t_wb_degc
+        Dry and (thermodynamic) wet bulb [degC].
+    pressure_pa
+        Atmospheric pressure [Pa].
+
+    Returns
+    -------
+    Humidity ratio [kg/kg], not below 0.
+    """
+    w_s = humidity_ratio_at_dew_point(t_wb_degc, pressure_pa)
+    if t_wb_degc >= 0.0:
+        w = ((2501.0 - 2.326 * t_wb_degc) * w_s - 1.006 * (t_db_degc - t_wb_degc)) / (
+            2501.0 + 1.86 * t_db_degc - 4.186 * t_wb_degc
+        )
+    else:
+        w = ((2830.0 - 0.24 * t_wb_degc) * w_s - 1.006 * (t_db_degc - t_wb_degc)) / (
+            2830.0 + 1.86 * t_db_degc - 2.1 * t_wb_degc
+        )
+    return max(w, 0.0)
+
+
+@register_jitable
+def humidifier_water_kg_per_s(air_kg_per_s, w_air, w_target):
+    """Water a humidifier adds to an air stream to raise it to a humidity ratio [kg/s].
+
+    Parameters
+    ----------
+    air_kg_per_s
+        Dry-air mass flow humidified [kg/s].
+    w_air, w_target
+        Humidity ratio of the entering air and the target [kg/kg].
+
+    Returns
+    -------
+    Water evaporated into the air [kg/s]; 0 when the air is already moist enough.
+    """
+    return air_kg_per_s * max(w_target - w_air, 0.0)
 
 
 @register_jitable
@@ -182,6 +377,32 @@ def parallel_units_power_w(load_units, units_count, unit_power_w, min_speed_frac
         return 0.0
     speed = max(load_units / units_count, min_speed_frac)
     return units_count * unit_power_w * speed**exponent
+
+
+@register_jitable
+def staged_units_power_w(load_units, units_count, unit_power_w):
+    """Power of identical constant-speed pumps staged on to carry a flow [W].
+
+    ``ceil(load_units)`` units run at design speed (at most ``units_count``, at least one
+    while there is load), each drawing ``unit_power_w``.
+
+    Parameters
+    ----------
+    load_units
+        Total flow in units of one unit's design flow [-].
+    units_count
+        Units in service [count].
+    unit_power_w
+        Power of one unit at design flow [W].
+
+    Returns
+    -------
+    Power of the units running [W].
+    """
+    if load_units <= 0.0 or units_count <= 0.0:
+        return 0.0
+    running = min(max(math.ceil(load_units - 1e-12), 1.0), units_count)
+    return running * unit_power_w
 
 
 @register_jitable

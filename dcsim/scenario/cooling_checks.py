@@ -15,6 +15,7 @@ from dcsim.errors import ConfigError
 
 __all__ = [
     "COOLING_CHECKS",
+    "check_air_hall_covers_design_heat",
     "check_cooling_capacity_covers_design_heat",
     "check_cooling_equipment_known",
     "check_cooling_faults_known",
@@ -32,10 +33,20 @@ def _liquid(scenario: Any) -> list[tuple[str, Any, Any]]:
     ]
 
 
-def _equipment() -> dict:
-    from dcsim.catalog.cooling_equipment import load_cooling_equipment
+def _equipment(catalog: Any = None) -> dict:
+    from dcsim.catalog.cooling_equipment import merge_cooling_equipment
 
-    return load_cooling_equipment()
+    return merge_cooling_equipment(catalog)
+
+
+def _air(scenario: Any) -> list[tuple[str, Any, Any]]:
+    from dcsim.model.cooling import halls_in_order
+
+    return [
+        (where, site, hall)
+        for where, _, site, hall in halls_in_order(scenario)
+        if getattr(hall.cooling, "type", None) == "air"
+    ]
 
 
 def _mw(w: float) -> str:
@@ -44,13 +55,16 @@ def _mw(w: float) -> str:
 
 def check_cooling_equipment_known(scenario: Any, catalog: Any) -> None:
     """Every equipment id of a liquid plant is a catalog entry of the right kind."""
-    from dcsim.model.cooling import design_capacity, hall_design_heat_w
+    from dcsim.model.cooling import build_cooling, design_capacity, hall_design_heat_w
 
-    equipment = _equipment()
+    equipment = _equipment(catalog)
     for where, site, hall in _liquid(scenario):
         _, liquid_w = hall_design_heat_w(hall, site, catalog)
         # design_capacity looks every id up with its expected type and names the field.
         design_capacity(hall.cooling, equipment, liquid_w, f"{where}.cooling")
+    if _air(scenario):
+        # The builder looks every id of an air plant up with its expected type.
+        build_cooling(scenario, catalog)
 
 
 def check_supply_temp_within_rack_limit(scenario: Any, catalog: Any) -> None:
@@ -63,7 +77,7 @@ def check_supply_temp_within_rack_limit(scenario: Any, catalog: Any) -> None:
     from dcsim.catalog.cooling_equipment import CRAH
     from dcsim.model.cooling import design_capacity, hall_design_heat_w
 
-    equipment = _equipment()
+    equipment = _equipment(catalog)
     for where, site, hall in _liquid(scenario):
         spec = hall.cooling
         _, liquid_w = hall_design_heat_w(hall, site, catalog)
@@ -114,7 +128,7 @@ def check_cooling_capacity_covers_design_heat(scenario: Any, catalog: Any) -> No
     """
     from dcsim.model.cooling import design_capacity, hall_design_heat_w
 
-    equipment = _equipment()
+    equipment = _equipment(catalog)
     for where, site, hall in _liquid(scenario):
         spec = hall.cooling
         heat_w, liquid_w = hall_design_heat_w(hall, site, catalog)
@@ -154,8 +168,50 @@ def check_cooling_capacity_covers_design_heat(scenario: Any, catalog: Any) -> No
                 )
 
 
+def check_air_hall_covers_design_heat(scenario: Any, catalog: Any) -> None:
+    """An air hall's N units carry its design heat at design conditions, within the inlet limit.
+
+    Design heat = rack design power x count + PDU loss; the CRAHs also take lighting and UPS
+    loss, the plant their fan heat (see :func:`dcsim.model.cooling.air_design_capacity`). The
+    supply air (chilled-water setpoint + CRAH air approach) must be within the racks' inlet
+    limit.
+    """
+    from dcsim.model.cooling import air_design_capacity
+
+    equipment = _equipment(catalog)
+    for where, site, hall in _air(scenario):
+        spec = hall.cooling
+        at = f"{where}.cooling"
+        cap, limit_w, heat_w = air_design_capacity(hall, site, catalog, equipment, at)
+        systems = {g.system: catalog.rack_systems[g.system] for g in hall.rack_groups}
+        if systems:
+            key, strictest = min(systems.items(), key=lambda kv: kv[1].max_supply_temp_degc.value)
+            t_lim = strictest.max_supply_temp_degc.value
+            if cap.supply_air_degc > t_lim + 1e-9:
+                raise ConfigError(
+                    f"{spec.chw_supply_setpoint_degc:g} degC chilled water + CRAH air approach = "
+                    f"{cap.supply_air_degc:g} degC supply air, above the {t_lim:g} degC inlet "
+                    f"limit of '{key}'; expected a lower chilled-water setpoint",
+                    f"{at}.chw_supply_setpoint_degc",
+                )
+        if limit_w < heat_w * (1 - 1e-9):
+            racks = ", ".join(f"{g.count} x {g.system}" for g in hall.rack_groups)
+            parts = (
+                (cap.crah_w, "crah.design_count", "CRAHs"),
+                (cap.chillers_w, "chillers.design_count", "chillers"),
+                (cap.chw_pumps_w, "chw_pumps.design_count", "chilled-water pumps"),
+            )
+            cap_w, field, what = min(parts, key=lambda p: p[0])
+            raise ConfigError(
+                f"N units carry {_mw(limit_w)} of white-space heat at the design ambient, below "
+                f"the hall's design heat {_mw(heat_w)} ({racks}) plus lighting, fan and UPS "
+                f"heat; expected more or larger units (smallest group: {what}, {_mw(cap_w)})",
+                f"{at}.{field}",
+            )
+
+
 def check_cooling_faults_known(scenario: Any, catalog: Any) -> None:
-    """Scheduled cooling faults name a liquid hall, a unit kind it has, at most its count."""
+    """Scheduled cooling faults name a liquid or air hall, a unit kind it has, at most its count."""
     from dcsim.model.cooling import build_cooling
 
     if not getattr(scenario, "cooling_faults", None):
@@ -170,5 +226,6 @@ COOLING_CHECKS = (
     check_cooling_equipment_known,
     check_supply_temp_within_rack_limit,
     check_cooling_capacity_covers_design_heat,
+    check_air_hall_covers_design_heat,
     check_cooling_faults_known,
 )

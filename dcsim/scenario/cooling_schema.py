@@ -36,6 +36,7 @@ from dcsim.scenario.types import Date, DurationS
 
 __all__ = [
     "AdiabaticAssist",
+    "AirCooling",
     "AirPath",
     "Chillers",
     "CoolingFault",
@@ -44,7 +45,9 @@ __all__ = [
     "FAULT_UNITS",
     "HeatRejection",
     "LiquidCooling",
+    "Humidification",
     "UnitGroup",
+    "WaterSideEconomiser",
 ]
 
 #: Loop temperatures a scenario may give [degC] (liquid water, far from freezing and boiling).
@@ -183,19 +186,141 @@ class LiquidCooling(_Model):
     )
 
 
+class WaterSideEconomiser(_Model):
+    """Water-side economiser: tower cells (via a plate exchanger) or dry coolers.
+
+    They pre-cool, or fully cool, the chilled-water return before the chillers (integrated
+    economiser).
+    """
+
+    type: Literal["cooling_tower", "dry_cooler"] = Field(description="Economiser kind.")
+    units: UnitGroup = Field(description="Tower cells or dry coolers (catalog entries).")
+
+
+class Humidification(_Model):
+    """Humidifiers bringing the make-up air of the hall to a minimum dew point."""
+
+    equipment: str = Field(
+        default="humidifier_electrode_steam", description="Humidifier entry in the catalog."
+    )
+    min_dew_point_degc: float = Field(
+        default=5.5,
+        ge=-20.0,
+        le=20.0,
+        description=(
+            "Lowest dew point of the hall air [degC]: 5.5 is the lower edge of the ASHRAE TC9.9 "
+            "2008-2011 recommended envelope that legacy halls were built to; the 2015 edition "
+            "lowered it to -9 (then humidification all but stops)."
+        ),
+    )
+
+
+class AirCooling(_Model):
+    """Air-cooled hall: CRAHs (or fan walls) on a chilled-water plant, no liquid loop.
+
+    The chilled-water loop (setpoint, range, volume) is served by chillers staged on with their
+    part-load curve, with an optional water-side economiser ahead of them; chilled-water
+    pumps carry the flow, condenser-water pumps run one per water-cooled chiller on. The CRAHs
+    take the white-space heat (rack power and PDU loss), the lighting and (with
+    ``ups_rooms_cooled``) the UPS loss. Lighting and ancillary loads scale with the white-space
+    floor area (catalog ``space_loads`` entry). Example (legacy hall, see
+    ``scenarios/hall-air-legacy.yaml``)::
+
+        cooling:
+          type: air
+          chw_supply_setpoint_degc: 10
+          white_space_m2: 600
+          crah: {equipment: crah_cw_105kw, design_count: 22, spare_count: 2}
+          crah_fans_variable_speed: false
+          chillers: {equipment: chiller_wc_1000kw_vanes, design_count: 3, spare_count: 1}
+          chw_pumps: {equipment: pump_chw_50ls, design_count: 3, spare_count: 1}
+          cw_pumps: {equipment: pump_cw_55ls}
+          humidification: {min_dew_point_degc: 5.5}
+    """
+
+    type: Literal["air"] = Field(description="Discriminator.")
+    chw_supply_setpoint_degc: float = Field(
+        ge=_T_MIN_DEGC, le=_T_MAX_DEGC, description="Chilled-water supply setpoint [degC]."
+    )
+    chw_range_delta_k: Pos = Field(
+        default=6.0, description="Chilled-water return minus supply at design flow [K]."
+    )
+    chw_water_volume_l: Pos = Field(
+        default=20000.0,
+        description="Water in the chilled-water loop: pipes, coils, evaporators, buffer tank [L].",
+    )
+    design_dry_bulb_degc: float = Field(
+        default=35.0, ge=-40.0, le=60.0, description="Design outdoor dry bulb [degC]."
+    )
+    design_wet_bulb_degc: float = Field(
+        default=25.0, ge=-40.0, le=40.0, description="Design outdoor wet bulb [degC]."
+    )
+    white_space_m2: Pos = Field(
+        description="White-space floor area [m2]: scales lighting, ancillary loads, make-up air."
+    )
+    space_loads: str = Field(
+        default="space_loads_legacy",
+        description="Catalog entry with lighting, ancillary and make-up air per m2.",
+    )
+    crah: UnitGroup = Field(description="CRAHs or fan walls in the white space.")
+    crah_fans_variable_speed: bool = Field(
+        default=True,
+        description=(
+            "CRAH fans follow the heat (affinity law down to the catalog minimum speed); "
+            "false: constant speed, every installed CRAH at full airflow (legacy halls)."
+        ),
+    )
+    chillers: UnitGroup = Field(description="Chillers (air- or water-cooled, by catalog entry).")
+    chw_pumps: UnitGroup = Field(description="Chilled-water pumps.")
+    chw_pumps_variable_speed: bool = Field(
+        default=True,
+        description="Chilled-water flow follows the heat; false: constant flow (primary-only).",
+    )
+    cw_pumps: UnitGroup | None = Field(
+        default=None,
+        description=(
+            "Condenser-water pumps (one runs per water-cooled chiller on; counts are "
+            "informational); required with water-cooled chillers."
+        ),
+    )
+    economiser: WaterSideEconomiser | None = Field(
+        default=None, description="Water-side economiser; none if absent."
+    )
+    humidification: Humidification | None = Field(
+        default=None, description="Humidification of the make-up air; none if absent."
+    )
+    ups_rooms_cooled: bool = Field(
+        default=True,
+        description="The plant's CRAHs also remove the UPS loss (UPS rooms on chilled water).",
+    )
+    random_failures: bool = Field(
+        default=True,
+        description="Units fail and are repaired at random (catalog MTBF and MTTR).",
+    )
+
+
 #: Unit kinds a fault may name.
-FAULT_UNITS = ("cdu", "fws_pump", "dry_cooler", "tower_cell", "chiller", "air_chiller", "crah")
+FAULT_UNITS = (
+    "cdu", "fws_pump", "chw_pump", "dry_cooler", "tower_cell", "chiller", "air_chiller", "crah"
+)  # fmt: skip
 
 
 class CoolingFault(_Model):
     """A scheduled outage of cooling units in one hall (a what-if, on top of random faults)."""
 
     unit: Literal[
-        "cdu", "fws_pump", "dry_cooler", "tower_cell", "chiller", "air_chiller", "crah"
+        "cdu",
+        "fws_pump",
+        "chw_pump",
+        "dry_cooler",
+        "tower_cell",
+        "chiller",
+        "air_chiller",
+        "crah",
     ] = Field(
         description=(
-            "Unit kind: cdu, fws_pump, dry_cooler or tower_cell (heat rejection), chiller "
-            "(trim or plant chillers on the facility water), air_chiller, crah."
+            "Unit kind: cdu, fws_pump (or chw_pump in an air hall), dry_cooler or tower_cell "
+            "(heat rejection or economiser), chiller (trim or plant chillers), air_chiller, crah."
         )
     )
     hall: Name = Field(description="Hall name.")

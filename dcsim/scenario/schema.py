@@ -15,7 +15,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from dcsim.scenario.base import Name, NonNeg, Pos
 from dcsim.scenario.base import ScenarioModel as _Model
 from dcsim.scenario.buildout_schema import Buildout, Economics, Reliability, Training
-from dcsim.scenario.cooling_schema import CoolingFault, LiquidCooling
+from dcsim.scenario.cooling_schema import AirCooling, CoolingFault, LiquidCooling
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
 from dcsim.scenario.types import Date, DurationS
 from dcsim.scenario.weather_schema import Weather
@@ -162,7 +162,9 @@ class FixedCopCooling(_Model):
     cop: Pos = Field(description="Heat removed per unit of electrical power [W/W].")
 
 
-Cooling = Annotated[FixedCopCooling | LiquidCooling, Field(discriminator="type")]
+Cooling = Annotated[
+    FixedCopCooling | LiquidCooling | AirCooling, Field(discriminator="type")
+]
 
 
 class Hall(_Model):

@@ -13,7 +13,9 @@ from dcsim.catalog.cooling_equipment import (
     CoolingTower,
     DryCooler,
     Fluids,
+    Humidifier,
     Pump,
+    SpaceLoads,
     load_cooling_equipment,
 )
 from dcsim.catalog.schema import Sourced
@@ -56,7 +58,10 @@ def test_fitted_numbers_name_their_fit():
 def test_one_entry_of_each_kind():
     eq = load_cooling_equipment()
     kinds = {type(e) for e in eq.values()}
-    assert kinds == {Fluids, CDU, Pump, DryCooler, AdiabaticPad, CoolingTower, Chiller, CRAH}
+    assert kinds == {
+        Fluids, CDU, Pump, DryCooler, AdiabaticPad, CoolingTower, Chiller, CRAH, Humidifier,
+        SpaceLoads,
+    }  # fmt: skip
     assert {eq[k].condenser for k in eq if isinstance(eq[k], Chiller)} == {"air", "water"}
     for entry in eq.values():
         for name in type(entry).model_fields:

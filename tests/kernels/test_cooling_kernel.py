@@ -85,6 +85,10 @@ def hall_row(overrides=None):
         CL.CP_AIR_CP_J_PER_KG_K: 1006.0,
         CL.CP_WATER_KG_PER_L: 0.996,
         CL.CP_LATENT_HEAT_J_PER_KG: 2.43e6,
+        # Part load flat (EIRfPLR = PLR: power = load / COP), so the hand calculations below
+        # need no staging; the part-load curve has its own tests.
+        CL.CP_CH_EIR_B: 1.0,
+        CL.CP_ACH_EIR_B: 1.0,
     }
     values.update(overrides or {})
     for col, v in values.items():

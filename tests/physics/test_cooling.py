@@ -299,6 +299,7 @@ def test_catalog_rejects_a_water_cooled_chiller_without_tower(tmp_path):
         "  rated_heat_kw: 1000\n  rating_chw_degc: 6.67\n  rating_condenser_degc: 29.44\n"
         "  rating_cop: 6\n  carnot_frac: 0.7\n  evap_approach_delta_k: 1\n"
         "  cond_approach_delta_k: 1\n  cop_max: 12\n  mtbf_h: 1000\n  mttr_h: 10\n"
+        "  eir_fplr_a: 0.28\n  eir_fplr_b: 0.23\n  eir_fplr_c: 0.49\n  min_unloading_frac: 0.1\n"
     )
     with pytest.raises(ConfigError, match=r"bad\.yaml: ch\.chiller.*condenser_tower"):
         load_cooling_equipment(bad)

@@ -192,7 +192,7 @@ def test_fault_durations_and_dates_parse():
 
 
 def test_checks_have_the_checks_signature():
-    assert len(CC.COOLING_CHECKS) == 4
+    assert len(CC.COOLING_CHECKS) == 5
     for check in CC.COOLING_CHECKS:
         assert list(inspect.signature(check).parameters) == ["scenario", "catalog"]
         assert check.__name__.startswith("check_") and check.__doc__

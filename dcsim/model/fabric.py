@@ -1,0 +1,102 @@
+"""Validated scenario -> per-hall IT power outside the racks, per rack in each state [W].
+
+For each hall, :func:`build_facility_it` sizes the scale-out fabric of each rack group's
+system as a fat tree over all GPUs of that system in the hall (tiers from the switch radix),
+adds storage per GPU and management per rack unit, and averages over the hall's racks
+(weighted by count). The kernel then charges, per tick,
+``serving_racks * w_per_serving_rack + idle_racks * w_per_idle_rack`` (see
+:func:`dcsim.physics.fabric.hall_outside_it_w`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dcsim.catalog.facility_it import load_facility_it
+from dcsim.model.cooling import halls_in_order
+from dcsim.physics.fabric import fabric_tiers_count, fabric_w_per_endpoint
+
+__all__ = ["FacilityITPlant", "build_facility_it"]
+
+
+@dataclass(frozen=True)
+class FacilityITPlant:
+    """Per-hall IT power outside the racks [W per rack], halls sites -> buildings -> halls."""
+
+    hall_names: list[str]
+    w_per_serving_rack: np.ndarray
+    w_per_idle_rack: np.ndarray
+    fabric_w_per_rack: np.ndarray
+    storage_w_per_rack: np.ndarray
+    management_w_per_rack: np.ndarray
+    fabric_tiers_count: np.ndarray
+
+
+def build_facility_it(scenario: Any, catalog: Any) -> FacilityITPlant:
+    """Per-hall fabric, storage and management power per serving and per idle rack.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    catalog
+        Its catalog (rack systems: GPUs per rack unit).
+
+    Returns
+    -------
+    FacilityITPlant
+        Arrays of shape (n_hall,) [W per rack unit]; 0 for a hall without racks.
+    """
+    data = load_facility_it()
+    halls = halls_in_order(scenario)
+    n = len(halls)
+    out = {k: np.zeros(n) for k in ("serve", "idle", "fabric", "storage", "mgmt", "tiers")}
+    names = []
+    for h, (_, _, site, hall) in enumerate(halls):
+        names.append(f"{site.name}/{hall.name}")
+        gpus_by_system: dict[str, float] = {}
+        for g in hall.rack_groups:
+            gpus = g.count * catalog.rack_systems[g.system].gpus_per_rack_count
+            gpus_by_system[g.system] = gpus_by_system.get(g.system, 0.0) + gpus
+        racks = sum(g.count for g in hall.rack_groups)
+        if racks == 0:
+            continue
+        for g in hall.rack_groups:
+            gpus_rack = catalog.rack_systems[g.system].gpus_per_rack_count
+            fab_w = 0.0
+            fab_idle = 1.0
+            fabric_id = data.rack_systems.get(g.system)
+            if fabric_id is not None:
+                f = data.fabrics[fabric_id]
+                per_gpu = f.endpoints_per_gpu_count.value
+                tiers = fabric_tiers_count(
+                    gpus_by_system[g.system] * per_gpu, f.switch_ports_count.value
+                )
+                out["tiers"][h] = max(out["tiers"][h], tiers)
+                fab_w = gpus_rack * per_gpu * fabric_w_per_endpoint(
+                    tiers, f.switch_w.value, f.switch_ports_count.value, f.transceiver_w.value,
+                    f.ports_per_transceiver_count.value,
+                )  # fmt: skip
+                fab_idle = f.idle_power_frac.value
+            sto_w = gpus_rack * data.per_rack.storage_w_per_gpu.value
+            mgmt_w = data.per_rack.management_w_per_rack.value
+            share = g.count / racks
+            out["fabric"][h] += share * fab_w
+            out["storage"][h] += share * sto_w
+            out["mgmt"][h] += share * mgmt_w
+            out["serve"][h] += share * (fab_w + sto_w + mgmt_w)
+            out["idle"][h] += share * (
+                fab_w * fab_idle + sto_w * data.per_rack.storage_idle_frac.value + mgmt_w
+            )
+    return FacilityITPlant(
+        hall_names=names,
+        w_per_serving_rack=out["serve"],
+        w_per_idle_rack=out["idle"],
+        fabric_w_per_rack=out["fabric"],
+        storage_w_per_rack=out["storage"],
+        management_w_per_rack=out["mgmt"],
+        fabric_tiers_count=out["tiers"].astype(np.int64),
+    )
