@@ -37,6 +37,7 @@ suffix              meaning                                SI factor
 ``_usd``            money, US dollar                       1
 ``_kg``             mass, kilogram (carbon as CO2)         1
 ``_l``              volume, litre (water)                  1
+``_m2``             area, square metre (floor area)        1
 ``_per_mtok``       per million tokens                     1e-6 per token
 ``_deg``            angle, degree (latitude, longitude)    (not converted)
 ``_mva``            apparent power, MVA (~MW at unity PF)  1e6 (as W)
@@ -80,5 +81,5 @@ KNOWN_SUFFIXES: tuple[str, ...] = (
     "_params", "_b_params", "_tok", "_tok_per_s", "_tok_per_j", "_usd", "_kg", "_l",
     "_per_mtok", "_count", "_per_h", "_per_y", "_per_month", "_per_week", "_usd_per_mwh",
     "_kg_per_mwh", "_l_per_kwh", "_pue", "_cop", "_deg", "_mva", "_usd_per_mmbtu",
-    "_mmbtu_per_mwh", "_kg_per_mmbtu", "_usd_per_mw", "_usd_per_m3",
+    "_mmbtu_per_mwh", "_kg_per_mmbtu", "_usd_per_mw", "_usd_per_m3", "_m2",
 )  # fmt: skip
