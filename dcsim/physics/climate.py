@@ -18,7 +18,7 @@ The year is built in three layers, each a pure function of published statistics:
    fractions average about 0.54, not 0.5, the 24-hour mean falls a little below the
    ``(T_max + T_min) / 2`` of the normals, as measured hourly means do.
 
-Solar irradiance is pvlib's clear-sky global horizontal irradiance scaled month by month to a
+Solar irradiance is a clear-sky global horizontal irradiance (Haurwitz) scaled month by month to a
 clearness index (from sunshine duration by the Angstrom-Prescott relation of FAO-56), split
 into beam and diffuse by the Erbs et al. (1982) correlation (:func:`synthetic_irradiance`).
 
@@ -37,8 +37,8 @@ References
 .. [4] Erbs, D. G., Klein, S. A. and Duffie, J. A. (1982), "Estimation of the diffuse
    radiation fraction for hourly, daily and monthly-average global radiation", Solar
    Energy 28(4), 293-302.
-.. [5] Ineichen, P. and Perez, R. (2002), "A new airmass independent formulation for the
-   Linke turbidity coefficient", Solar Energy 73(3), 151-157 (pvlib's clear-sky model).
+.. [5] Haurwitz, B. (1945), "Insolation in relation to cloudiness and cloud density",
+   Journal of Meteorology 2, 154-166 (clear-sky model, as implemented in pvlib).
 """
 
 from __future__ import annotations
@@ -330,10 +330,10 @@ def synthetic_irradiance(
 ) -> dict[str, np.ndarray]:
     """Hourly GHI, DNI and DHI of a typical year scaled to monthly clearness indices.
 
-    Clear-sky GHI (pvlib's Ineichen-Perez model with its Linke-turbidity climatology) at the
-    middle of each hour is multiplied, month by month, by ``K_T sum(G_0h) / sum(G_cs)`` so that
-    the month's total over its extraterrestrial horizontal total equals ``K_T``; the Erbs
-    correlation then splits each hour into diffuse and beam.
+    Clear-sky GHI (Haurwitz's model, as in pvlib) at the middle of each hour is multiplied,
+    month by month, by ``K_T sum(G_0h) / sum(G_cs)`` so that the month's total over its
+    extraterrestrial horizontal total equals ``K_T``; the Erbs correlation then splits each
+    hour into diffuse and beam.
 
     Parameters
     ----------
@@ -354,7 +354,7 @@ def synthetic_irradiance(
 
     References
     ----------
-    Ineichen and Perez (2002); Erbs, Klein and Duffie (1982); Duffie and Beckman, "Solar
+    Haurwitz (1945); Erbs, Klein and Duffie (1982); Duffie and Beckman, "Solar
     Engineering of Thermal Processes", ch. 2 (monthly clearness index).
     """
     import pandas as pd
@@ -366,10 +366,14 @@ def synthetic_irradiance(
     when = (local - pd.Timedelta(hours=float(utc_offset_h))).tz_localize("UTC")
     place = pvlib.location.Location(latitude_deg, longitude_deg, altitude=elevation_m)
     solpos = place.get_solarposition(when)
-    clear = place.get_clearsky(when, model="ineichen", solar_position=solpos)
+    # Haurwitz's clear sky needs no turbidity: only its shape through the day and the year
+    # matters, since each month is rescaled to its clearness index below.
+    clear = pvlib.clearsky.haurwitz(solpos["apparent_zenith"])
     zenith = solpos["zenith"].to_numpy()
     cos_z = np.maximum(np.cos(np.radians(zenith)), 0.0)
-    g0h = pvlib.irradiance.get_extra_radiation(when).to_numpy() * cos_z
+    # Day numbers, not timestamps: pvlib's timestamp path uses a deprecated pandas accessor.
+    doy = when.day_of_year.to_numpy()
+    g0h = np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype=float) * cos_z
     ghi_cs = clear["ghi"].to_numpy()
     month = np.repeat(month_of_day(), HOURS_PER_DAY)
     g0_sum = np.bincount(month, weights=g0h, minlength=_MONTHS)
@@ -377,7 +381,7 @@ def synthetic_irradiance(
     kt = np.asarray(clearness_by_month_frac, dtype=float)
     scale = np.divide(kt * g0_sum, cs_sum, out=np.zeros(_MONTHS), where=cs_sum > 0)
     ghi = ghi_cs * scale[month]
-    split = pvlib.irradiance.erbs(ghi, zenith, when)
+    split = pvlib.irradiance.erbs(ghi, zenith, doy)
     dni = np.nan_to_num(np.asarray(split["dni"], float))
     dhi = np.nan_to_num(np.asarray(split["dhi"], float))
     return {"ghi": ghi, "dni": dni, "dhi": dhi}
