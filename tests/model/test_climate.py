@@ -216,3 +216,17 @@ def test_cli_run_with_an_unknown_site_exits_2_with_one_line(small_hall):
         "dcsim: error: sites.0.weather.file: unknown weather site 'site:frankfort'; "
         "nearest names: frankfurt"
     ]
+
+
+def test_tmy2_header_coordinates_feed_the_distance_check(caplog):
+    # pvlib's TMY2 header for Miami gives 25.80 N, 80.27 W (25 48' N, 80 16' W).
+    near = SimpleNamespace(utc_offset_h=-5.0, latitude_deg=25.79, longitude_deg=-80.32)
+    far = SimpleNamespace(utc_offset_h=-5.0, latitude_deg=36.10, longitude_deg=-79.95)
+    with caplog.at_level(logging.WARNING, logger="dcsim.model.weather"):
+        load_weather(Weather(file="pvlib:12839.tm2"), near, START, 3600.0, Path("."), "w")
+        assert caplog.records == []
+        load_weather(Weather(file="pvlib:12839.tm2"), far, START, 3600.0, Path("."), "w")
+    (record,) = caplog.records
+    # By hand: 10.30 deg of latitude = 1,145 km, plus 0.32 deg of longitude (30 km) across it.
+    assert "(25.80, -80.27) is 1,146 km from the site" in record.getMessage()
+    assert "Nearest library site: 'site:greensboro' (0 km)" in record.getMessage()
