@@ -10,10 +10,13 @@ library entry ``phoenix`` of ``dcsim/catalog/data/weather_sites.yaml``
   solved so that the year's hourly 99.6th and 0.4th percentiles equal the ASHRAE 0.4%
   cooling and 99.6% heating dry bulbs -> ASHRAE design-day hourly fractions of the daily range;
 * humidity: monthly mean dew point (or the dew point of the monthly mean temperature and
-  relative humidity) -> smooth daily curve -> plus an independent anomaly series whose
-  amplitude is solved so that the 99.6th percentile of hourly moist-air enthalpy equals the
-  enthalpy of saturated air at the ASHRAE 0.4% evaporation wet bulb (a wet-bulb line is
-  close to a line of constant enthalpy); dew point capped at the dry bulb;
+  relative humidity) -> smooth daily curve -> plus an anomaly series, partly correlated with
+  the dry-bulb anomalies, whose amplitude is solved so that the 99.6th percentile of hourly
+  moist-air enthalpy equals the enthalpy of saturated air at the ASHRAE 0.4% evaporation wet
+  bulb (a wet-bulb line is close to a line of constant enthalpy) and whose correlation is
+  solved so that the mean wet bulb of the hottest 0.4% of hours equals the ASHRAE mean
+  coincident wet bulb (dry heat waves inland, humid ones on tropical coasts); dew point
+  capped at the dry bulb;
 * pressure: the standard atmosphere at the station elevation (psychrolib
   ``GetStandardAtmPressure``, ASHRAE Fundamentals ch. 1 eq. 3);
 * irradiance: clear sky scaled to a monthly clearness index from sunshine hours;
@@ -58,6 +61,9 @@ _HEATING_QUANTILE = 0.004
 # Bracket of the anomaly amplitudes solved for [K]: zero up to far beyond any climate's
 # day-to-day standard deviation (about 2-8 K).
 _SCALE_BRACKET_DELTA_K = (0.0, 40.0)
+# Bracket of the correlation between daily dew-point and dry-bulb anomalies: short of +-1,
+# so that some humidity variability stays independent of temperature.
+_CORRELATION_BRACKET_FRAC = (-0.95, 0.95)
 # Alternations of the warm and cold fits (each changes the other's tail a little through the
 # monthly re-centring); three bring both within 0.01 K in every library site.
 _FIT_ROUNDS = 3
@@ -195,12 +201,12 @@ def _clearness_by_month(site: WeatherSite, generator: Generator) -> np.ndarray:
     )
 
 
-def _solve_scale(metric, target: float) -> float:
-    """Amplitude in the bracket at which ``metric`` (non-decreasing) reaches ``target``."""
-    lo, hi = _SCALE_BRACKET_DELTA_K
+def _solve_scale(metric, target: float, bracket=_SCALE_BRACKET_DELTA_K) -> float:
+    """Parameter in the bracket at which ``metric`` (non-decreasing) reaches ``target``."""
+    lo, hi = bracket
     f_lo, f_hi = metric(lo) - target, metric(hi) - target
     if f_lo >= 0.0:
-        return lo  # the seasonal and daily cycles alone already reach the design value
+        return lo  # already reached at the bracket's low end (e.g. no variability needed)
     if f_hi <= 0.0:
         return hi
     return float(brentq(lambda s: metric(s) - target, lo, hi, xtol=1e-4))
@@ -222,7 +228,8 @@ def site_typical_year(site_id: str) -> dict[str, np.ndarray | float | str]:
         ``ghi``, ``dni``, ``dhi`` [W/m2], ``wind_speed_m_per_s``: float arrays of shape
         (8760,) at the instants ``d x 24 + h``, ``h`` the hour ending 1..24 of local standard
         time; the solved amplitudes ``warm_season_delta_k``, ``cold_season_delta_k``,
-        ``dew_scale_delta_k`` [K]; and ``label``.
+        ``dew_scale_delta_k`` [K] and correlation ``dew_temp_correlation_frac`` [-]; and
+        ``label``.
     """
     generator, sites = load_weather_sites()
     site = sites[site_id]
@@ -265,22 +272,39 @@ def site_typical_year(site_id: str) -> dict[str, np.ndarray | float | str]:
     hum_ratio = _vectorised("GetHumRatioFromTDewPoint")
     enthalpy = _vectorised("GetMoistAirEnthalpy")
 
-    def dew_hourly(scale: float) -> np.ndarray:
-        anomaly = phys.daily_anomaly_delta_k(z_dew, scale, scale, coldness)
+    wet_bulb_from_dew = _vectorised("GetTWetBulbFromTDewPoint")
+    hottest = temp >= np.quantile(temp, _COOLING_QUANTILE)  # the 0.4% design hours
+
+    def dew_hourly(scale: float, corr: float) -> np.ndarray:
+        z = phys.correlated_unit_series(z_temp, z_dew, corr)
+        anomaly = phys.daily_anomaly_delta_k(z, scale, scale, coldness)
         return np.minimum(phys.hourly_from_daily(dew_daily + anomaly), temp)
 
-    def enthalpy_quantile(scale: float) -> float:
+    def enthalpy_quantile(scale: float, corr: float) -> float:
         # Percentiles depend on the top hours only: the 5% most humid hours by dew point
         # and dry bulb hold the 0.4% highest enthalpies (both raise enthalpy).
-        dew = dew_hourly(scale)
+        dew = dew_hourly(scale, corr)
         top = np.argsort(dew + temp)[-len(temp) // 20 :]
         h = np.full(len(temp), -np.inf)
         h[top] = enthalpy(temp[top], hum_ratio(dew[top], pressure_pa))
         return float(np.quantile(h, _COOLING_QUANTILE))
 
+    def coincident_wet_bulb(scale: float, corr: float) -> float:
+        dew = dew_hourly(scale, corr)[hottest]
+        return float(np.mean(wet_bulb_from_dew(temp[hottest], dew, pressure_pa)))
+
     h_target = float(psy.GetSatAirEnthalpy(design.evaporation_wb_0p4_degc, pressure_pa))
-    dew_scale = _solve_scale(enthalpy_quantile, h_target)
-    dew = dew_hourly(dew_scale)
+    dew_scale = corr = 0.0
+    for _ in range(_FIT_ROUNDS):
+        dew_scale = _solve_scale(lambda s, r=corr: enthalpy_quantile(s, r), h_target)
+        # Humid hot days raise the wet bulb of the hottest hours: solve the correlation of
+        # the dew-point and dry-bulb anomalies for the mean coincident wet bulb.
+        corr = _solve_scale(
+            lambda r, s=dew_scale: coincident_wet_bulb(s, r),
+            design.cooling_mcwb_0p4_degc,
+            _CORRELATION_BRACKET_FRAC,
+        )
+    dew = dew_hourly(dew_scale, corr)
     rh = _vectorised("GetRelHumFromTDewPoint")(temp, dew)
 
     loc = site.location
@@ -305,6 +329,7 @@ def site_typical_year(site_id: str) -> dict[str, np.ndarray | float | str]:
         "warm_season_delta_k": warm,
         "cold_season_delta_k": cold,
         "dew_scale_delta_k": dew_scale,
+        "dew_temp_correlation_frac": corr,
         "label": site.name,
     }
 

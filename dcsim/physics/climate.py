@@ -53,6 +53,7 @@ __all__ = [
     "angstrom_clearness_frac",
     "ar1_unit_series",
     "coldness_frac",
+    "correlated_unit_series",
     "daily_anomaly_delta_k",
     "daylight_h",
     "diurnal_dry_bulb_degc",
@@ -158,6 +159,31 @@ def ar1_unit_series(innovations: np.ndarray, lag1_frac: float) -> np.ndarray:
         prev = e[t] if t == 0 else lag1_frac * prev + gain * e[t]
         z[t] = prev
     return z
+
+
+def correlated_unit_series(
+    first: np.ndarray, second: np.ndarray, correlation_frac: float
+) -> np.ndarray:
+    """A unit-variance series with a given correlation to ``first``.
+
+    ``c = r a + sqrt(1 - r^2) b`` for independent unit-variance ``a`` and ``b``: ``c`` has unit
+    variance and correlation ``r`` with ``a``; two AR(1) series of the same lag-1
+    correlation give an AR(1) series of that correlation.
+
+    Parameters
+    ----------
+    first, second
+        Independent unit-variance series of one length [-].
+    correlation_frac
+        Correlation ``r`` in [-1, 1] [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        The mixed series [-].
+    """
+    r = float(correlation_frac)
+    return r * np.asarray(first, float) + math.sqrt(1.0 - r * r) * np.asarray(second, float)
 
 
 def coldness_frac(daily_degc: np.ndarray) -> np.ndarray:

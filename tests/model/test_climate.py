@@ -10,7 +10,8 @@ the 1991-2020 normals by 30 years of warming (~1 K). Tolerances, with the values
 when this test was written:
 
 * annual mean of the monthly differences within 1.0 K (achieved: 0.94 K, Miami dry bulb);
-* root mean square of the 12 monthly differences within 1.5 K (achieved: 1.39 K, Sand Point);
+* root mean square of the 12 monthly differences within 1.5 K (achieved: 1.43 K, Sand Point
+  wet bulb);
 * every single month within 3.5 K (achieved: 3.16 K, Greensboro January dry bulb).
 """
 
@@ -62,7 +63,7 @@ def test_typical_year_matches_the_tmy_file_month_by_month(site, tmy):
         assert np.abs(err).max() <= 3.5, (site, what, err.round(2))
 
 
-@pytest.mark.parametrize("site", ["phoenix", "ashburn", "miami", "lulea", "singapore"])
+@pytest.mark.parametrize("site", ["phoenix", "ashburn", "miami", "lulea", "singapore", "dubai"])
 def test_typical_year_meets_the_design_values(site):
     # The amplitudes are solved for the dry-bulb percentiles, so those match to the solver
     # tolerance; the evaporation wet bulb is solved through enthalpy (a wet-bulb line is
@@ -90,6 +91,14 @@ def check_design_values(site: str) -> None:
         assert wb_996 == pytest.approx(design.evaporation_wb_0p4_degc, abs=0.5)
     else:
         assert wb_996 >= design.evaporation_wb_0p4_degc
+    # The dew-point/dry-bulb correlation is solved for the mean coincident wet bulb of the
+    # 0.4% hottest hours; at its bracket end (+-0.95) the target was out of reach.
+    hottest = db >= np.quantile(db, 0.996)
+    mcwb = wb[hottest].mean()
+    if abs(year["dew_temp_correlation_frac"]) < 0.95:
+        assert mcwb == pytest.approx(design.cooling_mcwb_0p4_degc, abs=0.1)
+    else:
+        assert mcwb > design.cooling_mcwb_0p4_degc  # a coastal desert (see docs/climate.md)
     assert np.all(year["dew_point_degc"] <= db)  # never supersaturated
 
 
