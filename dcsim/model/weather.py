@@ -3,7 +3,10 @@
 Files: TMY3 (``.csv``), TMY2 (``.tm2``) and EPW (``.epw``), read with pvlib's readers
 (``pvlib.iotools.read_tmy3``, ``read_tmy2``, ``read_epw``); ``pvlib:<name>`` names a sample
 shipped with pvlib (723170TYA.CSV Greensboro NC, Cfa; 12839.tm2 Miami FL, hot-humid;
-703165TY.csv Sand Point AK, cold). Wet bulb from psychrolib (SI).
+703165TY.csv Sand Point AK, cold); ``site:<id>`` names a site of the weather library, whose
+synthetic typical year (:mod:`dcsim.model.climate`) enters in the same row layout. A weather
+station more than the library's ``site_distance_warn_km`` from the site is logged as a
+warning. Wet bulb from psychrolib (SI).
 
 Time convention. Every row of these files is stamped with an hour ending ``1..24`` in the
 file's local standard time; temperatures and humidity are values at that instant (irradiance
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +41,12 @@ import pandas as pd
 
 from dcsim import units
 from dcsim.errors import ConfigError
+from dcsim.model.climate import (
+    SITE_PREFIX,
+    resolve_site,
+    typical_year_frame,
+    weather_distance_warning,
+)
 from dcsim.physics.psychro import rel_humidity_at_humidity_ratio, wet_bulb_degc
 from dcsim.scenario.weather_schema import DEFAULT_WEATHER_FILE, Weather
 
@@ -66,7 +76,8 @@ _HPA_PA = 100.0
 _SUFFIX_FORMATS = {".csv": "tmy3", ".tm2": "tmy2", ".tmy2": "tmy2", ".epw": "epw"}
 # File line of data row 0: TMY3 has a metadata and a header line, TMY2 one header line,
 # EPW eight header lines.
-_FIRST_DATA_LINE = {"tmy3": 3, "tmy2": 2, "epw": 9}
+_FIRST_DATA_LINE = {"tmy3": 3, "tmy2": 2, "epw": 9, "site": 1}
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -128,6 +139,8 @@ class _TypicalYear:
     dni_w_per_m2: np.ndarray
     dhi_w_per_m2: np.ndarray
     wind_speed_m_per_s: np.ndarray
+    latitude_deg: float = math.nan  # of the weather station, from the file header
+    longitude_deg: float = math.nan
 
 
 # --------------------------------------------------------------------------- files
@@ -218,7 +231,11 @@ def _parse(path: Path, fmt: str) -> tuple[pd.DataFrame, dict[str, Any]]:
             }
         )
         label = f"{meta.get('city', '')} {meta.get('state-prov', '')}".strip()
-    return frame.reset_index(drop=True), {"label": label}
+    where_from = {k: float(meta.get(k.removesuffix("_deg"), math.nan)) for k in _LAT_LON}
+    return frame.reset_index(drop=True), {"label": label, **where_from}
+
+
+_LAT_LON = ("latitude_deg", "longitude_deg")
 
 
 def _stamp(month: int, day: int, hour: int) -> str:
@@ -294,7 +311,10 @@ def _typical_year_cached(
 ) -> _TypicalYear:
     path = Path(path_str)
     try:
-        frame, meta = _parse(path, fmt)
+        if fmt == "site":  # a library site: a synthetic year (dcsim.model.climate)
+            frame, meta = typical_year_frame(path_str[len(SITE_PREFIX) :])
+        else:
+            frame, meta = _parse(path, fmt)
     except ConfigError:
         raise
     except Exception as exc:  # a parser failure of any kind is bad input here
@@ -326,6 +346,8 @@ def _typical_year_cached(
         dni_w_per_m2=col("dni"),
         dhi_w_per_m2=col("dhi"),
         wind_speed_m_per_s=col("wind_speed"),
+        latitude_deg=float(meta["latitude_deg"]),
+        longitude_deg=float(meta["longitude_deg"]),
     )
     for arr in vars(year).values():
         if isinstance(arr, np.ndarray):
@@ -375,14 +397,27 @@ def load_weather(
         message names the file and line.
     """
     spec = spec if spec is not None else Weather()
-    path = _resolve(spec.file, base_dir, f"{where}.file")
-    fmt = _format_of(path, spec.format, where)
-    stat = path.stat()
-    name = spec.file if spec.file.startswith("pvlib:") else str(path)
+    if spec.file.startswith(SITE_PREFIX):
+        site_id = resolve_site(spec.file, f"{where}.file")
+        if spec.format != "auto":
+            raise ConfigError(f"{spec.format!r} applies to files; a library site has none",
+                              where=f"{where}.format")  # fmt: skip
+        key, fmt, name = (f"{SITE_PREFIX}{site_id}", 0, 0), "site", spec.file
+    else:
+        path = _resolve(spec.file, base_dir, f"{where}.file")
+        fmt = _format_of(path, spec.format, where)
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        name = spec.file if spec.file.startswith("pvlib:") else str(path)
     year = _typical_year_cached(
-        str(path), stat.st_mtime_ns, stat.st_size, fmt, float(spec.warming_offset_delta_k),
-        spec.humidity_held, name,
+        *key, fmt, float(spec.warming_offset_delta_k), spec.humidity_held, name
+    )
+    far = weather_distance_warning(
+        getattr(location, "latitude_deg", math.nan), getattr(location, "longitude_deg", math.nan),
+        year.latitude_deg, year.longitude_deg, f"{spec.file!r} ({year.label})",
     )  # fmt: skip
+    if far:
+        _LOG.warning("%s.file: %s", where, far)
 
     t0 = start.replace(minute=0, second=0, microsecond=0)
     start_offset_s = (start - t0).total_seconds()

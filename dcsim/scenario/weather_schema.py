@@ -54,7 +54,9 @@ class Weather(_Model):
         min_length=1,
         description=(
             "Weather file, relative to the scenario file, or 'pvlib:<name>' for a pvlib sample "
-            "(723170TYA.CSV Greensboro NC, 12839.tm2 Miami FL, 703165TY.csv Sand Point AK)."
+            "(723170TYA.CSV Greensboro NC, 12839.tm2 Miami FL, 703165TY.csv Sand Point AK), "
+            "or 'site:<id>' for the synthetic typical year of a library site (e.g. "
+            "site:phoenix; list: dcsim.catalog.weather_sites.weather_sites_table())."
         ),
     )
     format: Literal["auto", "tmy3", "tmy2", "epw"] = Field(
