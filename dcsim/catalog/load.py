@@ -46,7 +46,14 @@ from dcsim.catalog.schema import (
 from dcsim.errors import ConfigError
 from dcsim.units import KW_W
 
-__all__ = ["CATALOG_TABLES", "catalog_table", "load_catalog", "resolve_id"]
+__all__ = [
+    "CATALOG_TABLES",
+    "catalog_table",
+    "check_power_limit_w",
+    "load_catalog",
+    "max_power_limit_w",
+    "resolve_id",
+]
 
 _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "accelerators": Accelerator,
@@ -82,8 +89,12 @@ _SHIPPED_CONFIDENCE_EFFICIENCIES = _SHIPPED_CONFIDENCE | {"fit"}
 # (sizes, rates, powers, latencies). Idle and host powers may be zero; c_* are dynamic power
 # shares that a power cap clips, so they may exceed 1.
 _NON_NEGATIVE = frozenset(
-    {"idle_w", "host_idle_kw", "host_max_kw", "t_fixed_s", "t_seq_s", "c_cmp_frac", "c_mem_frac"}
-)
+    {
+        "idle_w", "host_idle_kw", "host_max_kw", "t_fixed_s", "t_seq_s", "c_cmp_frac",
+        "c_mem_frac", "c_leak_frac",
+    }
+)  # fmt: skip
+_HALF_OPEN_UNIT = frozenset({"knee_clock_frac"})
 _OPEN_UNIT = frozenset({"psu_efficiency_frac", "eta_bw_frac", "eta_f_frac", "eta_pf_frac"})
 _CLOSED_UNIT = frozenset({"liquid_heat_frac"})
 _RESERVE = frozenset({"hbm_reserve_frac"})
@@ -445,7 +456,7 @@ def _range_violation(rule: str, v: float) -> str:
         return "" if 0 < v <= 1 else "must be in (0, 1]"
     if rule in _CLOSED_UNIT:
         return "" if 0 <= v <= 1 else "must be in [0, 1]"
-    if rule in _RESERVE:
+    if rule in _RESERVE or rule in _HALF_OPEN_UNIT:
         return "" if 0 <= v < 1 else "must be in [0, 1)"
     if rule.endswith("_frac"):
         return "" if 0 < v <= 1 else "must be in (0, 1]"
@@ -462,6 +473,14 @@ def _check_entry(entry: BaseModel, where: str) -> None:
             )
         if not entry.dense_tflops:
             raise ConfigError("{} must give at least one precision", where=f"{where}.dense_tflops")
+        if entry.max_power_limit_w is not None and not (
+            entry.idle_w.value < entry.max_power_limit_w.value
+        ):
+            raise ConfigError(
+                f"{_fmt(entry.max_power_limit_w.value)} must be > idle_w "
+                f"({_fmt(entry.idle_w.value)})",
+                where=f"{where}.max_power_limit_w",
+            )
     elif isinstance(entry, RackSystem):
         if entry.host_idle_kw.value > entry.host_max_kw.value:
             raise ConfigError(
@@ -509,6 +528,51 @@ def _check_llm(model: LLM, where: str) -> None:
         )
 
 
+def max_power_limit_w(chip: Accelerator) -> float:
+    """Highest board power limit of an accelerator [W]: ``max_power_limit_w`` or its TDP.
+
+    Parameters
+    ----------
+    chip : Accelerator
+        Catalog entry.
+
+    Returns
+    -------
+    float
+        Limit [W].
+    """
+    return chip.tdp_w.value if chip.max_power_limit_w is None else chip.max_power_limit_w.value
+
+
+def check_power_limit_w(chip: Accelerator, chip_id: str, limit_w: float, where: str) -> None:
+    """Raise a one-line ConfigError unless ``idle_w < limit_w <= chip maximum``.
+
+    Parameters
+    ----------
+    chip : Accelerator
+        Catalog entry of the accelerator.
+    chip_id : str
+        Its id, for the message.
+    limit_w : float
+        Board power limit asked for [W].
+    where : str
+        Location of the field (file and dotted field).
+
+    Raises
+    ------
+    ConfigError
+        Limit at or below idle power (a running GPU cannot hold it) or above the maximum.
+    """
+    top_w = max_power_limit_w(chip)
+    idle_w = chip.idle_w.value
+    if not (math.isfinite(limit_w) and idle_w < limit_w <= top_w):
+        raise ConfigError(
+            f"{_fmt(limit_w)} W is outside the board power limits of {chip_id}; expected "
+            f"> idle_w ({_fmt(idle_w)} W) and <= its maximum ({_fmt(top_w)} W)",
+            where=where,
+        )
+
+
 def _check_references(catalog: Catalog, loc: Any) -> None:
     """Check across tables: referred ids exist, rack power covers its accelerators."""
     for key, system in catalog.rack_systems.items():
@@ -516,6 +580,9 @@ def _check_references(catalog: Catalog, loc: Any) -> None:
         chip = resolve_id(
             catalog.accelerators, system.accelerator, "accelerator", f"{at}.accelerator"
         )
+        if system.gpu_power_limit_w is not None:
+            check_power_limit_w(chip, system.accelerator, system.gpu_power_limit_w.value,
+                                f"{at}.gpu_power_limit_w")  # fmt: skip
         gpu_kw = system.gpus_per_rack_count * chip.tdp_w.value / KW_W
         usable_kw = system.design_power_kw.value * system.psu_efficiency_frac.value
         if usable_kw < gpu_kw:

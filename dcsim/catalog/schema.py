@@ -61,6 +61,51 @@ class Accelerator(_Entry):
         description="Scale-up link bandwidth per chip, one direction [GB/s]."
     )
     scaleup_latency_s: SNum = Field(description="Latency of one small collective step [s].")
+    max_power_limit_w: SNum | None = Field(
+        default=None,
+        description=(
+            "Highest board power limit an operator may set [W] (nvidia-smi 'Max Power Limit'); "
+            "default: tdp_w."
+        ),
+    )
+    knee_clock_frac: SNum = Field(
+        default=Sourced(
+            value=0.6,
+            source=(
+                "default DVFS law: GPU power is linear in the clock below a transition "
+                "frequency and super-linear above it (Modeling and Chasing the "
+                "Energy-Efficiency Sweet Spots in Modern GPUs, arXiv 2607.00819, A100/H100/"
+                "H200); 0.6 of the boost clock is the value of {0.3, 0.4, ..., 0.7} that "
+                "reproduces NVIDIA's MLPerf Inference v4.1 MaxQ Llama-2-70B settings (H200 at "
+                "500 W, H100 at 450 W; calibration_points.yaml power_limit_points) within 3%"
+            ),
+            confidence="U",
+        ),
+        description="Clock ratio below which the core voltage stays at its floor [0..1).",
+    )
+    v_min_frac: SNum = Field(
+        default=Sourced(
+            value=0.73,
+            source=(
+                "default DVFS law: GPU core voltage ranges from ~0.8 V in low P-states to "
+                "~1.1 V in P0 (eeumee.net DVFS overview); 0.8 / 1.1 = 0.73"
+            ),
+            confidence="U",
+        ),
+        description="Floor core voltage / core voltage at the maximum clock (0..1].",
+    )
+    c_leak_frac: SNum = Field(
+        default=Sourced(
+            value=0.1,
+            source=(
+                "default: leakage rise from floor to full voltage taken as 10% of (TDP - idle) "
+                "(static power is a minor share of a busy GPU's power in 4-5 nm processes; "
+                "estimate, not measured)"
+            ),
+            confidence="U",
+        ),
+        description="Leakage power at full voltage above idle / (TDP - idle) [0..1].",
+    )
 
 
 class RackSystem(_Entry):
@@ -85,6 +130,13 @@ class RackSystem(_Entry):
     )
     hbm_reserve_frac: SNum = Field(
         description="Share of HBM kept for activations, workspace and fragmentation [0..1]."
+    )
+    gpu_power_limit_w: SNum | None = Field(
+        default=None,
+        description=(
+            "Board power limit the system sets on each accelerator [W] (e.g. MaxQ settings); "
+            "default: the accelerator's tdp_w. A scenario's rack group may override it."
+        ),
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from dcsim import units
-from dcsim.catalog.load import resolve_id
+from dcsim.catalog.load import check_power_limit_w, resolve_id
 from dcsim.catalog.schema import Catalog, Efficiency, Sourced
 from dcsim.errors import ConfigError
 from dcsim.kernels.oppoints import pool_operating_point, slo_batch_count
@@ -112,6 +112,15 @@ class PoolSpec:
     ttft_slo_s: float | None
     max_batch_count: float | None = None
     ttft_quantile_frac: float = 0.99
+    power_limit_w: float = math.nan
+    knee_clock_frac: float = 0.5
+    v_min_frac: float = 1.0
+    c_leak_frac: float = 0.0
+
+    def __post_init__(self) -> None:
+        # A spec built by hand without a limit runs at the chip's TDP.
+        if math.isnan(self.power_limit_w):
+            object.__setattr__(self, "power_limit_w", self.tdp_w)
 
     @property
     def offline(self) -> bool:
@@ -221,6 +230,7 @@ def pool_spec(
     max_batch_count: float | None = None,
     ttft_quantile_frac: float = 0.99,
     efficiency: Efficiency | Mapping[str, float] | None = None,
+    gpu_power_limit_w: float | None = None,
 ) -> PoolSpec:
     """Resolve a pool from catalog ids into SI numbers.
 
@@ -266,13 +276,18 @@ def pool_spec(
     pool_name : str
         Name (or scenario location) used in error messages.
     max_batch_count : float or None
-        The stack's batch limit per replica (e.g. TensorRT-LLM ``max_batch_size``); None for
-        none.
+        Batch limit per replica (vLLM ``max_num_seqs``, TensorRT-LLM ``max_batch_size``),
+        honoured by the SLO batch and the KV limit; None for none; must be >= 1.
     ttft_quantile_frac : float
         Quantile of the TTFT bound (MLPerf: p99) [-].
     efficiency : Efficiency or mapping, optional
         Factors to use instead of the catalog's (calibration); keys ``EFFICIENCY_FACTORS``
         (``t_seq_s`` may be omitted: 0, the schema default).
+    gpu_power_limit_w : float or None
+        Board power limit of each GPU [W]; None takes the rack system's
+        ``gpu_power_limit_w``, else the accelerator's TDP. Must be above idle power and at
+        most the chip's ``max_power_limit_w``. The clock follows it (DVFS law of
+        :func:`dcsim.physics.compute.gpu_power_w`).
 
     Returns
     -------
@@ -307,6 +322,18 @@ def pool_spec(
     for name, value in (("tpot_slo_s", tpot_slo_s), ("ttft_slo_s", ttft_slo_s)):
         if value is not None and not value > 0:
             raise ConfigError(f"{value!r} must be > 0 or absent", where=f"{where}: {name}")
+    if max_batch_count is not None and not max_batch_count >= 1:
+        raise ConfigError(
+            f"{max_batch_count!r} must be >= 1 (sequences per replica) or absent",
+            where=f"{where}: max_batch_count",
+        )
+    if gpu_power_limit_w is None:
+        limit_w = (
+            chip.tdp_w.value if rack.gpu_power_limit_w is None else rack.gpu_power_limit_w.value
+        )
+    else:
+        limit_w = float(gpu_power_limit_w)
+        check_power_limit_w(chip, accelerator_id, limit_w, f"{where}: gpu_power_limit_w")
     efficiency_key, factors = _efficiency_values(catalog, accelerator_id, stack, efficiency, where)
 
     b_w = prec.bytes_per_param.value
@@ -402,6 +429,10 @@ def pool_spec(
         ttft_slo_s=None if ttft_slo_s is None else float(ttft_slo_s),
         max_batch_count=None if max_batch_count is None else float(max_batch_count),
         ttft_quantile_frac=float(ttft_quantile_frac),
+        power_limit_w=limit_w,
+        knee_clock_frac=chip.knee_clock_frac.value,
+        v_min_frac=chip.v_min_frac.value,
+        c_leak_frac=chip.c_leak_frac.value,
         **factors,
     )
     _check_slo_feasible(spec, where)

@@ -30,8 +30,11 @@ Model summary (replica of ``N`` GPUs, batch ``B`` sequences, clock ratio ``r = f
   ``L_out`` decode steps); a fractional batch ``B < 1`` is a time share of batch 1;
 - activity over one decode/prefill cycle ``T = L_out t_step + B t_pf``:
   ``u_cmp = (L_out t_cmp + B t_pf,cmp) / (r T)`` and ``u_mem = L_out t_mem / T``;
-- GPU power ``P = P_idle + (TDP - P_idle) (c_cmp u_cmp r^3 + c_mem u_mem)``, clipped to TDP
-  by lowering the clock (``P`` rises monotonically with ``r``; solved by bisection).
+- GPU power (DVFS law, :func:`gpu_power_w`) ``P = P_idle + (TDP - P_idle) [c_leak
+  (v^2 - v_min^2)/(1 - v_min^2) + c_cmp u_cmp r v^2 + c_mem u_mem]`` with the core voltage
+  ``v(r)`` flat at ``v_min`` up to a knee clock and linear above it; held under the operator's
+  board power limit ``P_lim`` (<= the chip maximum) by lowering the clock (``P`` rises
+  monotonically with ``r``; solved by bisection).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ __all__ = [
     "PARAMS_COUNT",
     "allreduce_time_s",
     "clock_frac_for_cap",
+    "core_voltage_frac",
     "decode_comm_time_s",
     "decode_compute_time_s",
     "decode_memory_time_s",
@@ -110,6 +114,10 @@ PARAM_NAMES: tuple[str, ...] = (
     "max_batch_count",  # 33 stack's batch limit per replica (inf: none)
     "ttft_quantile_frac",  # 34 quantile at which TTFT is bounded (0.99 for MLPerf p99)
     "t_seq_s",  # 35 per-sequence decode-step overhead [s per sequence per step]
+    "power_limit_w",  # 36 GPU board power limit set by the operator (<= chip maximum) [W]
+    "knee_clock_frac",  # 37 clock ratio below which the core voltage stays at its minimum
+    "v_min_frac",  # 38 minimum core voltage / core voltage at f_max [-]
+    "c_leak_frac",  # 39 leakage power at f_max voltage above idle / (TDP - idle)
 )
 PARAMS_COUNT = len(PARAM_NAMES)
 
@@ -149,6 +157,10 @@ I_TTFT_SLO = 32
 I_MAX_BATCH = 33
 I_TTFT_QUANTILE = 34
 I_T_SEQ = 35
+I_POWER_LIMIT_W = 36
+I_KNEE_CLOCK = 37
+I_V_MIN = 38
+I_C_LEAK = 39
 
 # Bisection stopping rule shared by the solvers below: 200 halvings bound the loop, the
 # relative width 1e-14 stops it (about 47 halvings on [0, 1]).
@@ -644,35 +656,101 @@ def ttft_quantile_s(
 # Power
 # --------------------------------------------------------------------------------------------
 @register_jitable
-def gpu_power_w(idle_w, tdp_w, c_cmp_frac, c_mem_frac, u_cmp_frac, u_mem_frac, clock_frac):
-    """GPU board power, before the TDP limit [W].
+def core_voltage_frac(clock_frac, knee_clock_frac, v_min_frac):
+    """Core voltage at a clock ratio, as a share of the voltage at full clock [-].
 
-    ``P = P_idle + (TDP - P_idle) * (c_cmp u_cmp r^3 + c_mem u_mem)``: dynamic compute power
-    scales with ``f V^2 ~ f^3``; HBM power follows the memory activity only.
+    GPU voltage-frequency curves are flat at the minimum operating voltage up to a knee
+    clock and rise about linearly from there to the maximum boost clock (the DVFS table of
+    the chip; lower clocks at the floor voltage save only the ``f`` of ``f V^2``):
+    ``v = v_min`` for ``r <= r_knee``, else ``v_min + (1 - v_min) (r - r_knee) / (1 - r_knee)``.
+
+    Parameters
+    ----------
+    clock_frac : float
+        Clock ratio r = f/f_max [-].
+    knee_clock_frac : float
+        Clock ratio of the knee, r_knee in [0, 1) [-].
+    v_min_frac : float
+        Minimum voltage over the voltage at f_max, in (0, 1] [-].
+
+    Returns
+    -------
+    float
+        Voltage ratio V/V_max [-].
+
+    References
+    ----------
+    Weste and Harris, "CMOS VLSI Design", 4th ed., sec. 5.2 (dynamic power ``C V^2 f``) and
+    5.3 (static power); NVIDIA, "GPU Boost" documentation (voltage-frequency curve with a
+    floor voltage at low clocks).
+    """
+    if clock_frac <= knee_clock_frac:
+        return v_min_frac
+    return v_min_frac + (1.0 - v_min_frac) * (clock_frac - knee_clock_frac) / (
+        1.0 - knee_clock_frac
+    )
+
+
+@register_jitable
+def gpu_power_w(
+    idle_w, tdp_w, c_cmp_frac, c_mem_frac, u_cmp_frac, u_mem_frac, clock_frac,
+    knee_clock_frac, v_min_frac, c_leak_frac,
+):  # fmt: skip
+    """GPU board power of a serving GPU, before any limit [W].
+
+    DVFS law with the chip's rated TDP as the scale of every term (so the operator's power
+    limit moves the clock, never the law):
+
+    ``P = P_idle + (TDP - P_idle) [c_leak (v^2 - v_min^2)/(1 - v_min^2)
+    + c_cmp u_cmp r v^2 + c_mem u_mem]``
+
+    - idle: the board at idle clocks and the floor voltage, weights resident;
+    - leakage above idle: static current rises with the core voltage (first order
+      ``V I_leak ~ V^2``), zero at the floor voltage;
+    - compute: switching power ``C V^2 f`` while the SMs are busy (``u_cmp`` is the busy time
+      share at clock r, so ``u_cmp r`` is the switching rate relative to full activity at
+      f_max); ``v`` from :func:`core_voltage_frac`;
+    - memory: HBM and its interface, whose clock a core power limit does not change.
 
     Parameters
     ----------
     idle_w : float
         Idle power with weights resident [W].
     tdp_w : float
-        Board power limit [W].
+        The chip's rated board power (TDP), scale of the dynamic terms [W].
     c_cmp_frac : float
         Dynamic compute power at full clock and activity / (TDP - idle) [-].
     c_mem_frac : float
         Dynamic memory power at full activity / (TDP - idle) [-].
     u_cmp_frac : float
-        Time share of compute activity [0..1].
+        Time share of compute activity at this clock [0..1].
     u_mem_frac : float
         Time share of HBM activity [0..1].
     clock_frac : float
         Clock ratio r = f/f_max [-].
+    knee_clock_frac : float
+        Clock ratio below which the voltage stays at its floor [-].
+    v_min_frac : float
+        Floor voltage / voltage at f_max [-].
+    c_leak_frac : float
+        Leakage above idle at full voltage / (TDP - idle) [-].
 
     Returns
     -------
     float
-        Power [W] (not clipped; callers lower the clock to stay under TDP or a cap).
+        Power [W] (not limited; callers lower the clock to stay under a limit or cap).
+
+    References
+    ----------
+    Weste and Harris, "CMOS VLSI Design", 4th ed., sec. 5.2-5.3.
     """
-    dynamic_frac = c_cmp_frac * u_cmp_frac * clock_frac**3 + c_mem_frac * u_mem_frac
+    v = core_voltage_frac(clock_frac, knee_clock_frac, v_min_frac)
+    v2 = v * v
+    v_min2 = v_min_frac * v_min_frac
+    leak_frac = 0.0
+    if v_min2 < 1.0:
+        leak_frac = c_leak_frac * (v2 - v_min2) / (1.0 - v_min2)
+    dynamic_frac = leak_frac + c_cmp_frac * u_cmp_frac * clock_frac * v2 + c_mem_frac * u_mem_frac
     return idle_w + (tdp_w - idle_w) * dynamic_frac
 
 
@@ -770,19 +848,22 @@ def replica_state(params, batch_count, clock_frac):
     u_mem = out_tok * mem_s / cycle_s
     idle_w = params[I_IDLE_W]
     busy_w = gpu_power_w(
-        idle_w, params[I_TDP_W], params[I_C_CMP], params[I_C_MEM], u_cmp, u_mem, clock_frac
-    )
+        idle_w, params[I_TDP_W], params[I_C_CMP], params[I_C_MEM], u_cmp, u_mem, clock_frac,
+        params[I_KNEE_CLOCK], params[I_V_MIN], params[I_C_LEAK],
+    )  # fmt: skip
     return share * x_tok_per_s, itl_s, idle_w + share * (busy_w - idle_w)
 
 
 @register_jitable
 def clock_frac_for_cap(params, batch_count, cap_w):
-    """Highest clock ratio whose GPU power stays within a cap and the TDP [-].
+    """Highest clock ratio whose GPU power stays within a cap and the board power limit [-].
 
-    GPU power rises monotonically with the clock (compute activity times ``r^3`` grows like
-    ``r^2`` or faster, memory activity share grows as the step shortens), so the root of
-    ``P(r) = min(cap, TDP)`` is found by bisection on (0, 1]. A cap at or below idle power
-    returns 0 (the GPU cannot hold it while on).
+    GPU power rises monotonically with the clock (``u_cmp r`` is the compute work per unit
+    time and grows with r, ``v^2`` does not fall, the memory activity share grows as the step
+    shortens), so the root of ``P(r) = min(cap, limit)`` is found by bisection on (0, 1].
+    The limit is the operator's board power limit (``power_limit_w``, at most the chip's
+    maximum), not the TDP that scales the power law. A cap at or below idle power returns 0
+    (the GPU cannot hold it while on).
 
     Parameters
     ----------
@@ -798,7 +879,7 @@ def clock_frac_for_cap(params, batch_count, cap_w):
     float
         Clock ratio r in [0, 1] [-].
     """
-    limit_w = min(cap_w, params[I_TDP_W])
+    limit_w = min(cap_w, params[I_POWER_LIMIT_W])
     if replica_state(params, batch_count, 1.0)[2] <= limit_w:
         return 1.0
     if limit_w <= params[I_IDLE_W]:
@@ -848,7 +929,7 @@ def rack_power_w(params, gpu_w):
 # Reference solvers (brentq); the kernel uses bisection
 # --------------------------------------------------------------------------------------------
 def _tdp_state(params, batch):
-    clock = clock_frac_for_cap(params, batch, params[I_TDP_W])
+    clock = clock_frac_for_cap(params, batch, params[I_POWER_LIMIT_W])
     x, itl, gpu = replica_state(params, batch, clock)
     return x, itl, gpu, clock
 
@@ -921,25 +1002,26 @@ def _capped_throughput(params, batch, cap_w):
     if clock <= 0.0:
         return 0.0, params[I_IDLE_W]
     x, _, gpu = replica_state(params, batch, clock)
-    return x, min(gpu, cap_w, params[I_TDP_W])
+    return x, min(gpu, cap_w, params[I_POWER_LIMIT_W])
 
 
 def operating_table_reference(params, load_frac, cap_frac):
     """Operating-point table of one pool, per rack (NumPy/SciPy reference).
 
     For each offered load ``l`` (share of the rack's SLO throughput ``X*``) and GPU power cap
-    ``c`` (share of TDP):
+    ``c`` (share of the pool's board power limit ``power_limit_w``; ``c = 1`` is the limit, so
+    column ``c`` answers "tok/s and W with the GPU limit set to ``c * power_limit_w``"):
 
     - ``B*`` = :func:`slo_batch_reference`; ``X*`` = rack throughput at ``B*`` with the clock
-      limited only by TDP (full clock unless TDP binds);
+      limited only by the board power limit (full clock unless it binds);
     - capped capacity ``X_c = X(B*, r_c(B*))`` where ``r_c(B)`` is the highest clock whose
       power at batch B fits ``c * TDP`` (:func:`clock_frac_for_cap`);
     - served throughput ``x = min(l X*, X_c)``: below capacity the queue settles at the batch
       ``B_l`` with ``X(B_l, r_c(B_l)) = l X*`` (a slower clock needs a larger batch for the
       same load), above it the rack runs ``B*`` at the capped clock;
     - power ``p`` = rack wall power at that batch and clock;
-    - caps below idle power (``c TDP < P_idle``) cannot be held by a running GPU: the rack is
-      parked for a share ``1 - c TDP / P_idle`` of the time (0 W) and idles otherwise,
+    - caps below idle power (``c P_lim < P_idle``) cannot be held by a running GPU: the rack is
+      parked for a share ``1 - c P_lim / P_idle`` of the time (0 W) and idles otherwise,
       so ``p`` falls linearly to 0 at ``c = 0`` with ``x = 0``;
     - finally ``p`` is made non-decreasing in ``l`` (running maximum). Past the roofline
       ridge the HBM share of a step falls as the batch grows, so the physical GPU power can
@@ -953,7 +1035,7 @@ def operating_table_reference(params, load_frac, cap_frac):
     load_frac : numpy.ndarray
         Offered-load grid in [0, 1], ascending [-].
     cap_frac : numpy.ndarray
-        GPU power-cap grid in [0, 1] of TDP, ascending [-].
+        GPU power-cap grid in [0, 1] of the board power limit, ascending [-].
 
     Returns
     -------
@@ -970,7 +1052,7 @@ def operating_table_reference(params, load_frac, cap_frac):
     load_frac = np.asarray(load_frac, dtype=np.float64)
     cap_frac = np.asarray(cap_frac, dtype=np.float64)
     replicas = params[I_REPLICAS_PER_RACK]
-    tdp_w = params[I_TDP_W]
+    tdp_w = params[I_POWER_LIMIT_W]  # the cap grid is a share of the board power limit
     idle_w = params[I_IDLE_W]
     b_star = slo_batch_reference(params)
     x_out = np.zeros((load_frac.size, cap_frac.size))

@@ -124,8 +124,9 @@ def test_explicit_efficiency_overrides_catalog(catalog):
     assert spec.t_seq_s == 0.0
     spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None,
                      efficiency={**factors, "t_seq_s": 4e-5})  # fmt: skip
-    # Appended last to the parameter vector so that earlier indices keep their meaning.
-    assert PARAM_NAMES[-1] == "t_seq_s" and spec.to_params()[-1] == 4e-5
+    # Later entries are appended, so t_seq_s keeps the index it had when it was added.
+    i_seq = PARAM_NAMES.index("t_seq_s")
+    assert i_seq == 35 and spec.to_params()[i_seq] == 4e-5
 
 
 def test_throughput_optimal_replica_beats_every_other_candidate():

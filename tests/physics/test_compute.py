@@ -51,6 +51,12 @@ BASE = {
     "max_batch_count": math.inf,
     "ttft_quantile_frac": 0.99,
     "t_seq_s": 0.0,
+    "power_limit_w": 700.0,
+    # knee 0 and floor voltage 0 make v = r everywhere: the pure f^3 law (C V^2 f with V ~ f),
+    # which the hand calculations below use; the DVFS knee has its own tests.
+    "knee_clock_frac": 0.0,
+    "v_min_frac": 0.0,
+    "c_leak_frac": 0.0,
 }
 
 
@@ -285,3 +291,43 @@ def test_reference_table_semantics():
     # Monotone in load and cap.
     assert np.all(np.diff(x, axis=0) >= 0) and np.all(np.diff(x, axis=1) >= -1e-9)
     assert np.all(np.diff(p, axis=0) >= 0) and np.all(np.diff(p, axis=1) >= -1e-9)
+
+
+# ------------------------------------------------------------------------------------ DVFS
+def test_core_voltage_is_flat_below_the_knee_and_linear_above():
+    # knee 0.6, floor 0.73: v(0.3) = 0.73; v(0.8) = 0.73 + 0.27 x 0.2 / 0.4 = 0.865; v(1) = 1.
+    assert C.core_voltage_frac(0.3, 0.6, 0.73) == 0.73
+    assert_allclose(C.core_voltage_frac(0.8, 0.6, 0.73), 0.865)
+    assert_allclose(C.core_voltage_frac(1.0, 0.6, 0.73), 1.0)
+
+
+def test_dvfs_power_by_hand():
+    # idle 70, TDP 700 (scale 630 W), c_cmp 1, c_mem 0.4, c_leak 0.1, u_cmp 0.5, u_mem 0.5,
+    # r = 0.8, knee 0.6, floor 0.73 -> v = 0.865, v^2 = 0.748225, floor^2 = 0.5329:
+    # leak 0.1 x (0.748225 - 0.5329) / 0.4671 = 0.046098; compute 1 x 0.5 x 0.8 x 0.748225 =
+    # 0.29929; memory 0.4 x 0.5 = 0.2; P = 70 + 630 x 0.545388 = 413.59 W.
+    p = C.gpu_power_w(70.0, 700.0, 1.0, 0.4, 0.5, 0.5, 0.8, 0.6, 0.73, 0.1)
+    assert_allclose(p, 70.0 + 630.0 * (0.1 * (0.748225 - 0.5329) / 0.4671 + 0.29929 + 0.2))
+    # Below the knee power is linear in the clock (voltage at its floor), leakage gone.
+    p1 = C.gpu_power_w(70.0, 700.0, 1.0, 0.0, 1.0, 0.0, 0.5, 0.6, 0.73, 0.1)
+    p2 = C.gpu_power_w(70.0, 700.0, 1.0, 0.0, 1.0, 0.0, 0.25, 0.6, 0.73, 0.1)
+    assert_allclose(p1 - 70.0, 2.0 * (p2 - 70.0))
+
+
+def test_power_limit_not_tdp_bounds_the_clock_and_moves_throughput():
+    # Prefill-heavy pool whose full-clock power exceeds 500 W: a 500 W limit lowers the clock
+    # and the throughput; with the DVFS knee the clock falls less than the f^3 law would need
+    # for the same watts at high clocks, and tok/J rises.
+    dvfs = {"knee_clock_frac": 0.6, "v_min_frac": 0.73, "c_leak_frac": 0.1}
+    full = make_params(input_tok=8000.0, output_tok=50.0, **dvfs)
+    limited = make_params(input_tok=8000.0, output_tok=50.0, power_limit_w=500.0, **dvfs)
+    x_full, _, p_full = C.replica_state(full, 64.0, C.clock_frac_for_cap(full, 64.0, 1e9))
+    clock = C.clock_frac_for_cap(limited, 64.0, 1e9)  # no site cap: the limit alone binds
+    x_lim, _, p_lim = C.replica_state(limited, 64.0, clock)
+    assert_allclose(p_lim, 500.0, rtol=1e-10)
+    assert x_lim < x_full and x_lim / p_lim > x_full / min(p_full, 700.0)
+    # Operating table: the cap grid is a share of the limit, so cap 1.0 is 500 W of GPU.
+    x_tab, p_tab, x_star, b_star = C.operating_table_reference(limited, [1.0], [0.5, 1.0])
+    clock_star = C.clock_frac_for_cap(limited, b_star, 1e9)
+    assert_allclose(x_star, 4.0 * C.replica_state(limited, b_star, clock_star)[0], rtol=1e-9)
+    assert x_tab[0, 0] < x_tab[0, 1]
