@@ -128,6 +128,7 @@ class FitGroup:
     borrow: dict[str, str]
     fixed: dict[str, float]
     why: str
+    release: str = ""
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
             borrow=dict(g.get("borrow") or {}),
             fixed={k: float(v) for k, v in (g.get("fixed") or {}).items()},
             why=" ".join(str(g.get("why", "")).split()),
+            release=str(g.get("release", "")),
         )
         for g in raw["fit_groups"]
     )
@@ -405,6 +407,10 @@ def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = 
             "accelerator": accelerator,
             "stack": stack,
             "notes": f"No calibration point. Factors copied from {source_key}: {proxy['why']}.",
+            "release": entries[source_key].get("release", ""),
+            "factors_source": "proxy",
+            "proxy_of": source_key,
+            "proxy_confidence": proxy["confidence"],
             **{
                 f: {
                     "value": fitted[source_key][f],
@@ -432,6 +438,8 @@ def _entry(
         "accelerator": accelerator,
         "stack": stack,
         "notes": f"Fit group {group.name} ({', '.join(group.keys)}). {group.why}",
+        "release": group.release,
+        "factors_source": "fit",
     }
     for factor in EFFICIENCY_FACTORS:
         if factor in group.fit:

@@ -596,6 +596,14 @@ def _check_references(catalog: Catalog, loc: Any) -> None:
     for key, eff in catalog.efficiencies.items():
         at = loc("efficiencies", key)
         resolve_id(catalog.accelerators, eff.accelerator, "accelerator", f"{at}.accelerator")
+        if eff.factors_source == "proxy":
+            if eff.proxy_of is None or eff.proxy_confidence is None:
+                raise ConfigError(
+                    "a proxy entry must give proxy_of ('<accelerator>/<stack>') and "
+                    "proxy_confidence",
+                    where=f"{at}.proxy_of",
+                )
+            resolve_id(catalog.efficiencies, eff.proxy_of, "efficiency entry", f"{at}.proxy_of")
         expected = f"{eff.accelerator}/{eff.stack}"
         if key != expected:
             raise ConfigError(
@@ -657,6 +665,9 @@ def _row(key: str, entry: BaseModel) -> dict[str, Any]:
             row["moe_shared_b_params_confidence"] = (
                 value.shared_b_params.confidence if value else None
             )
+        elif name == "proxy_confidence":
+            # Shown as the grade of proxy_of: "gb200/trtllm (U)".
+            row["proxy_of_confidence"] = value
         elif name == "fit_error":
             row["fit_error_max_frac"] = max((abs(v) for v in value.values()), default=math.nan)
         else:

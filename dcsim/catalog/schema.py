@@ -195,6 +195,28 @@ class Efficiency(_Entry):
     )
     c_cmp_frac: SNum = Field(description="Dynamic compute power at full clock / (TDP - idle).")
     c_mem_frac: SNum = Field(description="Dynamic memory power / (TDP - idle).")
+    release: str = Field(
+        default="",
+        description=(
+            "Version of the stack the factors describe: release or benchmark round of its "
+            "points (e.g. 'MLPerf Inference v5.1')."
+        ),
+    )
+    factors_source: Literal["fit", "proxy", "scenario"] = Field(
+        default="fit",
+        description=(
+            "'fit': fitted on this accelerator and stack's own points (or a fit group sharing "
+            "its silicon); 'proxy': declared copy of another entry (proxy_of); 'scenario': "
+            "given by a scenario."
+        ),
+    )
+    proxy_of: str | None = Field(
+        default=None, description="For a proxy: the '<accelerator>/<stack>' entry copied."
+    )
+    proxy_confidence: Confidence | None = Field(
+        default=None,
+        description="For a proxy: confidence grade of the copy itself (how alike the chips are).",
+    )
     fit_error: dict[str, float] = Field(
         default_factory=dict, description="Relative error at each calibration point."
     )

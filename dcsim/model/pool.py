@@ -112,6 +112,8 @@ class PoolSpec:
     ttft_slo_s: float | None
     max_batch_count: float | None = None
     ttft_quantile_frac: float = 0.99
+    factors_source: str = "fit"
+    proxy_of: str | None = None
     power_limit_w: float = math.nan
     knee_clock_frac: float = 0.5
     v_min_frac: float = 1.0
@@ -121,6 +123,14 @@ class PoolSpec:
         # A spec built by hand without a limit runs at the chip's TDP.
         if math.isnan(self.power_limit_w):
             object.__setattr__(self, "power_limit_w", self.tdp_w)
+
+    @property
+    def proxy(self) -> bool:
+        """True when the pool's efficiency factors are a declared proxy (another chip's fit).
+
+        A run's ``proxy_tok_frac`` is the share of its tokens served by such pools.
+        """
+        return self.factors_source == "proxy"
 
     @property
     def offline(self) -> bool:
@@ -177,6 +187,24 @@ def default_efficiency_key(catalog: Catalog, accelerator_id: str) -> str | None:
     return None
 
 
+def stacks_of(catalog: Catalog, accelerator_id: str) -> list[str]:
+    """Stacks with efficiency factors for an accelerator, default first.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        Loaded catalog.
+    accelerator_id : str
+        Accelerator id.
+
+    Returns
+    -------
+    list of str
+        Stack names.
+    """
+    return [e.stack for e in catalog.efficiencies.values() if e.accelerator == accelerator_id]
+
+
 def _efficiency_values(
     catalog: Catalog, accelerator_id: str, stack: str, efficiency: object, where: str
 ) -> tuple[str, dict[str, float]]:
@@ -200,15 +228,18 @@ def _efficiency_values(
         )
     key = f"{accelerator_id}/{stack}"
     if key not in catalog.efficiencies:
-        fallback = default_efficiency_key(catalog, accelerator_id)
-        if fallback is None:
-            known = ", ".join(sorted(catalog.efficiencies)) or "none"
-            raise ConfigError(
-                f"no efficiency factors for accelerator '{accelerator_id}' (stack '{stack}'); "
-                f"expected an efficiencies entry '{key}' (known: {known})",
-                where=f"{where}: stack",
+        known = stacks_of(catalog, accelerator_id)
+        if known:
+            expected = f"expected one of {', '.join(known)}"
+        else:
+            expected = (
+                "it has no efficiency factors at all; add an efficiencies entry "
+                f"'{key}' (fitted or a declared proxy)"
             )
-        key = fallback
+        raise ConfigError(
+            f"stack '{stack}' has no efficiency factors for {accelerator_id}; {expected}",
+            where=f"{where}: stack",
+        )
     eff = catalog.efficiencies[key]
     return key, {f: getattr(eff, f).value for f in EFFICIENCY_FACTORS}
 
@@ -236,9 +267,9 @@ def pool_spec(
 
     Rules:
 
-    - Efficiency factors come from the entry ``"<accelerator>/<stack>"``; if the catalog has
-      none for that stack, the accelerator's default entry (its first in
-      ``efficiencies.yaml``) is used instead and ``PoolSpec.efficiency_key`` names it.
+    - Efficiency factors come from the entry ``"<accelerator>/<stack>"``; a stack without an
+      entry is an error listing the accelerator's stacks (no silent fallback). The entry may
+      be a declared proxy of another chip's fit (``PoolSpec.proxy``).
     - KV-cache precision defaults to the weight precision, but never below 8 bits: with FP4
       weights the stacks modelled keep an FP8 KV cache (``kv_cache_dtype: fp8`` in NVIDIA's
       MLPerf v5.1 configs), so ``fp4`` maps to ``fp8``.
@@ -335,6 +366,9 @@ def pool_spec(
         limit_w = float(gpu_power_limit_w)
         check_power_limit_w(chip, accelerator_id, limit_w, f"{where}: gpu_power_limit_w")
     efficiency_key, factors = _efficiency_values(catalog, accelerator_id, stack, efficiency, where)
+    entry = catalog.efficiencies.get(efficiency_key)
+    factors_source = "scenario" if entry is None else entry.factors_source
+    proxy_of = None if entry is None else entry.proxy_of
 
     b_w = prec.bytes_per_param.value
     weight_b = llm.total_b_params.value * units.B_PARAMS * b_w
@@ -430,6 +464,8 @@ def pool_spec(
         max_batch_count=None if max_batch_count is None else float(max_batch_count),
         ttft_quantile_frac=float(ttft_quantile_frac),
         power_limit_w=limit_w,
+        factors_source=factors_source,
+        proxy_of=proxy_of,
         knee_clock_frac=chip.knee_clock_frac.value,
         v_min_frac=chip.v_min_frac.value,
         c_leak_frac=chip.c_leak_frac.value,

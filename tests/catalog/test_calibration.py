@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from dcsim.catalog import calibrate as cal
-from dcsim.catalog.load import load_catalog
+from dcsim.catalog.load import catalog_table, load_catalog
+from dcsim.errors import ConfigError
 
 TOLERANCE_FRAC = 0.15
 
@@ -110,3 +111,28 @@ def test_fitted_factors_are_physical(catalog):
 def test_regeneration_is_deterministic_and_up_to_date(catalog):
     shipped = (Path(cal.__file__).parent / "data" / cal.EFFICIENCIES_FILE).read_text()
     assert cal.efficiencies_yaml(cal.calibrate(catalog, _CALIBRATION)) == shipped
+
+
+def test_every_efficiency_entry_is_fitted_or_a_declared_proxy():
+    cat = load_catalog()
+    for key, eff in cat.efficiencies.items():
+        assert eff.release, key
+        if eff.factors_source == "proxy":
+            source = cat.efficiencies[eff.proxy_of]
+            assert source.factors_source == "fit" and eff.proxy_confidence in ("S", "U"), key
+        else:
+            assert eff.factors_source == "fit" and eff.proxy_of is None, key
+    table = catalog_table(cat, "efficiencies")
+    assert table.loc["gb300/trtllm", "proxy_of"] == "gb200/trtllm"
+    assert table.loc["gb300/trtllm", "proxy_of_confidence"] == "U"
+    assert table.loc["gb200/trtllm", "factors_source"] == "fit"
+
+
+def test_proxy_of_an_unknown_entry_is_an_error():
+    with pytest.raises(ConfigError) as err:
+        load_catalog(
+            {"efficiencies": {"gb300/trtllm": {"proxy_of": "gb250/trtllm"}}}, where="x.yaml"
+        )
+    assert str(err.value).startswith(
+        "x.yaml.efficiencies.gb300/trtllm.proxy_of: 'gb250/trtllm' is not a known efficiency entry"
+    )

@@ -92,12 +92,28 @@ def test_model_too_big_names_pool_model_n_and_sizes(catalog):
                   replica_gpus=1)  # fmt: skip
 
 
-def test_efficiency_fallback_to_default_stack(catalog):
-    spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "sglang", 295, 294, None, None)
-    assert spec.efficiency_key == "h100-sxm/trtllm"
-    assert spec.eta_bw_frac == catalog.efficiencies["h100-sxm/trtllm"].eta_bw_frac.value
+def test_unknown_stack_is_an_error_listing_the_known_ones(catalog):
+    with pytest.raises(ConfigError) as err:
+        pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "sglang", 295, 294, None, None,
+                  pool_name="sites.0.rack_groups.2")  # fmt: skip
+    assert str(err.value) == (
+        "pool sites.0.rack_groups.2: stack: stack 'sglang' has no efficiency factors for "
+        "h100-sxm; expected one of trtllm, trtllm-2024, vllm"
+    )
     vllm = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "vllm", 295, 294, None, None)
-    assert vllm.efficiency_key == "h100-sxm/vllm"
+    assert vllm.efficiency_key == "h100-sxm/vllm" and not vllm.proxy
+
+
+def test_proxy_factors_are_declared_on_the_pool(catalog):
+    # GB300 has no calibration point: its factors are GB200's, declared as a proxy (U).
+    spec = pool_spec(catalog, "gb300-nvl72", "llama-2-70b", "fp4", "trtllm", 295, 294, None, None)
+    assert spec.proxy and spec.proxy_of == "gb200/trtllm"
+    entry = catalog.efficiencies["gb300/trtllm"]
+    assert entry.proxy_confidence == "U" and entry.eta_bw_frac.value == (
+        catalog.efficiencies["gb200/trtllm"].eta_bw_frac.value
+    )
+    fitted = pool_spec(catalog, "gb200-nvl72", "llama-2-70b", "fp4", "trtllm", 295, 294, None, None)
+    assert not fitted.proxy and fitted.factors_source == "fit"
 
 
 def test_bad_inputs_are_config_errors(catalog):
