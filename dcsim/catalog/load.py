@@ -95,6 +95,7 @@ _NON_NEGATIVE = frozenset(
     }
 )  # fmt: skip
 _HALF_OPEN_UNIT = frozenset({"knee_clock_frac"})
+_AT_LEAST_ONE = frozenset({"expert_imbalance_frac"})
 _OPEN_UNIT = frozenset({"psu_efficiency_frac", "eta_bw_frac", "eta_f_frac", "eta_pf_frac"})
 _CLOSED_UNIT = frozenset({"liquid_heat_frac"})
 _RESERVE = frozenset({"hbm_reserve_frac"})
@@ -456,6 +457,8 @@ def _range_violation(rule: str, v: float) -> str:
         return "" if 0 < v <= 1 else "must be in (0, 1]"
     if rule in _CLOSED_UNIT:
         return "" if 0 <= v <= 1 else "must be in [0, 1]"
+    if rule in _AT_LEAST_ONE:
+        return "" if v >= 1 else "must be >= 1"
     if rule in _RESERVE or rule in _HALF_OPEN_UNIT:
         return "" if 0 <= v < 1 else "must be in [0, 1)"
     if rule.endswith("_frac"):
@@ -513,6 +516,20 @@ def _check_llm(model: LLM, where: str) -> None:
             "latent-attention models need kv_heads_count 0 and head_dim_count 0",
             where=f"{where}.kv_heads_count",
         )
+    if latent:
+        mla = model.mla
+        if mla is None:
+            raise ConfigError(
+                "a latent-attention model (kv_latent_count > 0) needs mla: {q_heads_count, "
+                "kv_lora_rank_count, rope_head_dim_count, nope_head_dim_count, v_head_dim_count}",
+                where=f"{where}.mla",
+            )
+        if mla.kv_lora_rank_count + mla.rope_head_dim_count != model.kv_latent_count:
+            raise ConfigError(
+                f"kv_latent_count {model.kv_latent_count} must equal kv_lora_rank_count + "
+                f"rope_head_dim_count ({mla.kv_lora_rank_count} + {mla.rope_head_dim_count})",
+                where=f"{where}.kv_latent_count",
+            )
     moe: MoE | None = model.moe
     if moe is None:
         return
@@ -520,6 +537,16 @@ def _check_llm(model: LLM, where: str) -> None:
         raise ConfigError(
             f"{moe.active_experts_count} must be <= experts_count ({moe.experts_count})",
             where=f"{where}.moe.active_experts_count",
+        )
+    if moe.moe_layers_count is not None and moe.moe_layers_count > model.layers_count:
+        raise ConfigError(
+            f"{moe.moe_layers_count} must be <= layers_count ({model.layers_count})",
+            where=f"{where}.moe.moe_layers_count",
+        )
+    if moe.expert_imbalance_frac.value < 1.0:
+        raise ConfigError(
+            f"{_fmt(moe.expert_imbalance_frac.value)} must be >= 1 (busiest GPU over the mean)",
+            where=f"{where}.moe.expert_imbalance_frac",
         )
     if moe.shared_b_params.value >= active:
         raise ConfigError(

@@ -96,11 +96,13 @@ class Accelerator(_Entry):
     )
     c_leak_frac: SNum = Field(
         default=Sourced(
-            value=0.1,
+            value=0.0,
             source=(
-                "default: leakage rise from floor to full voltage taken as 10% of (TDP - idle) "
-                "(static power is a minor share of a busy GPU's power in 4-5 nm processes; "
-                "estimate, not measured)"
+                "default: no leakage rise above idle. The published points cannot separate it "
+                "from the compute power share (the fits fold it into c_cmp_frac), and decode "
+                "on an H200 at full clock draws only 137-300 W of 700 W (Ma et al., arXiv "
+                "2605.11999), so a voltage-driven static term is not supported by data; the "
+                "term is kept for chips that measure it"
             ),
             confidence="U",
         ),
@@ -150,6 +152,41 @@ class MoE(BaseModel):
     shared_b_params: SNum = Field(
         description="Parameters every token reads (attention, dense layers, shared experts) [1e9]."
     )
+    shared_experts_count: int = Field(
+        default=0,
+        ge=0,
+        description="Shared (always-active) experts per MoE layer (in shared_b_params).",
+    )
+    moe_layers_count: int | None = Field(
+        default=None,
+        gt=0,
+        description="Layers whose MLP is routed experts; default: all layers.",
+    )
+    expert_imbalance_frac: SNum = Field(
+        default=Sourced(
+            value=1.3,
+            source=(
+                "default: tokens at the busiest expert-parallel GPU over the mean; routing "
+                "skew of real workloads is 1.2-1.8 before expert replication (EPLB), which "
+                "lowers it towards 1 (impala-blog EPLB explainer; DeepSeek-V3 report sec. "
+                "3.4 redundant experts); 1.3 taken for a deployment with redundant experts"
+            ),
+            confidence="U",
+        ),
+        description="Expert load imbalance: busiest GPU's routed tokens over the mean (>= 1).",
+    )
+
+
+class LatentAttention(BaseModel):
+    """Multi-head latent attention (MLA) shape (DeepSeek-V2/V3)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    q_heads_count: int = Field(gt=0, description="Query heads.")
+    kv_lora_rank_count: int = Field(gt=0, description="Compressed KV latent width (kv_lora_rank).")
+    rope_head_dim_count: int = Field(gt=0, description="Decoupled RoPE key width per head.")
+    nope_head_dim_count: int = Field(gt=0, description="Non-RoPE query/key width per head.")
+    v_head_dim_count: int = Field(gt=0, description="Value width per head.")
 
 
 class LLM(_Entry):
@@ -165,6 +202,14 @@ class LLM(_Entry):
         default=0, ge=0, description="Cached latent width per layer (MLA); 0 for GQA models."
     )
     moe: MoE | None = Field(default=None, description="Expert structure; absent for dense models.")
+    q_heads_count: int = Field(
+        default=0,
+        ge=0,
+        description="Query heads of GQA attention; 0: query width = hidden_count.",
+    )
+    mla: LatentAttention | None = Field(
+        default=None, description="Latent-attention shape; required with kv_latent_count > 0."
+    )
 
 
 class PrecisionSpec(_Entry):
@@ -179,7 +224,7 @@ class Efficiency(_Entry):
 
     They turn roofline peaks into achieved rates (eta_*), add host time to each decode step
     (t_fixed_s per step, t_seq_s per sequence in the step) and split dynamic power between
-    compute and memory activity (c_*). Fitted by ``dcsim.catalog.calibrate`` on the points
+    compute and memory activity (c_*). Fitted by ``dcsim.calibration`` on the points
     of ``shared/reference/calibration.md``; ``fit_error`` records the result.
     """
 
@@ -195,6 +240,13 @@ class Efficiency(_Entry):
     )
     c_cmp_frac: SNum = Field(description="Dynamic compute power at full clock / (TDP - idle).")
     c_mem_frac: SNum = Field(description="Dynamic memory power / (TDP - idle).")
+    eta_moe_frac: SNum = Field(
+        default=Sourced(value=1.0, source="default: expert GEMMs as fast as dense", confidence="U"),
+        description=(
+            "Routed-expert (grouped GEMM) rate over the dense GEMM rate; one value shared by "
+            "all stacks, fitted on the MoE calibration points."
+        ),
+    )
     release: str = Field(
         default="",
         description=(

@@ -16,7 +16,7 @@ import numpy as np
 
 from dcsim import units
 from dcsim.catalog.load import check_power_limit_w, resolve_id
-from dcsim.catalog.schema import Catalog, Efficiency, Sourced
+from dcsim.catalog.schema import LLM, Catalog, Efficiency, Sourced
 from dcsim.errors import ConfigError
 from dcsim.kernels.oppoints import pool_operating_point, slo_batch_count
 from dcsim.physics.compute import (
@@ -57,6 +57,7 @@ EFFICIENCY_FACTORS: tuple[str, ...] = (
     "c_cmp_frac",
     "c_mem_frac",
     "t_seq_s",
+    "eta_moe_frac",
 )
 
 
@@ -105,6 +106,7 @@ class PoolSpec:
     eta_pf_frac: float
     t_fixed_s: float
     t_seq_s: float
+    eta_moe_frac: float
     host_idle_w: float
     host_max_w: float
     psu_efficiency_frac: float
@@ -112,6 +114,11 @@ class PoolSpec:
     ttft_slo_s: float | None
     max_batch_count: float | None = None
     ttft_quantile_frac: float = 0.99
+    moe_layers_count: float = 0.0
+    routed_active_params: float = 0.0
+    expert_imbalance_frac: float = 1.0
+    attn_decode_width_count: float = math.nan
+    attn_prefill_width_count: float = math.nan
     factors_source: str = "fit"
     proxy_of: str | None = None
     power_limit_w: float = math.nan
@@ -123,6 +130,9 @@ class PoolSpec:
         # A spec built by hand without a limit runs at the chip's TDP.
         if math.isnan(self.power_limit_w):
             object.__setattr__(self, "power_limit_w", self.tdp_w)
+        for name in ("attn_decode_width_count", "attn_prefill_width_count"):
+            if math.isnan(getattr(self, name)):
+                object.__setattr__(self, name, self.hidden_count)
 
     @property
     def proxy(self) -> bool:
@@ -242,6 +252,46 @@ def _efficiency_values(
         )
     eff = catalog.efficiencies[key]
     return key, {f: getattr(eff, f).value for f in EFFICIENCY_FACTORS}
+
+
+def attention_widths(llm: LLM) -> tuple[float, float]:
+    """Attention widths of a model in decode and in prefill [-].
+
+    The attention FLOPs per token and cached token are ``4 * w`` per layer, ``w`` being the
+    mean of the query-key and value widths over all heads:
+
+    - GQA: ``w = q_heads * head_dim`` (the hidden width unless ``q_heads_count`` says
+      otherwise, e.g. gpt-oss: 64 x 64 = 4096 > 2880);
+    - latent attention (MLA): decode runs on the compressed cache with the up-projections
+      absorbed, so each head scores ``kv_lora + rope`` wide and reads ``kv_lora`` wide values:
+      ``w = heads (2 kv_lora + rope) / 2`` (DeepSeek-V3: 128 x 1088 / 2 = 69,632, 9.7x the
+      hidden width); prefill decompresses: ``w = heads (nope + rope + v) / 2`` (20,480).
+
+    Parameters
+    ----------
+    llm : LLM
+        Catalog model.
+
+    Returns
+    -------
+    tuple of float
+        (decode width, prefill width) [-].
+
+    References
+    ----------
+    DeepSeek-AI, "DeepSeek-V2", arXiv 2405.04434, sec. 2.1 (MLA, absorbed projections).
+    """
+    if llm.mla is not None:
+        m = llm.mla
+        decode_w = m.q_heads_count * (2 * m.kv_lora_rank_count + m.rope_head_dim_count) / 2
+        prefill_w = (
+            m.q_heads_count * (m.nope_head_dim_count + m.rope_head_dim_count + m.v_head_dim_count)
+        ) / 2
+        return float(decode_w), float(prefill_w)
+    if llm.q_heads_count > 0:
+        width = float(llm.q_heads_count * llm.head_dim_count)
+        return width, width
+    return float(llm.hidden_count), float(llm.hidden_count)
 
 
 def pool_spec(
@@ -374,10 +424,15 @@ def pool_spec(
     weight_b = llm.total_b_params.value * units.B_PARAMS * b_w
     if llm.moe is None:
         weight_shared_b, experts, active_experts = weight_b, 0.0, 0.0
+        moe_layers, routed_active, imbalance = 0.0, 0.0, 1.0
     else:
         weight_shared_b = llm.moe.shared_b_params.value * units.B_PARAMS * b_w
         experts = float(llm.moe.experts_count)
         active_experts = float(llm.moe.active_experts_count)
+        moe_layers = float(llm.moe.moe_layers_count or llm.layers_count)
+        routed_active = (llm.active_b_params.value - llm.moe.shared_b_params.value) * units.B_PARAMS
+        imbalance = llm.moe.expert_imbalance_frac.value
+    attn_decode_w, attn_prefill_w = attention_widths(llm)
     kv_b_per_tok = kv_bytes_per_token_b(
         llm.layers_count, llm.kv_heads_count, llm.head_dim_count, llm.kv_latent_count,
         kv_prec.bytes_per_param.value,
@@ -396,6 +451,16 @@ def pool_spec(
         useful = [n for n in candidates if fits(n) >= MIN_USEFUL_BATCH_COUNT]
         fitting = [n for n in candidates if fits(n) >= 1]
         n_gpus = useful[0] if useful else (fitting[0] if fitting else candidates[-1])
+        if not fitting and llm.moe is not None:
+            available_gb = domain * hbm_usable_b * (1.0 - reserve) / units.GB_B
+            needed_gb = (weight_b + seq_tok * kv_b_per_tok) / units.GB_B
+            raise ConfigError(
+                f"expert parallelism for '{model_id}' ({precision}) needs more GPUs than the "
+                f"scale-up domain of {rack_system_id}: {needed_gb:.1f} GB (weights + one "
+                f"sequence of KV) but {domain} x {accelerator_id} hold {available_gb:.1f} GB; "
+                "expected a larger domain or a smaller precision",
+                where=f"{where}: system",
+            )
     else:
         n_gpus = int(replica_gpus)
         if n_gpus != replica_gpus or n_gpus < 1:
@@ -403,9 +468,10 @@ def pool_spec(
                 f"{replica_gpus!r} must be a whole number >= 1", where=f"{where}: replica_gpus"
             )
         if n_gpus > domain:
+            what = "an expert-parallel replica" if llm.moe is not None else "a replica"
             raise ConfigError(
                 f"{n_gpus} exceeds the scale-up domain of {rack_system_id} ({domain} GPUs); "
-                "expected a replica inside one NVLink domain",
+                f"expected {what} inside one NVLink domain",
                 where=f"{where}: replica_gpus",
             )
         if n_gpus > per_rack and n_gpus % per_rack:
@@ -464,6 +530,12 @@ def pool_spec(
         max_batch_count=None if max_batch_count is None else float(max_batch_count),
         ttft_quantile_frac=float(ttft_quantile_frac),
         power_limit_w=limit_w,
+        moe_layers_count=moe_layers,
+        routed_active_params=routed_active,
+        # One GPU holds every expert: no GPU waits for a busier one.
+        expert_imbalance_frac=imbalance if n_gpus > 1 else 1.0,
+        attn_decode_width_count=attn_decode_w,
+        attn_prefill_width_count=attn_prefill_w,
         factors_source=factors_source,
         proxy_of=proxy_of,
         knee_clock_frac=chip.knee_clock_frac.value,

@@ -168,3 +168,44 @@ def test_throughput_optimal_replica_beats_every_other_candidate():
         assert pool_operating_point(spec.to_params())[5] <= best_x * (1 + 1e-9)
     assert tried >= 3
     assert best.replica_gpus_count > pool_spec(*args).replica_gpus_count
+
+
+def test_latent_attention_and_moe_numbers_of_deepseek(catalog):
+    from dcsim.model.pool import attention_widths
+
+    llm = catalog.models["deepseek-r1"]
+    # Decode on the compressed cache: 128 heads x (2 x 512 + 64) / 2 = 69,632; prefill
+    # decompressed: 128 x (128 + 64 + 128) / 2 = 20,480 (config.json shapes).
+    assert attention_widths(llm) == (69_632.0, 20_480.0)
+    assert attention_widths(catalog.models["llama-2-70b"]) == (8192.0, 8192.0)
+    assert attention_widths(catalog.models["gpt-oss-120b"]) == (4096.0, 4096.0)  # 64 x 64
+    spec = pool_spec(catalog, "gb200-nvl72", "deepseek-r1", "fp4", "trtllm", 1000, 1000, None,
+                     None, replica_gpus=8)  # fmt: skip
+    # Latent KV: 61 layers x 576 x 1 B (FP8 cache) = 35,136 B per token.
+    assert spec.kv_b_per_tok == 61 * 576
+    # Routed active = (37 - 16.2) B = 20.8e9; 58 MoE layers; imbalance applies on 8 GPUs.
+    assert spec.routed_active_params == pytest.approx(20.8e9)
+    assert spec.moe_layers_count == 58 and spec.expert_imbalance_frac > 1.0
+    one = pool_spec(catalog, "hgx-h200", "mixtral-8x7b", "fp8", "trtllm", 450, 146, None, None,
+                    replica_gpus=1)  # fmt: skip
+    assert one.expert_imbalance_frac == 1.0  # one GPU holds every expert
+
+
+def test_expert_parallelism_beyond_the_domain_is_one_line_error(catalog):
+    # DeepSeek-R1 in BF16 is 1,342 GB of weights; 8 x 80 GB of H100 cannot hold it.
+    with pytest.raises(ConfigError) as err:
+        pool_spec(catalog, "dgx-h100", "deepseek-r1", "bf16", "trtllm", 1000, 1000, None, None,
+                  pool_name="sites.0.rack_groups.0")  # fmt: skip
+    # Needed: 1,342 GB + 2,000 tokens x 61 x 576 x 2 B = 1,342.14 GB; held: 8 x 80 x 0.9.
+    assert str(err.value) == (
+        "pool sites.0.rack_groups.0: system: expert parallelism for 'deepseek-r1' (bf16) needs "
+        "more GPUs than the scale-up domain of dgx-h100: 1342.1 GB (weights + one sequence of "
+        "KV) but 8 x h100-sxm hold 576.0 GB; expected a larger domain or a smaller precision"
+    )
+    with pytest.raises(ConfigError) as err:
+        pool_spec(catalog, "dgx-h100", "mixtral-8x7b", "fp8", "trtllm", 450, 146, None, None,
+                  replica_gpus=16)  # fmt: skip
+    assert str(err.value) == (
+        "pool pool: replica_gpus: 16 exceeds the scale-up domain of dgx-h100 (8 GPUs); "
+        "expected an expert-parallel replica inside one NVLink domain"
+    )
