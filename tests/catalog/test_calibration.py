@@ -8,6 +8,8 @@ sources, in ``dcsim/catalog/data/calibration_points.yaml``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dcsim.calibration import fit as cal
