@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
@@ -108,3 +109,37 @@ def test_max_batch_count_below_one_is_one_line_error(catalog, bad):
     assert str(err.value) == (
         f"pool pool: max_batch_count: {bad!r} must be >= 1 (sequences per replica) or absent"
     )
+
+
+def test_cli_rejects_a_limit_above_the_chip_maximum_with_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from dcsim import cli
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    bad = tmp_path / "bad-limit.yaml"
+    bad.write_text(
+        f"extends: {scenarios / 'small-hall.yaml'}\n"
+        "catalog:\n"
+        "  rack_systems:\n"
+        "    gb200-nvl72: {gpu_power_limit_w: 5000}\n"
+    )
+    result = CliRunner().invoke(cli.app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"dcsim: error: {bad}:4: catalog.rack_systems.gb200-nvl72.gpu_power_limit_w: 5000 W is "
+        "outside the board power limits of gb200; expected > idle_w (150 W) and <= its maximum "
+        "(1200 W)\n"
+    )
+
+
+def test_cli_rejects_max_batch_count_below_one_with_exit_2():
+    from typer.testing import CliRunner
+
+    from dcsim import cli
+
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "small-hall.yaml"
+    field = "sites.0.buildings.0.halls.0.rack_groups.0.max_batch_count"
+    result = CliRunner().invoke(cli.app, ["validate", str(scenario), "--set", f"{field}=0"])
+    assert result.exit_code == 2
+    assert result.stderr == f"dcsim: error: --set {field}: 0 must be >= 1\n"
