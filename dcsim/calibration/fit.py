@@ -563,7 +563,7 @@ def _entry(
 def _ordered(
     catalog: Catalog, entries: Mapping[str, dict[str, Any]], default_stacks: Mapping[str, str]
 ) -> dict[str, dict[str, Any]]:
-    # The first entry of an accelerator is its default stack (dcsim.model.pool).
+    # The first entry of an accelerator is its default stack (listed first in errors).
     ordered: dict[str, dict[str, Any]] = {}
     for accelerator in catalog.accelerators:
         keys = sorted(k for k in entries if k.split("/", 1)[0] == accelerator)
@@ -627,9 +627,10 @@ _HEADER = """\
 # by hand (edit the points or the fit groups and regenerate). Units: fractions 0..1, t_fixed_s
 # in seconds per step, t_seq_s in seconds per sequence per step; c_* are dynamic power at
 # full activity and clock over (TDP - idle).
-# The first entry of each accelerator is its default stack (used when a scenario names a
-# stack without an entry). fit_error: modelled / measured - 1 at each calibration point
-# (<point>:tok_per_s, <point>:power_w).
+# The first entry of each accelerator is its default stack (listed first where the known
+# stacks are named; a stack without an entry is an error). factors_source: fit, or proxy
+# (a declared copy of proxy_of, graded by proxy_confidence). fit_error: modelled / measured - 1
+# at each calibration point (<point>:tok_per_s, <point>:power_w).
 """
 
 

@@ -32,7 +32,6 @@ __all__ = [
     "EFFICIENCY_FACTORS",
     "MIN_USEFUL_BATCH_COUNT",
     "PoolSpec",
-    "default_efficiency_key",
     "pool_spec",
 ]
 
@@ -171,30 +170,6 @@ class PoolSpec:
             value = fields[name]
             values.append(math.inf if value is None else float(value))
         return np.array(values, dtype=np.float64)
-
-
-def default_efficiency_key(catalog: Catalog, accelerator_id: str) -> str | None:
-    """Key of an accelerator's default efficiency entry, or None if it has none.
-
-    The default stack of an accelerator is its first entry in ``efficiencies.yaml`` (the file
-    lists the most representative stack first for each accelerator).
-
-    Parameters
-    ----------
-    catalog : Catalog
-        Loaded catalog.
-    accelerator_id : str
-        Accelerator id.
-
-    Returns
-    -------
-    str or None
-        ``"<accelerator>/<stack>"``.
-    """
-    for key, eff in catalog.efficiencies.items():
-        if eff.accelerator == accelerator_id:
-            return key
-    return None
 
 
 def stacks_of(catalog: Catalog, accelerator_id: str) -> list[str]:
@@ -588,6 +563,9 @@ def throughput_optimal_pool_spec(
     ttft_slo_s: float | None,
     kv_precision: str | None = None,
     pool_name: str = "pool",
+    *,
+    max_batch_count: float | None = None,
+    gpu_power_limit_w: float | None = None,
 ) -> PoolSpec:
     """Pool with the replica size that maximises rack throughput under the SLO.
 
@@ -600,7 +578,7 @@ def throughput_optimal_pool_spec(
     Parameters
     ----------
     catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok, tpot_slo_s,
-    ttft_slo_s, kv_precision, pool_name
+    ttft_slo_s, kv_precision, pool_name, max_batch_count, gpu_power_limit_w
         As in :func:`pool_spec`.
 
     Returns
@@ -625,7 +603,8 @@ def throughput_optimal_pool_spec(
             spec = pool_spec(
                 catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
                 tpot_slo_s, ttft_slo_s, replica_gpus=n, kv_precision=kv_precision,
-                pool_name=pool_name,
+                pool_name=pool_name, max_batch_count=max_batch_count,
+                gpu_power_limit_w=gpu_power_limit_w,
             )  # fmt: skip
         except ConfigError:
             continue
@@ -636,5 +615,6 @@ def throughput_optimal_pool_spec(
         return pool_spec(
             catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
             tpot_slo_s, ttft_slo_s, kv_precision=kv_precision, pool_name=pool_name,
+            max_batch_count=max_batch_count, gpu_power_limit_w=gpu_power_limit_w,
         )  # fmt: skip
     return best[1]

@@ -9,6 +9,7 @@ import pytest
 
 from dcsim.catalog.load import load_catalog
 from dcsim.errors import ConfigError
+from dcsim.kernels.oppoints import pool_operating_point
 from dcsim.model.pool import MIN_USEFUL_BATCH_COUNT, PoolSpec, pool_spec
 from dcsim.physics.compute import PARAM_NAMES
 
@@ -209,3 +210,20 @@ def test_expert_parallelism_beyond_the_domain_is_one_line_error(catalog):
         "pool pool: replica_gpus: 16 exceeds the scale-up domain of dgx-h100 (8 GPUs); "
         "expected an expert-parallel replica inside one NVLink domain"
     )
+
+
+def test_throughput_optimal_spec_passes_batch_and_power_limits(catalog):
+    from dcsim.model.pool import throughput_optimal_pool_spec
+
+    spec = throughput_optimal_pool_spec(
+        catalog, "gb200-nvl72", "llama-3.1-70b", "fp8", "trtllm", 2000, 500, None, None,
+        max_batch_count=32, gpu_power_limit_w=900,
+    )  # fmt: skip
+    assert spec.max_batch_count == 32 and spec.power_limit_w == 900
+    # Offline: the SLO batch is the batch limit when the KV cache holds more.
+    assert pool_operating_point(spec.to_params())[0] == 32
+    with pytest.raises(ConfigError, match="gpu_power_limit_w: 100 W is outside"):
+        throughput_optimal_pool_spec(
+            catalog, "gb200-nvl72", "llama-3.1-70b", "fp8", "trtllm", 2000, 500, None, None,
+            gpu_power_limit_w=100,
+        )  # fmt: skip
