@@ -439,6 +439,7 @@ def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = 
             "factors_source": "proxy",
             "proxy_of": source_key,
             "proxy_confidence": proxy["confidence"],
+            "proxy_same_process": bool(proxy.get("same_process", False)),
             **{
                 f: {
                     "value": fitted[source_key][f],

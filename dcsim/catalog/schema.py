@@ -269,6 +269,14 @@ class Efficiency(_Entry):
         default=None,
         description="For a proxy: confidence grade of the copy itself (how alike the chips are).",
     )
+    proxy_same_process: bool = Field(
+        default=False,
+        description=(
+            "For a proxy: the chip is made on the source chip's process (same die or node), "
+            "so it spends the same energy per operation; pools then scale the compute power "
+            "share by the ratio of peak FLOP/s at their precision (see dcsim.model.pool)."
+        ),
+    )
     fit_error: dict[str, float] = Field(
         default_factory=dict, description="Relative error at each calibration point."
     )

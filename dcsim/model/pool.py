@@ -16,7 +16,7 @@ import numpy as np
 
 from dcsim import units
 from dcsim.catalog.load import check_power_limit_w, resolve_id
-from dcsim.catalog.schema import LLM, Catalog, Efficiency, Sourced
+from dcsim.catalog.schema import LLM, Accelerator, Catalog, Efficiency, Sourced
 from dcsim.errors import ConfigError
 from dcsim.kernels.oppoints import pool_operating_point, slo_batch_count
 from dcsim.physics.compute import (
@@ -269,6 +269,28 @@ def attention_widths(llm: LLM) -> tuple[float, float]:
     return float(llm.hidden_count), float(llm.hidden_count)
 
 
+def _same_process_power_scale(
+    catalog: Catalog, entry: Efficiency, chip: Accelerator, flops_key: str
+) -> float:
+    """Scale of a same-process proxy's compute power share at one precision [-].
+
+    A proxy copies ``c_cmp_frac``, the source chip's dynamic compute power at full activity
+    over its ``TDP - idle``. On the same process the energy per operation is the same, so at
+    full activity the target draws the source's compute power times the ratio of their peak
+    rates at the pool's precision: ``c_t = c_s (TDP_s - idle_s) / (TDP_t - idle_t) *
+    F_t / F_s``. A chip with 1.5x the FP4 rate then does not get 1.5x the compute-bound
+    throughput for free: its clock falls under its power limit (DVFS law). 1 when the source
+    lacks the precision.
+    """
+    source = catalog.efficiencies[entry.proxy_of]
+    src_chip = catalog.accelerators[source.accelerator]
+    if flops_key not in src_chip.dense_tflops:
+        return 1.0
+    flop_ratio = chip.dense_tflops[flops_key].value / src_chip.dense_tflops[flops_key].value
+    src_span_w = src_chip.tdp_w.value - src_chip.idle_w.value
+    return flop_ratio * src_span_w / (chip.tdp_w.value - chip.idle_w.value)
+
+
 def pool_spec(
     catalog: Catalog,
     rack_system_id: str,
@@ -394,6 +416,8 @@ def pool_spec(
     entry = catalog.efficiencies.get(efficiency_key)
     factors_source = "scenario" if entry is None else entry.factors_source
     proxy_of = None if entry is None else entry.proxy_of
+    if entry is not None and entry.proxy_same_process and efficiency is None:
+        factors["c_cmp_frac"] *= _same_process_power_scale(catalog, entry, chip, prec.flops_key)
 
     b_w = prec.bytes_per_param.value
     weight_b = llm.total_b_params.value * units.B_PARAMS * b_w

@@ -227,3 +227,36 @@ def test_throughput_optimal_spec_passes_batch_and_power_limits(catalog):
             catalog, "gb200-nvl72", "llama-3.1-70b", "fp8", "trtllm", 2000, 500, None, None,
             gpu_power_limit_w=100,
         )  # fmt: skip
+
+
+def test_same_process_proxy_keeps_energy_per_operation(catalog):
+    gb200 = pool_spec(catalog, "gb200-nvl72", "llama-3.1-70b", "fp4", "trtllm", 16000, 50, None,
+                      None, replica_gpus=1, max_batch_count=64)  # fmt: skip
+    gb300 = pool_spec(catalog, "gb300-nvl72", "llama-3.1-70b", "fp4", "trtllm", 16000, 50, None,
+                      None, replica_gpus=1, max_batch_count=64)  # fmt: skip
+    chips = catalog.accelerators
+    # Same 4NP process: full-activity compute power in watts scales with the FP4 peak,
+    # c_300 (1400 - idle_300) = c_200 (1200 - idle_200) x 15,000 / 10,000.
+    watts_300 = gb300.c_cmp_frac * (chips["gb300"].tdp_w.value - chips["gb300"].idle_w.value)
+    watts_200 = gb200.c_cmp_frac * (chips["gb200"].tdp_w.value - chips["gb200"].idle_w.value)
+    assert watts_300 == pytest.approx(1.5 * watts_200, rel=1e-12)
+    # A prefill-bound pool (16k-token prompts, 50 output tokens) then gains less than the
+    # 1.5x FP4 peak: the GB300 runs into its 1,400 W limit and clocks down.
+    x200, clock200 = (pool_operating_point(gb200.to_params())[i] for i in (5, 3))
+    x300, clock300 = (pool_operating_point(gb300.to_params())[i] for i in (5, 3))
+    assert clock300 < clock200 and 1.0 < x300 / x200 < 1.5
+    # Factors given explicitly (calibration) are used as given.
+    given = {
+        f: getattr(catalog.efficiencies["gb300/trtllm"], f).value
+        for f in (
+            "eta_bw_frac",
+            "eta_f_frac",
+            "eta_pf_frac",
+            "t_fixed_s",
+            "c_cmp_frac",
+            "c_mem_frac",
+        )
+    }
+    raw = pool_spec(catalog, "gb300-nvl72", "llama-3.1-70b", "fp4", "trtllm", 16000, 50, None,
+                    None, replica_gpus=1, efficiency=given)  # fmt: skip
+    assert raw.c_cmp_frac == given["c_cmp_frac"]
