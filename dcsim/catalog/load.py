@@ -46,7 +46,14 @@ from dcsim.catalog.schema import (
 from dcsim.errors import ConfigError
 from dcsim.units import KW_W
 
-__all__ = ["CATALOG_TABLES", "catalog_table", "load_catalog", "resolve_id"]
+__all__ = [
+    "CATALOG_TABLES",
+    "catalog_table",
+    "check_power_limit_w",
+    "load_catalog",
+    "max_power_limit_w",
+    "resolve_id",
+]
 
 _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "accelerators": Accelerator,
@@ -82,8 +89,13 @@ _SHIPPED_CONFIDENCE_EFFICIENCIES = _SHIPPED_CONFIDENCE | {"fit"}
 # (sizes, rates, powers, latencies). Idle and host powers may be zero; c_* are dynamic power
 # shares that a power cap clips, so they may exceed 1.
 _NON_NEGATIVE = frozenset(
-    {"idle_w", "host_idle_kw", "host_max_kw", "t_fixed_s", "t_seq_s", "c_cmp_frac", "c_mem_frac"}
-)
+    {
+        "idle_w", "host_idle_kw", "host_max_kw", "t_fixed_s", "t_seq_s", "c_cmp_frac",
+        "c_mem_frac", "c_leak_frac",
+    }
+)  # fmt: skip
+_HALF_OPEN_UNIT = frozenset({"knee_clock_frac"})
+_AT_LEAST_ONE = frozenset({"expert_imbalance_frac"})
 _OPEN_UNIT = frozenset({"psu_efficiency_frac", "eta_bw_frac", "eta_f_frac", "eta_pf_frac"})
 _CLOSED_UNIT = frozenset({"liquid_heat_frac"})
 _RESERVE = frozenset({"hbm_reserve_frac"})
@@ -458,7 +470,9 @@ def _range_violation(rule: str, v: float) -> str:
         return "" if 0 < v <= 1 else "must be in (0, 1]"
     if rule in _CLOSED_UNIT:
         return "" if 0 <= v <= 1 else "must be in [0, 1]"
-    if rule in _RESERVE:
+    if rule in _AT_LEAST_ONE:
+        return "" if v >= 1 else "must be >= 1"
+    if rule in _RESERVE or rule in _HALF_OPEN_UNIT:
         return "" if 0 <= v < 1 else "must be in [0, 1)"
     if rule.endswith("_frac"):
         return "" if 0 < v <= 1 else "must be in (0, 1]"
@@ -475,6 +489,14 @@ def _check_entry(entry: BaseModel, where: str) -> None:
             )
         if not entry.dense_tflops:
             raise ConfigError("{} must give at least one precision", where=f"{where}.dense_tflops")
+        if entry.max_power_limit_w is not None and not (
+            entry.idle_w.value < entry.max_power_limit_w.value
+        ):
+            raise ConfigError(
+                f"{_fmt(entry.max_power_limit_w.value)} must be > idle_w "
+                f"({_fmt(entry.idle_w.value)})",
+                where=f"{where}.max_power_limit_w",
+            )
     elif isinstance(entry, RackSystem):
         if entry.host_idle_kw.value > entry.host_max_kw.value:
             raise ConfigError(
@@ -507,6 +529,20 @@ def _check_llm(model: LLM, where: str) -> None:
             "latent-attention models need kv_heads_count 0 and head_dim_count 0",
             where=f"{where}.kv_heads_count",
         )
+    if latent:
+        mla = model.mla
+        if mla is None:
+            raise ConfigError(
+                "a latent-attention model (kv_latent_count > 0) needs mla: {q_heads_count, "
+                "kv_lora_rank_count, rope_head_dim_count, nope_head_dim_count, v_head_dim_count}",
+                where=f"{where}.mla",
+            )
+        if mla.kv_lora_rank_count + mla.rope_head_dim_count != model.kv_latent_count:
+            raise ConfigError(
+                f"kv_latent_count {model.kv_latent_count} must equal kv_lora_rank_count + "
+                f"rope_head_dim_count ({mla.kv_lora_rank_count} + {mla.rope_head_dim_count})",
+                where=f"{where}.kv_latent_count",
+            )
     moe: MoE | None = model.moe
     if moe is None:
         return
@@ -515,10 +551,65 @@ def _check_llm(model: LLM, where: str) -> None:
             f"{moe.active_experts_count} must be <= experts_count ({moe.experts_count})",
             where=f"{where}.moe.active_experts_count",
         )
+    if moe.moe_layers_count is not None and moe.moe_layers_count > model.layers_count:
+        raise ConfigError(
+            f"{moe.moe_layers_count} must be <= layers_count ({model.layers_count})",
+            where=f"{where}.moe.moe_layers_count",
+        )
+    if moe.expert_imbalance_frac.value < 1.0:
+        raise ConfigError(
+            f"{_fmt(moe.expert_imbalance_frac.value)} must be >= 1 (busiest GPU over the mean)",
+            where=f"{where}.moe.expert_imbalance_frac",
+        )
     if moe.shared_b_params.value >= active:
         raise ConfigError(
             f"{_fmt(moe.shared_b_params.value)} must be < active_b_params ({_fmt(active)})",
             where=f"{where}.moe.shared_b_params",
+        )
+
+
+def max_power_limit_w(chip: Accelerator) -> float:
+    """Highest board power limit of an accelerator [W]: ``max_power_limit_w`` or its TDP.
+
+    Parameters
+    ----------
+    chip : Accelerator
+        Catalog entry.
+
+    Returns
+    -------
+    float
+        Limit [W].
+    """
+    return chip.tdp_w.value if chip.max_power_limit_w is None else chip.max_power_limit_w.value
+
+
+def check_power_limit_w(chip: Accelerator, chip_id: str, limit_w: float, where: str) -> None:
+    """Raise a one-line ConfigError unless ``idle_w < limit_w <= chip maximum``.
+
+    Parameters
+    ----------
+    chip : Accelerator
+        Catalog entry of the accelerator.
+    chip_id : str
+        Its id, for the message.
+    limit_w : float
+        Board power limit asked for [W].
+    where : str
+        Location of the field (file and dotted field).
+
+    Raises
+    ------
+    ConfigError
+        Limit at or below idle power (a running GPU cannot hold it) or above the maximum.
+    """
+    top_w = max_power_limit_w(chip)
+    idle_w = chip.idle_w.value
+    if not (math.isfinite(limit_w) and idle_w < limit_w <= top_w):
+        raise ConfigError(
+            f"{_fmt(limit_w)} W is outside the board power limits of {chip_id}; expected "
+            f"> idle_w ({_fmt(idle_w)} W) and <= its maximum ({_fmt(top_w)} W)",
+            where=where,
         )
 
 
@@ -529,6 +620,9 @@ def _check_references(catalog: Catalog, loc: Any) -> None:
         chip = resolve_id(
             catalog.accelerators, system.accelerator, "accelerator", f"{at}.accelerator"
         )
+        if system.gpu_power_limit_w is not None:
+            check_power_limit_w(chip, system.accelerator, system.gpu_power_limit_w.value,
+                                f"{at}.gpu_power_limit_w")  # fmt: skip
         gpu_kw = system.gpus_per_rack_count * chip.tdp_w.value / KW_W
         usable_kw = system.design_power_kw.value * system.psu_efficiency_frac.value
         if usable_kw < gpu_kw:
@@ -542,6 +636,14 @@ def _check_references(catalog: Catalog, loc: Any) -> None:
     for key, eff in catalog.efficiencies.items():
         at = loc("efficiencies", key)
         resolve_id(catalog.accelerators, eff.accelerator, "accelerator", f"{at}.accelerator")
+        if eff.factors_source == "proxy":
+            if eff.proxy_of is None or eff.proxy_confidence is None:
+                raise ConfigError(
+                    "a proxy entry must give proxy_of ('<accelerator>/<stack>') and "
+                    "proxy_confidence",
+                    where=f"{at}.proxy_of",
+                )
+            resolve_id(catalog.efficiencies, eff.proxy_of, "efficiency entry", f"{at}.proxy_of")
         expected = f"{eff.accelerator}/{eff.stack}"
         if key != expected:
             raise ConfigError(
@@ -603,6 +705,9 @@ def _row(key: str, entry: BaseModel) -> dict[str, Any]:
             row["moe_shared_b_params_confidence"] = (
                 value.shared_b_params.confidence if value else None
             )
+        elif name == "proxy_confidence":
+            # Shown as the grade of proxy_of: "gb200/trtllm (U)".
+            row["proxy_of_confidence"] = value
         elif name == "fit_error":
             row["fit_error_max_frac"] = max((abs(v) for v in value.values()), default=math.nan)
         else:

@@ -61,6 +61,53 @@ class Accelerator(_Entry):
         description="Scale-up link bandwidth per chip, one direction [GB/s]."
     )
     scaleup_latency_s: SNum = Field(description="Latency of one small collective step [s].")
+    max_power_limit_w: SNum | None = Field(
+        default=None,
+        description=(
+            "Highest board power limit an operator may set [W] (nvidia-smi 'Max Power Limit'); "
+            "default: tdp_w."
+        ),
+    )
+    knee_clock_frac: SNum = Field(
+        default=Sourced(
+            value=0.6,
+            source=(
+                "default DVFS law: GPU power is linear in the clock below a transition "
+                "frequency and super-linear above it (Modeling and Chasing the "
+                "Energy-Efficiency Sweet Spots in Modern GPUs, arXiv 2607.00819, A100/H100/"
+                "H200); 0.6 of the boost clock is the value of {0.3, 0.4, ..., 0.7} that "
+                "reproduces NVIDIA's MLPerf Inference v4.1 MaxQ Llama-2-70B settings (H200 at "
+                "500 W, H100 at 450 W; calibration_points.yaml power_limit_points) within 3%"
+            ),
+            confidence="U",
+        ),
+        description="Clock ratio below which the core voltage stays at its floor [0..1).",
+    )
+    v_min_frac: SNum = Field(
+        default=Sourced(
+            value=0.73,
+            source=(
+                "default DVFS law: GPU core voltage ranges from ~0.8 V in low P-states to "
+                "~1.1 V in P0 (eeumee.net DVFS overview); 0.8 / 1.1 = 0.73"
+            ),
+            confidence="U",
+        ),
+        description="Floor core voltage / core voltage at the maximum clock (0..1].",
+    )
+    c_leak_frac: SNum = Field(
+        default=Sourced(
+            value=0.0,
+            source=(
+                "default: no leakage rise above idle. The published points cannot separate it "
+                "from the compute power share (the fits fold it into c_cmp_frac), and decode "
+                "on an H200 at full clock draws only 137-300 W of 700 W (Ma et al., arXiv "
+                "2605.11999), so a voltage-driven static term is not supported by data; the "
+                "term is kept for chips that measure it"
+            ),
+            confidence="U",
+        ),
+        description="Leakage power at full voltage above idle / (TDP - idle) [0..1].",
+    )
 
 
 class RackSystem(_Entry):
@@ -86,6 +133,13 @@ class RackSystem(_Entry):
     hbm_reserve_frac: SNum = Field(
         description="Share of HBM kept for activations, workspace and fragmentation [0..1]."
     )
+    gpu_power_limit_w: SNum | None = Field(
+        default=None,
+        description=(
+            "Board power limit the system sets on each accelerator [W] (e.g. MaxQ settings); "
+            "default: the accelerator's tdp_w. A scenario's rack group may override it."
+        ),
+    )
 
 
 class MoE(BaseModel):
@@ -98,6 +152,41 @@ class MoE(BaseModel):
     shared_b_params: SNum = Field(
         description="Parameters every token reads (attention, dense layers, shared experts) [1e9]."
     )
+    shared_experts_count: int = Field(
+        default=0,
+        ge=0,
+        description="Shared (always-active) experts per MoE layer (in shared_b_params).",
+    )
+    moe_layers_count: int | None = Field(
+        default=None,
+        gt=0,
+        description="Layers whose MLP is routed experts; default: all layers.",
+    )
+    expert_imbalance_frac: SNum = Field(
+        default=Sourced(
+            value=1.3,
+            source=(
+                "default: tokens at the busiest expert-parallel GPU over the mean; routing "
+                "skew of real workloads is 1.2-1.8 before expert replication (EPLB), which "
+                "lowers it towards 1 (impala-blog EPLB explainer; DeepSeek-V3 report sec. "
+                "3.4 redundant experts); 1.3 taken for a deployment with redundant experts"
+            ),
+            confidence="U",
+        ),
+        description="Expert load imbalance: busiest GPU's routed tokens over the mean (>= 1).",
+    )
+
+
+class LatentAttention(BaseModel):
+    """Multi-head latent attention (MLA) shape (DeepSeek-V2/V3)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    q_heads_count: int = Field(gt=0, description="Query heads.")
+    kv_lora_rank_count: int = Field(gt=0, description="Compressed KV latent width (kv_lora_rank).")
+    rope_head_dim_count: int = Field(gt=0, description="Decoupled RoPE key width per head.")
+    nope_head_dim_count: int = Field(gt=0, description="Non-RoPE query/key width per head.")
+    v_head_dim_count: int = Field(gt=0, description="Value width per head.")
 
 
 class LLM(_Entry):
@@ -113,6 +202,14 @@ class LLM(_Entry):
         default=0, ge=0, description="Cached latent width per layer (MLA); 0 for GQA models."
     )
     moe: MoE | None = Field(default=None, description="Expert structure; absent for dense models.")
+    q_heads_count: int = Field(
+        default=0,
+        ge=0,
+        description="Query heads of GQA attention; 0: query width = hidden_count.",
+    )
+    mla: LatentAttention | None = Field(
+        default=None, description="Latent-attention shape; required with kv_latent_count > 0."
+    )
 
 
 class PrecisionSpec(_Entry):
@@ -127,7 +224,7 @@ class Efficiency(_Entry):
 
     They turn roofline peaks into achieved rates (eta_*), add host time to each decode step
     (t_fixed_s per step, t_seq_s per sequence in the step) and split dynamic power between
-    compute and memory activity (c_*). Fitted by ``dcsim.catalog.calibrate`` on the points
+    compute and memory activity (c_*). Fitted by ``dcsim.calibration`` on the points
     of ``shared/reference/calibration.md``; ``fit_error`` records the result.
     """
 
@@ -143,6 +240,43 @@ class Efficiency(_Entry):
     )
     c_cmp_frac: SNum = Field(description="Dynamic compute power at full clock / (TDP - idle).")
     c_mem_frac: SNum = Field(description="Dynamic memory power / (TDP - idle).")
+    eta_moe_frac: SNum = Field(
+        default=Sourced(value=1.0, source="default: expert GEMMs as fast as dense", confidence="U"),
+        description=(
+            "Routed-expert (grouped GEMM) rate over the dense GEMM rate; one value shared by "
+            "all stacks, fitted on the MoE calibration points."
+        ),
+    )
+    release: str = Field(
+        default="",
+        description=(
+            "Version of the stack the factors describe: release or benchmark round of its "
+            "points (e.g. 'MLPerf Inference v5.1')."
+        ),
+    )
+    factors_source: Literal["fit", "proxy", "scenario"] = Field(
+        default="fit",
+        description=(
+            "'fit': fitted on this accelerator and stack's own points (or a fit group sharing "
+            "its silicon); 'proxy': declared copy of another entry (proxy_of); 'scenario': "
+            "given by a scenario."
+        ),
+    )
+    proxy_of: str | None = Field(
+        default=None, description="For a proxy: the '<accelerator>/<stack>' entry copied."
+    )
+    proxy_confidence: Confidence | None = Field(
+        default=None,
+        description="For a proxy: confidence grade of the copy itself (how alike the chips are).",
+    )
+    proxy_same_process: bool = Field(
+        default=False,
+        description=(
+            "For a proxy: the chip is made on the source chip's process (same die or node), "
+            "so it spends the same energy per operation; pools then scale the compute power "
+            "share by the ratio of peak FLOP/s at their precision (see dcsim.model.pool)."
+        ),
+    )
     fit_error: dict[str, float] = Field(
         default_factory=dict, description="Relative error at each calibration point."
     )

@@ -2,10 +2,11 @@
 
 At start-up the simulator builds, for every pool, a table of rack throughput and rack wall
 power over a grid of offered load ``l`` (share of the SLO throughput ``X*``) and GPU power cap
-``c`` (share of TDP); the per-tick kernel then interpolates it for every rack with
-:func:`interp2_table`. Semantics and the NumPy/SciPy reference are in
-:func:`dcsim.physics.compute.operating_table_reference`; this module solves the same
-equations with plain bisection so that it compiles under numba.
+``c`` (share of the pool's board power limit ``power_limit_w``; column ``c`` is therefore the
+rack's tok/s and W with the GPU limit lowered to ``c * power_limit_w``); the per-tick kernel
+then interpolates it for every rack with :func:`interp2_table`. Semantics and the NumPy/SciPy
+reference are in :func:`dcsim.physics.compute.operating_table_reference`; this module solves
+the same equations with plain bisection so that it compiles under numba.
 
 The physics (step times, power, clock under a cap) is shared with the reference through
 ``numba.extending.register_jitable`` functions of :mod:`dcsim.physics.compute`. Note: numba's
@@ -32,9 +33,9 @@ from dcsim.physics.compute import (
     I_KV,
     I_MAX_BATCH,
     I_OUTPUT_TOK,
+    I_POWER_LIMIT_W,
     I_REPLICA_GPUS,
     I_REPLICAS_PER_RACK,
-    I_TDP_W,
     I_TPOT_SLO,
     I_TTFT_QUANTILE,
     I_TTFT_SLO,
@@ -60,13 +61,13 @@ _REL_TOL = 1e-14
 
 @register_jitable
 def _tdp_itl_s(params, batch):
-    clock = clock_frac_for_cap(params, batch, params[I_TDP_W])
+    clock = clock_frac_for_cap(params, batch, params[I_POWER_LIMIT_W])
     return replica_state(params, batch, clock)[1]
 
 
 @register_jitable
 def _ttft_excess_s(params, slots, occupancy, ttft_slo_s):
-    clock = clock_frac_for_cap(params, occupancy, params[I_TDP_W])
+    clock = clock_frac_for_cap(params, occupancy, params[I_POWER_LIMIT_W])
     x_tok_per_s, itl_s, _ = replica_state(params, occupancy, clock)
     prefill_s = replica_prefill_time_s(params, clock)
     service_s = prefill_s + params[I_OUTPUT_TOK] * itl_s
@@ -161,12 +162,12 @@ def _capped_state(params, batch, cap_w):
     if clock <= 0.0:
         return 0.0, params[I_IDLE_W]
     x, _, gpu_w = replica_state(params, batch, clock)
-    return x, min(gpu_w, cap_w, params[I_TDP_W])
+    return x, min(gpu_w, cap_w, params[I_POWER_LIMIT_W])
 
 
 @numba.njit(cache=True)
 def pool_operating_point(params):
-    """Operating point of a pool at full SLO load and no cap below TDP.
+    """Operating point of a pool at full SLO load and no cap below the board power limit.
 
     Parameters
     ----------
@@ -182,7 +183,7 @@ def pool_operating_point(params):
     itl_s : float
         Mean inter-token latency [s].
     clock_frac : float
-        Clock ratio under the TDP limit [-].
+        Clock ratio under the board power limit [-].
     gpu_w : float
         Power of each serving GPU [W].
     x_rack_tok_per_s : float
@@ -194,9 +195,9 @@ def pool_operating_point(params):
     if b_star <= 0.0:
         idle_w = params[I_IDLE_W]
         return 0.0, 0.0, math.inf, 1.0, idle_w, 0.0, rack_power_w(params, idle_w)
-    clock = clock_frac_for_cap(params, b_star, params[I_TDP_W])
+    clock = clock_frac_for_cap(params, b_star, params[I_POWER_LIMIT_W])
     x, itl_s, gpu_w = replica_state(params, b_star, clock)
-    gpu_w = min(gpu_w, params[I_TDP_W])
+    gpu_w = min(gpu_w, params[I_POWER_LIMIT_W])
     replicas = params[I_REPLICAS_PER_RACK]
     return b_star, x, itl_s, clock, gpu_w, replicas * x, rack_power_w(params, gpu_w)
 
@@ -219,7 +220,7 @@ def build_operating_table(params, load_frac, cap_frac):
     load_frac : numpy.ndarray
         Offered-load grid in [0, 1], ascending [-].
     cap_frac : numpy.ndarray
-        GPU power-cap grid in [0, 1] of TDP, ascending [-].
+        GPU power-cap grid in [0, 1] of the board power limit, ascending [-].
 
     Returns
     -------
@@ -228,7 +229,7 @@ def build_operating_table(params, load_frac, cap_frac):
     p_w : numpy.ndarray
         Rack wall power, shape (n_l, n_c) [W].
     x_star_tok_per_s : float
-        Rack throughput at the SLO batch, TDP-limited clock [tok/s].
+        Rack throughput at the SLO batch, clock limited by the board power limit [tok/s].
     b_star_count : float
         SLO batch per replica [-].
     """
@@ -237,18 +238,18 @@ def build_operating_table(params, load_frac, cap_frac):
     x_out = np.zeros((n_l, n_c))
     p_out = np.zeros((n_l, n_c))
     replicas = params[I_REPLICAS_PER_RACK]
-    tdp_w = params[I_TDP_W]
+    limit_w = params[I_POWER_LIMIT_W]
     idle_w = params[I_IDLE_W]
     rack_idle_w = rack_power_w(params, idle_w)
     b_star = _slo_batch(params)
     if b_star <= 0.0:
         for j in range(n_c):
             for i in range(n_l):
-                p_out[i, j] = rack_idle_w * min(cap_frac[j] * tdp_w / idle_w, 1.0)
+                p_out[i, j] = rack_idle_w * min(cap_frac[j] * limit_w / idle_w, 1.0)
         return x_out, p_out, 0.0, 0.0
-    x_star_replica = _capped_state(params, b_star, tdp_w)[0]
+    x_star_replica = _capped_state(params, b_star, limit_w)[0]
     for j in range(n_c):
-        cap_w = cap_frac[j] * tdp_w
+        cap_w = cap_frac[j] * limit_w
         if cap_w <= idle_w:
             for i in range(n_l):
                 p_out[i, j] = rack_idle_w * cap_w / idle_w
@@ -302,7 +303,7 @@ def interp2_table(table, load_frac, cap_frac):
     load_frac : float
         Offered load [0..1].
     cap_frac : float
-        Power cap over TDP [0..1].
+        Power cap over the board power limit [0..1].
 
     Returns
     -------

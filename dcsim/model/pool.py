@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from dcsim import units
-from dcsim.catalog.load import resolve_id
-from dcsim.catalog.schema import Catalog, Efficiency, Sourced
+from dcsim.catalog.load import check_power_limit_w, resolve_id
+from dcsim.catalog.schema import LLM, Accelerator, Catalog, Efficiency, Sourced
 from dcsim.errors import ConfigError
 from dcsim.kernels.oppoints import pool_operating_point, slo_batch_count
 from dcsim.physics.compute import (
@@ -32,7 +32,6 @@ __all__ = [
     "EFFICIENCY_FACTORS",
     "MIN_USEFUL_BATCH_COUNT",
     "PoolSpec",
-    "default_efficiency_key",
     "pool_spec",
 ]
 
@@ -57,6 +56,7 @@ EFFICIENCY_FACTORS: tuple[str, ...] = (
     "c_cmp_frac",
     "c_mem_frac",
     "t_seq_s",
+    "eta_moe_frac",
 )
 
 
@@ -105,6 +105,7 @@ class PoolSpec:
     eta_pf_frac: float
     t_fixed_s: float
     t_seq_s: float
+    eta_moe_frac: float
     host_idle_w: float
     host_max_w: float
     psu_efficiency_frac: float
@@ -112,6 +113,33 @@ class PoolSpec:
     ttft_slo_s: float | None
     max_batch_count: float | None = None
     ttft_quantile_frac: float = 0.99
+    moe_layers_count: float = 0.0
+    routed_active_params: float = 0.0
+    expert_imbalance_frac: float = 1.0
+    attn_decode_width_count: float = math.nan
+    attn_prefill_width_count: float = math.nan
+    factors_source: str = "fit"
+    proxy_of: str | None = None
+    power_limit_w: float = math.nan
+    knee_clock_frac: float = 0.5
+    v_min_frac: float = 1.0
+    c_leak_frac: float = 0.0
+
+    def __post_init__(self) -> None:
+        # A spec built by hand without a limit runs at the chip's TDP.
+        if math.isnan(self.power_limit_w):
+            object.__setattr__(self, "power_limit_w", self.tdp_w)
+        for name in ("attn_decode_width_count", "attn_prefill_width_count"):
+            if math.isnan(getattr(self, name)):
+                object.__setattr__(self, name, self.hidden_count)
+
+    @property
+    def proxy(self) -> bool:
+        """True when the pool's efficiency factors are a declared proxy (another chip's fit).
+
+        A run's ``proxy_tok_frac`` is the share of its tokens served by such pools.
+        """
+        return self.factors_source == "proxy"
 
     @property
     def offline(self) -> bool:
@@ -144,11 +172,8 @@ class PoolSpec:
         return np.array(values, dtype=np.float64)
 
 
-def default_efficiency_key(catalog: Catalog, accelerator_id: str) -> str | None:
-    """Key of an accelerator's default efficiency entry, or None if it has none.
-
-    The default stack of an accelerator is its first entry in ``efficiencies.yaml`` (the file
-    lists the most representative stack first for each accelerator).
+def stacks_of(catalog: Catalog, accelerator_id: str) -> list[str]:
+    """Stacks with efficiency factors for an accelerator, default first.
 
     Parameters
     ----------
@@ -159,13 +184,10 @@ def default_efficiency_key(catalog: Catalog, accelerator_id: str) -> str | None:
 
     Returns
     -------
-    str or None
-        ``"<accelerator>/<stack>"``.
+    list of str
+        Stack names.
     """
-    for key, eff in catalog.efficiencies.items():
-        if eff.accelerator == accelerator_id:
-            return key
-    return None
+    return [e.stack for e in catalog.efficiencies.values() if e.accelerator == accelerator_id]
 
 
 def _efficiency_values(
@@ -191,17 +213,82 @@ def _efficiency_values(
         )
     key = f"{accelerator_id}/{stack}"
     if key not in catalog.efficiencies:
-        fallback = default_efficiency_key(catalog, accelerator_id)
-        if fallback is None:
-            known = ", ".join(sorted(catalog.efficiencies)) or "none"
-            raise ConfigError(
-                f"no efficiency factors for accelerator '{accelerator_id}' (stack '{stack}'); "
-                f"expected an efficiencies entry '{key}' (known: {known})",
-                where=f"{where}: stack",
+        known = stacks_of(catalog, accelerator_id)
+        if known:
+            expected = f"expected one of {', '.join(known)}"
+        else:
+            expected = (
+                "it has no efficiency factors at all; add an efficiencies entry "
+                f"'{key}' (fitted or a declared proxy)"
             )
-        key = fallback
+        raise ConfigError(
+            f"stack '{stack}' has no efficiency factors for {accelerator_id}; {expected}",
+            where=f"{where}: stack",
+        )
     eff = catalog.efficiencies[key]
     return key, {f: getattr(eff, f).value for f in EFFICIENCY_FACTORS}
+
+
+def attention_widths(llm: LLM) -> tuple[float, float]:
+    """Attention widths of a model in decode and in prefill [-].
+
+    The attention FLOPs per token and cached token are ``4 * w`` per layer, ``w`` being the
+    mean of the query-key and value widths over all heads:
+
+    - GQA: ``w = q_heads * head_dim`` (the hidden width unless ``q_heads_count`` says
+      otherwise, e.g. gpt-oss: 64 x 64 = 4096 > 2880);
+    - latent attention (MLA): decode runs on the compressed cache with the up-projections
+      absorbed, so each head scores ``kv_lora + rope`` wide and reads ``kv_lora`` wide values:
+      ``w = heads (2 kv_lora + rope) / 2`` (DeepSeek-V3: 128 x 1088 / 2 = 69,632, 9.7x the
+      hidden width); prefill decompresses: ``w = heads (nope + rope + v) / 2`` (20,480).
+
+    Parameters
+    ----------
+    llm : LLM
+        Catalog model.
+
+    Returns
+    -------
+    tuple of float
+        (decode width, prefill width) [-].
+
+    References
+    ----------
+    DeepSeek-AI, "DeepSeek-V2", arXiv 2405.04434, sec. 2.1 (MLA, absorbed projections).
+    """
+    if llm.mla is not None:
+        m = llm.mla
+        decode_w = m.q_heads_count * (2 * m.kv_lora_rank_count + m.rope_head_dim_count) / 2
+        prefill_w = (
+            m.q_heads_count * (m.nope_head_dim_count + m.rope_head_dim_count + m.v_head_dim_count)
+        ) / 2
+        return float(decode_w), float(prefill_w)
+    if llm.q_heads_count > 0:
+        width = float(llm.q_heads_count * llm.head_dim_count)
+        return width, width
+    return float(llm.hidden_count), float(llm.hidden_count)
+
+
+def _same_process_power_scale(
+    catalog: Catalog, entry: Efficiency, chip: Accelerator, flops_key: str
+) -> float:
+    """Scale of a same-process proxy's compute power share at one precision [-].
+
+    A proxy copies ``c_cmp_frac``, the source chip's dynamic compute power at full activity
+    over its ``TDP - idle``. On the same process the energy per operation is the same, so at
+    full activity the target draws the source's compute power times the ratio of their peak
+    rates at the pool's precision: ``c_t = c_s (TDP_s - idle_s) / (TDP_t - idle_t) *
+    F_t / F_s``. A chip with 1.5x the FP4 rate then does not get 1.5x the compute-bound
+    throughput for free: its clock falls under its power limit (DVFS law). 1 when the source
+    lacks the precision.
+    """
+    source = catalog.efficiencies[entry.proxy_of]
+    src_chip = catalog.accelerators[source.accelerator]
+    if flops_key not in src_chip.dense_tflops:
+        return 1.0
+    flop_ratio = chip.dense_tflops[flops_key].value / src_chip.dense_tflops[flops_key].value
+    src_span_w = src_chip.tdp_w.value - src_chip.idle_w.value
+    return flop_ratio * src_span_w / (chip.tdp_w.value - chip.idle_w.value)
 
 
 def pool_spec(
@@ -221,14 +308,15 @@ def pool_spec(
     max_batch_count: float | None = None,
     ttft_quantile_frac: float = 0.99,
     efficiency: Efficiency | Mapping[str, float] | None = None,
+    gpu_power_limit_w: float | None = None,
 ) -> PoolSpec:
     """Resolve a pool from catalog ids into SI numbers.
 
     Rules:
 
-    - Efficiency factors come from the entry ``"<accelerator>/<stack>"``; if the catalog has
-      none for that stack, the accelerator's default entry (its first in
-      ``efficiencies.yaml``) is used instead and ``PoolSpec.efficiency_key`` names it.
+    - Efficiency factors come from the entry ``"<accelerator>/<stack>"``; a stack without an
+      entry is an error listing the accelerator's stacks (no silent fallback). The entry may
+      be a declared proxy of another chip's fit (``PoolSpec.proxy``).
     - KV-cache precision defaults to the weight precision, but never below 8 bits: with FP4
       weights the stacks modelled keep an FP8 KV cache (``kv_cache_dtype: fp8`` in NVIDIA's
       MLPerf v5.1 configs), so ``fp4`` maps to ``fp8``.
@@ -266,13 +354,18 @@ def pool_spec(
     pool_name : str
         Name (or scenario location) used in error messages.
     max_batch_count : float or None
-        The stack's batch limit per replica (e.g. TensorRT-LLM ``max_batch_size``); None for
-        none.
+        Batch limit per replica (vLLM ``max_num_seqs``, TensorRT-LLM ``max_batch_size``),
+        honoured by the SLO batch and the KV limit; None for none; must be >= 1.
     ttft_quantile_frac : float
         Quantile of the TTFT bound (MLPerf: p99) [-].
     efficiency : Efficiency or mapping, optional
         Factors to use instead of the catalog's (calibration); keys ``EFFICIENCY_FACTORS``
         (``t_seq_s`` may be omitted: 0, the schema default).
+    gpu_power_limit_w : float or None
+        Board power limit of each GPU [W]; None takes the rack system's
+        ``gpu_power_limit_w``, else the accelerator's TDP. Must be above idle power and at
+        most the chip's ``max_power_limit_w``. The clock follows it (DVFS law of
+        :func:`dcsim.physics.compute.gpu_power_w`).
 
     Returns
     -------
@@ -307,16 +400,38 @@ def pool_spec(
     for name, value in (("tpot_slo_s", tpot_slo_s), ("ttft_slo_s", ttft_slo_s)):
         if value is not None and not value > 0:
             raise ConfigError(f"{value!r} must be > 0 or absent", where=f"{where}: {name}")
+    if max_batch_count is not None and not max_batch_count >= 1:
+        raise ConfigError(
+            f"{max_batch_count!r} must be >= 1 (sequences per replica) or absent",
+            where=f"{where}: max_batch_count",
+        )
+    if gpu_power_limit_w is None:
+        limit_w = (
+            chip.tdp_w.value if rack.gpu_power_limit_w is None else rack.gpu_power_limit_w.value
+        )
+    else:
+        limit_w = float(gpu_power_limit_w)
+        check_power_limit_w(chip, accelerator_id, limit_w, f"{where}: gpu_power_limit_w")
     efficiency_key, factors = _efficiency_values(catalog, accelerator_id, stack, efficiency, where)
+    entry = catalog.efficiencies.get(efficiency_key)
+    factors_source = "scenario" if entry is None else entry.factors_source
+    proxy_of = None if entry is None else entry.proxy_of
+    if entry is not None and entry.proxy_same_process and efficiency is None:
+        factors["c_cmp_frac"] *= _same_process_power_scale(catalog, entry, chip, prec.flops_key)
 
     b_w = prec.bytes_per_param.value
     weight_b = llm.total_b_params.value * units.B_PARAMS * b_w
     if llm.moe is None:
         weight_shared_b, experts, active_experts = weight_b, 0.0, 0.0
+        moe_layers, routed_active, imbalance = 0.0, 0.0, 1.0
     else:
         weight_shared_b = llm.moe.shared_b_params.value * units.B_PARAMS * b_w
         experts = float(llm.moe.experts_count)
         active_experts = float(llm.moe.active_experts_count)
+        moe_layers = float(llm.moe.moe_layers_count or llm.layers_count)
+        routed_active = (llm.active_b_params.value - llm.moe.shared_b_params.value) * units.B_PARAMS
+        imbalance = llm.moe.expert_imbalance_frac.value
+    attn_decode_w, attn_prefill_w = attention_widths(llm)
     kv_b_per_tok = kv_bytes_per_token_b(
         llm.layers_count, llm.kv_heads_count, llm.head_dim_count, llm.kv_latent_count,
         kv_prec.bytes_per_param.value,
@@ -335,6 +450,16 @@ def pool_spec(
         useful = [n for n in candidates if fits(n) >= MIN_USEFUL_BATCH_COUNT]
         fitting = [n for n in candidates if fits(n) >= 1]
         n_gpus = useful[0] if useful else (fitting[0] if fitting else candidates[-1])
+        if not fitting and llm.moe is not None:
+            available_gb = domain * hbm_usable_b * (1.0 - reserve) / units.GB_B
+            needed_gb = (weight_b + seq_tok * kv_b_per_tok) / units.GB_B
+            raise ConfigError(
+                f"expert parallelism for '{model_id}' ({precision}) needs more GPUs than the "
+                f"scale-up domain of {rack_system_id}: {needed_gb:.1f} GB (weights + one "
+                f"sequence of KV) but {domain} x {accelerator_id} hold {available_gb:.1f} GB; "
+                "expected a larger domain or a smaller precision",
+                where=f"{where}: system",
+            )
     else:
         n_gpus = int(replica_gpus)
         if n_gpus != replica_gpus or n_gpus < 1:
@@ -342,9 +467,10 @@ def pool_spec(
                 f"{replica_gpus!r} must be a whole number >= 1", where=f"{where}: replica_gpus"
             )
         if n_gpus > domain:
+            what = "an expert-parallel replica" if llm.moe is not None else "a replica"
             raise ConfigError(
                 f"{n_gpus} exceeds the scale-up domain of {rack_system_id} ({domain} GPUs); "
-                "expected a replica inside one NVLink domain",
+                f"expected {what} inside one NVLink domain",
                 where=f"{where}: replica_gpus",
             )
         if n_gpus > per_rack and n_gpus % per_rack:
@@ -402,6 +528,18 @@ def pool_spec(
         ttft_slo_s=None if ttft_slo_s is None else float(ttft_slo_s),
         max_batch_count=None if max_batch_count is None else float(max_batch_count),
         ttft_quantile_frac=float(ttft_quantile_frac),
+        power_limit_w=limit_w,
+        moe_layers_count=moe_layers,
+        routed_active_params=routed_active,
+        # One GPU holds every expert: no GPU waits for a busier one.
+        expert_imbalance_frac=imbalance if n_gpus > 1 else 1.0,
+        attn_decode_width_count=attn_decode_w,
+        attn_prefill_width_count=attn_prefill_w,
+        factors_source=factors_source,
+        proxy_of=proxy_of,
+        knee_clock_frac=chip.knee_clock_frac.value,
+        v_min_frac=chip.v_min_frac.value,
+        c_leak_frac=chip.c_leak_frac.value,
         **factors,
     )
     _check_slo_feasible(spec, where)
@@ -449,6 +587,9 @@ def throughput_optimal_pool_spec(
     ttft_slo_s: float | None,
     kv_precision: str | None = None,
     pool_name: str = "pool",
+    *,
+    max_batch_count: float | None = None,
+    gpu_power_limit_w: float | None = None,
 ) -> PoolSpec:
     """Pool with the replica size that maximises rack throughput under the SLO.
 
@@ -461,7 +602,7 @@ def throughput_optimal_pool_spec(
     Parameters
     ----------
     catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok, tpot_slo_s,
-    ttft_slo_s, kv_precision, pool_name
+    ttft_slo_s, kv_precision, pool_name, max_batch_count, gpu_power_limit_w
         As in :func:`pool_spec`.
 
     Returns
@@ -486,7 +627,8 @@ def throughput_optimal_pool_spec(
             spec = pool_spec(
                 catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
                 tpot_slo_s, ttft_slo_s, replica_gpus=n, kv_precision=kv_precision,
-                pool_name=pool_name,
+                pool_name=pool_name, max_batch_count=max_batch_count,
+                gpu_power_limit_w=gpu_power_limit_w,
             )  # fmt: skip
         except ConfigError:
             continue
@@ -497,5 +639,6 @@ def throughput_optimal_pool_spec(
         return pool_spec(
             catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
             tpot_slo_s, ttft_slo_s, kv_precision=kv_precision, pool_name=pool_name,
+            max_batch_count=max_batch_count, gpu_power_limit_w=gpu_power_limit_w,
         )  # fmt: skip
     return best[1]

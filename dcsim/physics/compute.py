@@ -15,23 +15,33 @@ Model summary (replica of ``N`` GPUs, batch ``B`` sequences, clock ratio ``r = f
 
 - bytes read per decode step ``R(B) = W_read(B) + B * (L_in + L_out/2) * kv``,
   ``W_read = W`` (dense) or ``W_shared + W_experts * (1 - (1 - k/E)^B)`` (MoE);
-- ``t_mem = R / (N bw eta_bw)``; ``t_cmp = B (2 A + 4 layers hidden ctx) / (N F eta_f)``
+- ``t_mem = R / (N bw eta_bw)``; ``t_cmp = B (2 A + 4 layers w ctx) / (N F eta_f)``
   (weights plus decode attention over the mean context ``ctx = L_in + L_out/2``);
-- ``t_comm = 2 layers * allreduce(B hidden b_act)`` (two tensor-parallel all-reduces per layer,
-  ``2 (N-1)/N bytes/bw + 2 log2(N) latency``; zero for ``N = 1``);
+- ``t_comm``: per layer a tensor-parallel all-reduce of ``B hidden b_act`` after attention
+  (``2 (N-1)/N bytes/bw + 2 log2(N) latency``) and, for a dense MLP, a second one; a
+  mixture-of-experts layer instead dispatches each token to its ``k`` experts and combines
+  them back: two all-to-alls of ``B k hidden b_act`` bytes, the busiest GPU receiving
+  ``imbalance`` times the mean (:func:`layer_collectives_time_s`); zero for ``N = 1``;
+- MoE compute waits for the busiest expert GPU, whose grouped expert GEMMs reach a share
+  ``eta_moe`` of the dense rate: ``A_eff = A - A_routed + A_routed imbalance / eta_moe``;
+  attention FLOPs use the attention width ``w`` (hidden for GQA; larger for latent
+  attention, whose decode runs on the compressed cache with ``heads (2 kv_lora + rope)/2``);
 - ``t_step = max(t_mem, t_cmp / r) + t_comm + t_fixed + B t_seq`` (compute time scales
   with 1/f, HBM, link and host time do not; ``t_seq`` is host work per sequence per step,
   e.g. a Python scheduler and sampler, so it grows with the batch);
-- prefill per request ``t_pf = (2 A L_in + 2 layers L_in^2 hidden) / (N F eta_pf) / r +
-  2 layers allreduce(L_in hidden b_act)`` (the quadratic term is causal self-attention:
-  ``QK^T`` and ``AV`` each ``L_in^2 hidden`` FLOP per layer);
+- prefill per request ``t_pf = (2 A L_in + 2 layers L_in^2 w_pf) / (N F eta_pf) / r +
+  t_comm(L_in tokens)`` (the quadratic term is causal self-attention:
+  ``QK^T`` and ``AV`` each ``L_in^2 w_pf`` FLOP per layer);
 - continuous batching: ``X(B) = B L_out / (L_out t_step + B t_pf)`` and
   ``ITL(B) = t_step + B t_pf / L_out`` (each of the ``B`` sequences brings one prefill per
   ``L_out`` decode steps); a fractional batch ``B < 1`` is a time share of batch 1;
 - activity over one decode/prefill cycle ``T = L_out t_step + B t_pf``:
   ``u_cmp = (L_out t_cmp + B t_pf,cmp) / (r T)`` and ``u_mem = L_out t_mem / T``;
-- GPU power ``P = P_idle + (TDP - P_idle) (c_cmp u_cmp r^3 + c_mem u_mem)``, clipped to TDP
-  by lowering the clock (``P`` rises monotonically with ``r``; solved by bisection).
+- GPU power (DVFS law, :func:`gpu_power_w`) ``P = P_idle + (TDP - P_idle) [c_leak
+  (v^2 - v_min^2)/(1 - v_min^2) + c_cmp u_cmp r v^2 + c_mem u_mem]`` with the core voltage
+  ``v(r)`` flat at ``v_min`` up to a knee clock and linear above it; held under the operator's
+  board power limit ``P_lim`` (<= the chip maximum) by lowering the clock (``P`` rises
+  monotonically with ``r``; solved by bisection).
 """
 
 from __future__ import annotations
@@ -46,7 +56,9 @@ __all__ = [
     "PARAM_NAMES",
     "PARAMS_COUNT",
     "allreduce_time_s",
+    "alltoall_time_s",
     "clock_frac_for_cap",
+    "core_voltage_frac",
     "decode_comm_time_s",
     "decode_compute_time_s",
     "decode_memory_time_s",
@@ -56,6 +68,8 @@ __all__ = [
     "inter_token_latency_s",
     "kv_bytes_per_token_b",
     "kv_capacity_batch_count",
+    "layer_collectives_time_s",
+    "moe_effective_active_params",
     "moe_weight_read_b",
     "operating_table_reference",
     "output_throughput_tok_per_s",
@@ -110,6 +124,16 @@ PARAM_NAMES: tuple[str, ...] = (
     "max_batch_count",  # 33 stack's batch limit per replica (inf: none)
     "ttft_quantile_frac",  # 34 quantile at which TTFT is bounded (0.99 for MLPerf p99)
     "t_seq_s",  # 35 per-sequence decode-step overhead [s per sequence per step]
+    "power_limit_w",  # 36 GPU board power limit set by the operator (<= chip maximum) [W]
+    "knee_clock_frac",  # 37 clock ratio below which the core voltage stays at its minimum
+    "v_min_frac",  # 38 minimum core voltage / core voltage at f_max [-]
+    "c_leak_frac",  # 39 leakage power at f_max voltage above idle / (TDP - idle)
+    "moe_layers_count",  # 40 layers with routed experts (0 for dense)
+    "routed_active_params",  # 41 routed-expert parameters used per token (0 for dense)
+    "expert_imbalance_frac",  # 42 tokens at the busiest expert GPU / mean (>= 1)
+    "attn_decode_width_count",  # 43 attention width per token in decode (hidden for GQA)
+    "attn_prefill_width_count",  # 44 attention width per token in prefill (hidden for GQA)
+    "eta_moe_frac",  # 45 achieved share of the dense GEMM rate in routed-expert GEMMs
 )
 PARAMS_COUNT = len(PARAM_NAMES)
 
@@ -149,6 +173,16 @@ I_TTFT_SLO = 32
 I_MAX_BATCH = 33
 I_TTFT_QUANTILE = 34
 I_T_SEQ = 35
+I_POWER_LIMIT_W = 36
+I_KNEE_CLOCK = 37
+I_V_MIN = 38
+I_C_LEAK = 39
+I_MOE_LAYERS = 40
+I_ROUTED_ACTIVE = 41
+I_IMBALANCE = 42
+I_ATTN_DECODE_W = 43
+I_ATTN_PREFILL_W = 44
+I_ETA_MOE = 45
 
 # Bisection stopping rule shared by the solvers below: 200 halvings bound the loop, the
 # relative width 1e-14 stops it (about 47 halvings on [0, 1]).
@@ -291,6 +325,120 @@ def allreduce_time_s(message_b, gpus_count, link_b_per_s, step_latency_s):
 
 
 @register_jitable
+def alltoall_time_s(total_b, gpus_count, link_b_per_s, step_latency_s, imbalance_frac):
+    """One expert-parallel all-to-all (dispatch or combine) over the replica's link [s].
+
+    ``total_b`` bytes leave their tokens' GPUs for the GPUs holding the chosen experts; with
+    the tokens spread evenly each GPU sends ``total/N``, of which ``(N-1)/N`` crosses the
+    link, and the busiest GPU receives ``imbalance`` times the mean, so
+    ``t = imbalance * total (N-1)/N^2 / bw + latency`` (one round: a switched fabric moves
+    all pairs at once). Zero for a single GPU.
+
+    Parameters
+    ----------
+    total_b : float
+        Bytes moved by the whole replica, ``tokens * k * hidden * b_act`` [B].
+    gpus_count : float
+        GPUs of the expert-parallel group, N [-].
+    link_b_per_s : float
+        Link bandwidth per GPU, one direction [B/s].
+    step_latency_s : float
+        Latency of one collective step [s].
+    imbalance_frac : float
+        Tokens at the busiest GPU over the mean (>= 1) [-].
+
+    Returns
+    -------
+    float
+        Time of the collective [s].
+    """
+    if gpus_count <= 1.0:
+        return 0.0
+    per_gpu_b = total_b * (gpus_count - 1.0) / (gpus_count * gpus_count)
+    return imbalance_frac * per_gpu_b / link_b_per_s + step_latency_s
+
+
+@register_jitable
+def layer_collectives_time_s(
+    tokens_count, layers_count, moe_layers_count, hidden_count, act_elem_b,
+    active_experts_count, gpus_count, link_b_per_s, step_latency_s, imbalance_frac,
+):  # fmt: skip
+    """Collectives of one forward pass of ``tokens_count`` tokens through the replica [s].
+
+    Tensor-parallel attention ends every layer with an all-reduce of ``tokens x hidden``
+    activations; a dense MLP adds a second one. A mixture-of-experts layer instead sends each
+    token to its ``k`` experts and back: a dispatch and a combine all-to-all of
+    ``tokens * k * hidden * b_act`` bytes each (:func:`alltoall_time_s`), not an all-reduce.
+    Dense model: ``2 layers`` all-reduces.
+
+    Parameters
+    ----------
+    tokens_count : float
+        Tokens in the pass (decode: batch B; prefill: prompt length) [-].
+    layers_count : float
+        Transformer layers [-].
+    moe_layers_count : float
+        Layers whose MLP is routed experts (0 for dense) [-].
+    hidden_count : float
+        Hidden width [-].
+    act_elem_b : float
+        Bytes per activation element [B].
+    active_experts_count : float
+        Routed experts per token, k [-].
+    gpus_count : float
+        GPUs per replica, N [-].
+    link_b_per_s : float
+        Scale-up bandwidth per GPU, one direction [B/s].
+    step_latency_s : float
+        Latency of one collective step [s].
+    imbalance_frac : float
+        Expert load imbalance, busiest GPU over mean (>= 1) [-].
+
+    Returns
+    -------
+    float
+        Communication time [s]; 0 for N = 1.
+    """
+    message_b = tokens_count * hidden_count * act_elem_b
+    allreduce_s = allreduce_time_s(message_b, gpus_count, link_b_per_s, step_latency_s)
+    a2a_s = alltoall_time_s(
+        message_b * active_experts_count, gpus_count, link_b_per_s, step_latency_s,
+        imbalance_frac,
+    )  # fmt: skip
+    dense_layers = layers_count - moe_layers_count
+    return (layers_count + dense_layers) * allreduce_s + 2.0 * moe_layers_count * a2a_s
+
+
+@register_jitable
+def moe_effective_active_params(active_params, routed_active_params, imbalance_frac, eta_moe_frac):
+    """Dense-GEMM-equivalent parameters per token of the busiest expert-parallel GPU [-].
+
+    The step waits for the GPU whose experts received the most tokens: its routed-expert
+    work is ``imbalance`` times the mean; and the routed experts run as grouped GEMMs of
+    ``B k / E`` tokens each, which reach a share ``eta_moe`` of the dense GEMM rate. So
+    ``A - A_routed + A_routed imbalance / eta_moe`` (``A`` itself for a dense model,
+    ``A_routed = 0``).
+
+    Parameters
+    ----------
+    active_params : float
+        Parameters used per token, A [-].
+    routed_active_params : float
+        Of those, routed-expert parameters, ``k * layers_moe * expert size`` [-].
+    imbalance_frac : float
+        Expert load imbalance (>= 1) [-].
+    eta_moe_frac : float
+        Grouped expert GEMM rate over the dense GEMM rate (0..1] [-].
+
+    Returns
+    -------
+    float
+        Effective parameters per token [-].
+    """
+    return active_params + routed_active_params * (imbalance_frac / eta_moe_frac - 1.0)
+
+
+@register_jitable
 def decode_memory_time_s(
     batch_count, weight_read_b, kv_b_per_tok, context_tok, replica_gpus_count, hbm_bw_b_per_s,
     eta_bw_frac,
@@ -330,9 +478,10 @@ def decode_compute_time_s(
 ):  # fmt: skip
     """Compute time of one decode step at full clock [s].
 
-    ``B * (2 A + 4 layers hidden ctx) / (N * F * eta_f)``: two FLOP per active parameter plus
+    ``B * (2 A + 4 layers w ctx) / (N * F * eta_f)``: two FLOP per active parameter plus
     attention of one query over ``ctx`` cached keys and values (``QK`` and ``AV``, 2 FLOP per
-    multiply-add, query width = hidden).
+    multiply-add; ``w`` is the mean of the query-key and value widths: the hidden width for
+    GQA, ``heads (2 kv_lora + rope) / 2`` for latent attention run on the compressed cache).
 
     Parameters
     ----------
@@ -343,7 +492,7 @@ def decode_compute_time_s(
     layers_count : float
         Transformer layers [-].
     hidden_count : float
-        Hidden width [-].
+        Attention width w (hidden width for GQA) [-].
     context_tok : float
         Mean context per sequence [tok].
     replica_gpus_count : float
@@ -367,10 +516,10 @@ def decode_comm_time_s(
     batch_count, layers_count, hidden_count, act_elem_b, replica_gpus_count, link_b_per_s,
     step_latency_s,
 ):  # fmt: skip
-    """Tensor-parallel collectives of one decode step [s].
+    """Tensor-parallel collectives of one decode step of a dense model [s].
 
     Two all-reduces per layer (after attention and after the MLP) of the ``B x hidden``
-    activations. Expert-parallel all-to-all traffic is approximated by the same cost.
+    activations (:func:`layer_collectives_time_s` without routed experts).
 
     Parameters
     ----------
@@ -394,12 +543,10 @@ def decode_comm_time_s(
     float
         Communication time [s]; 0 for N = 1.
     """
-    message_b = batch_count * hidden_count * act_elem_b
-    return (
-        2.0
-        * layers_count
-        * allreduce_time_s(message_b, replica_gpus_count, link_b_per_s, step_latency_s)
-    )
+    return layer_collectives_time_s(
+        batch_count, layers_count, 0.0, hidden_count, act_elem_b, 0.0, replica_gpus_count,
+        link_b_per_s, step_latency_s, 1.0,
+    )  # fmt: skip
 
 
 @register_jitable
@@ -409,9 +556,11 @@ def prefill_compute_time_s(
 ):  # fmt: skip
     """Compute time to prefill one request at full clock [s].
 
-    ``(2 A L_in + 2 layers L_in^2 hidden) / (N F eta_pf)``; the second term is causal
+    ``(2 A L_in + 2 layers L_in^2 w) / (N F eta_pf)``; the second term is causal
     self-attention (``QK^T`` and ``AV`` over half the ``L_in x L_in`` score matrix, 2 FLOP
-    per multiply-add), which matters for long prompts.
+    per multiply-add), which matters for long prompts. ``w`` is the mean of the query-key and
+    value widths: hidden for GQA, ``heads (qk_nope + rope + v) / 2`` for latent attention
+    (prefill runs it decompressed).
 
     Parameters
     ----------
@@ -422,7 +571,7 @@ def prefill_compute_time_s(
     layers_count : float
         Transformer layers [-].
     hidden_count : float
-        Hidden width [-].
+        Attention width w (hidden width for GQA) [-].
     replica_gpus_count : float
         GPUs per replica, N [-].
     peak_flop_per_s : float
@@ -444,7 +593,9 @@ def prefill_comm_time_s(
     input_tok, layers_count, hidden_count, act_elem_b, replica_gpus_count, link_b_per_s,
     step_latency_s,
 ):  # fmt: skip
-    """Tensor-parallel collectives to prefill one request [s] (2 all-reduces per layer).
+    """Tensor-parallel collectives to prefill one request of a dense model [s].
+
+    Two all-reduces per layer, as :func:`decode_comm_time_s` with the prompt's tokens.
 
     Parameters
     ----------
@@ -644,35 +795,101 @@ def ttft_quantile_s(
 # Power
 # --------------------------------------------------------------------------------------------
 @register_jitable
-def gpu_power_w(idle_w, tdp_w, c_cmp_frac, c_mem_frac, u_cmp_frac, u_mem_frac, clock_frac):
-    """GPU board power, before the TDP limit [W].
+def core_voltage_frac(clock_frac, knee_clock_frac, v_min_frac):
+    """Core voltage at a clock ratio, as a share of the voltage at full clock [-].
 
-    ``P = P_idle + (TDP - P_idle) * (c_cmp u_cmp r^3 + c_mem u_mem)``: dynamic compute power
-    scales with ``f V^2 ~ f^3``; HBM power follows the memory activity only.
+    GPU voltage-frequency curves are flat at the minimum operating voltage up to a knee
+    clock and rise about linearly from there to the maximum boost clock (the DVFS table of
+    the chip; lower clocks at the floor voltage save only the ``f`` of ``f V^2``):
+    ``v = v_min`` for ``r <= r_knee``, else ``v_min + (1 - v_min) (r - r_knee) / (1 - r_knee)``.
+
+    Parameters
+    ----------
+    clock_frac : float
+        Clock ratio r = f/f_max [-].
+    knee_clock_frac : float
+        Clock ratio of the knee, r_knee in [0, 1) [-].
+    v_min_frac : float
+        Minimum voltage over the voltage at f_max, in (0, 1] [-].
+
+    Returns
+    -------
+    float
+        Voltage ratio V/V_max [-].
+
+    References
+    ----------
+    Weste and Harris, "CMOS VLSI Design", 4th ed., sec. 5.2 (dynamic power ``C V^2 f``) and
+    5.3 (static power); NVIDIA, "GPU Boost" documentation (voltage-frequency curve with a
+    floor voltage at low clocks).
+    """
+    if clock_frac <= knee_clock_frac:
+        return v_min_frac
+    return v_min_frac + (1.0 - v_min_frac) * (clock_frac - knee_clock_frac) / (
+        1.0 - knee_clock_frac
+    )
+
+
+@register_jitable
+def gpu_power_w(
+    idle_w, tdp_w, c_cmp_frac, c_mem_frac, u_cmp_frac, u_mem_frac, clock_frac,
+    knee_clock_frac, v_min_frac, c_leak_frac,
+):  # fmt: skip
+    """GPU board power of a serving GPU, before any limit [W].
+
+    DVFS law with the chip's rated TDP as the scale of every term (so the operator's power
+    limit moves the clock, never the law):
+
+    ``P = P_idle + (TDP - P_idle) [c_leak (v^2 - v_min^2)/(1 - v_min^2)
+    + c_cmp u_cmp r v^2 + c_mem u_mem]``
+
+    - idle: the board at idle clocks and the floor voltage, weights resident;
+    - leakage above idle: static current rises with the core voltage (first order
+      ``V I_leak ~ V^2``), zero at the floor voltage;
+    - compute: switching power ``C V^2 f`` while the SMs are busy (``u_cmp`` is the busy time
+      share at clock r, so ``u_cmp r`` is the switching rate relative to full activity at
+      f_max); ``v`` from :func:`core_voltage_frac`;
+    - memory: HBM and its interface, whose clock a core power limit does not change.
 
     Parameters
     ----------
     idle_w : float
         Idle power with weights resident [W].
     tdp_w : float
-        Board power limit [W].
+        The chip's rated board power (TDP), scale of the dynamic terms [W].
     c_cmp_frac : float
         Dynamic compute power at full clock and activity / (TDP - idle) [-].
     c_mem_frac : float
         Dynamic memory power at full activity / (TDP - idle) [-].
     u_cmp_frac : float
-        Time share of compute activity [0..1].
+        Time share of compute activity at this clock [0..1].
     u_mem_frac : float
         Time share of HBM activity [0..1].
     clock_frac : float
         Clock ratio r = f/f_max [-].
+    knee_clock_frac : float
+        Clock ratio below which the voltage stays at its floor [-].
+    v_min_frac : float
+        Floor voltage / voltage at f_max [-].
+    c_leak_frac : float
+        Leakage above idle at full voltage / (TDP - idle) [-].
 
     Returns
     -------
     float
-        Power [W] (not clipped; callers lower the clock to stay under TDP or a cap).
+        Power [W] (not limited; callers lower the clock to stay under a limit or cap).
+
+    References
+    ----------
+    Weste and Harris, "CMOS VLSI Design", 4th ed., sec. 5.2-5.3.
     """
-    dynamic_frac = c_cmp_frac * u_cmp_frac * clock_frac**3 + c_mem_frac * u_mem_frac
+    v = core_voltage_frac(clock_frac, knee_clock_frac, v_min_frac)
+    v2 = v * v
+    v_min2 = v_min_frac * v_min_frac
+    leak_frac = 0.0
+    if v_min2 < 1.0:
+        leak_frac = c_leak_frac * (v2 - v_min2) / (1.0 - v_min2)
+    dynamic_frac = leak_frac + c_cmp_frac * u_cmp_frac * clock_frac * v2 + c_mem_frac * u_mem_frac
     return idle_w + (tdp_w - idle_w) * dynamic_frac
 
 
@@ -692,17 +909,28 @@ def replica_prefill_time_s(params, clock_frac):
     float
         ``t_pf,cmp / r + t_pf,comm`` [s].
     """
+    pf_cmp_s, pf_comm_s = _prefill_parts_s(params)
+    return pf_cmp_s / max(clock_frac, 1e-300) + pf_comm_s
+
+
+@register_jitable
+def _prefill_parts_s(params):
+    """Compute time at full clock and collectives time of one request's prefill [s]."""
     n = params[I_REPLICA_GPUS]
     in_tok = params[I_INPUT_TOK]
+    active = moe_effective_active_params(
+        params[I_ACTIVE_PARAMS], params[I_ROUTED_ACTIVE], params[I_IMBALANCE], params[I_ETA_MOE]
+    )
     pf_cmp_s = prefill_compute_time_s(
-        in_tok, params[I_ACTIVE_PARAMS], params[I_LAYERS], params[I_HIDDEN], n,
-        params[I_PEAK_FLOP], params[I_ETA_PF],
+        in_tok, active, params[I_LAYERS], params[I_ATTN_PREFILL_W], n, params[I_PEAK_FLOP],
+        params[I_ETA_PF],
     )  # fmt: skip
-    pf_comm_s = prefill_comm_time_s(
-        in_tok, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
-        params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
+    pf_comm_s = layer_collectives_time_s(
+        in_tok, params[I_LAYERS], params[I_MOE_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM],
+        params[I_ACTIVE_EXPERTS], n, params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
+        params[I_IMBALANCE],
     )  # fmt: skip
-    return pf_cmp_s / max(clock_frac, 1e-300) + pf_comm_s
+    return pf_cmp_s, pf_comm_s
 
 
 @register_jitable
@@ -743,22 +971,19 @@ def replica_state(params, batch_count, clock_frac):
     mem_s = decode_memory_time_s(
         batch, w_read, params[I_KV], context_tok, n, params[I_HBM_BW], params[I_ETA_BW]
     )
+    active = moe_effective_active_params(
+        params[I_ACTIVE_PARAMS], params[I_ROUTED_ACTIVE], params[I_IMBALANCE], params[I_ETA_MOE]
+    )
     cmp_s = decode_compute_time_s(
-        batch, params[I_ACTIVE_PARAMS], params[I_LAYERS], params[I_HIDDEN], context_tok, n,
+        batch, active, params[I_LAYERS], params[I_ATTN_DECODE_W], context_tok, n,
         params[I_PEAK_FLOP], params[I_ETA_F],
     )  # fmt: skip
-    comm_s = decode_comm_time_s(
-        batch, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
-        params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
+    comm_s = layer_collectives_time_s(
+        batch, params[I_LAYERS], params[I_MOE_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM],
+        params[I_ACTIVE_EXPERTS], n, params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
+        params[I_IMBALANCE],
     )  # fmt: skip
-    pf_cmp_s = prefill_compute_time_s(
-        in_tok, params[I_ACTIVE_PARAMS], params[I_LAYERS], params[I_HIDDEN], n,
-        params[I_PEAK_FLOP], params[I_ETA_PF],
-    )  # fmt: skip
-    pf_comm_s = prefill_comm_time_s(
-        in_tok, params[I_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM], n,
-        params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
-    )  # fmt: skip
+    pf_cmp_s, pf_comm_s = _prefill_parts_s(params)
     step_s = decode_step_time_s(
         mem_s, cmp_s, comm_s, params[I_T_FIXED], params[I_T_SEQ], batch, clock_frac
     )
@@ -770,19 +995,22 @@ def replica_state(params, batch_count, clock_frac):
     u_mem = out_tok * mem_s / cycle_s
     idle_w = params[I_IDLE_W]
     busy_w = gpu_power_w(
-        idle_w, params[I_TDP_W], params[I_C_CMP], params[I_C_MEM], u_cmp, u_mem, clock_frac
-    )
+        idle_w, params[I_TDP_W], params[I_C_CMP], params[I_C_MEM], u_cmp, u_mem, clock_frac,
+        params[I_KNEE_CLOCK], params[I_V_MIN], params[I_C_LEAK],
+    )  # fmt: skip
     return share * x_tok_per_s, itl_s, idle_w + share * (busy_w - idle_w)
 
 
 @register_jitable
 def clock_frac_for_cap(params, batch_count, cap_w):
-    """Highest clock ratio whose GPU power stays within a cap and the TDP [-].
+    """Highest clock ratio whose GPU power stays within a cap and the board power limit [-].
 
-    GPU power rises monotonically with the clock (compute activity times ``r^3`` grows like
-    ``r^2`` or faster, memory activity share grows as the step shortens), so the root of
-    ``P(r) = min(cap, TDP)`` is found by bisection on (0, 1]. A cap at or below idle power
-    returns 0 (the GPU cannot hold it while on).
+    GPU power rises monotonically with the clock (``u_cmp r`` is the compute work per unit
+    time and grows with r, ``v^2`` does not fall, the memory activity share grows as the step
+    shortens), so the root of ``P(r) = min(cap, limit)`` is found by bisection on (0, 1].
+    The limit is the operator's board power limit (``power_limit_w``, at most the chip's
+    maximum), not the TDP that scales the power law. A cap at or below idle power returns 0
+    (the GPU cannot hold it while on).
 
     Parameters
     ----------
@@ -798,7 +1026,7 @@ def clock_frac_for_cap(params, batch_count, cap_w):
     float
         Clock ratio r in [0, 1] [-].
     """
-    limit_w = min(cap_w, params[I_TDP_W])
+    limit_w = min(cap_w, params[I_POWER_LIMIT_W])
     if replica_state(params, batch_count, 1.0)[2] <= limit_w:
         return 1.0
     if limit_w <= params[I_IDLE_W]:
@@ -848,7 +1076,7 @@ def rack_power_w(params, gpu_w):
 # Reference solvers (brentq); the kernel uses bisection
 # --------------------------------------------------------------------------------------------
 def _tdp_state(params, batch):
-    clock = clock_frac_for_cap(params, batch, params[I_TDP_W])
+    clock = clock_frac_for_cap(params, batch, params[I_POWER_LIMIT_W])
     x, itl, gpu = replica_state(params, batch, clock)
     return x, itl, gpu, clock
 
@@ -921,25 +1149,26 @@ def _capped_throughput(params, batch, cap_w):
     if clock <= 0.0:
         return 0.0, params[I_IDLE_W]
     x, _, gpu = replica_state(params, batch, clock)
-    return x, min(gpu, cap_w, params[I_TDP_W])
+    return x, min(gpu, cap_w, params[I_POWER_LIMIT_W])
 
 
 def operating_table_reference(params, load_frac, cap_frac):
     """Operating-point table of one pool, per rack (NumPy/SciPy reference).
 
     For each offered load ``l`` (share of the rack's SLO throughput ``X*``) and GPU power cap
-    ``c`` (share of TDP):
+    ``c`` (share of the pool's board power limit ``power_limit_w``; ``c = 1`` is the limit, so
+    column ``c`` answers "tok/s and W with the GPU limit set to ``c * power_limit_w``"):
 
     - ``B*`` = :func:`slo_batch_reference`; ``X*`` = rack throughput at ``B*`` with the clock
-      limited only by TDP (full clock unless TDP binds);
+      limited only by the board power limit (full clock unless it binds);
     - capped capacity ``X_c = X(B*, r_c(B*))`` where ``r_c(B)`` is the highest clock whose
       power at batch B fits ``c * TDP`` (:func:`clock_frac_for_cap`);
     - served throughput ``x = min(l X*, X_c)``: below capacity the queue settles at the batch
       ``B_l`` with ``X(B_l, r_c(B_l)) = l X*`` (a slower clock needs a larger batch for the
       same load), above it the rack runs ``B*`` at the capped clock;
     - power ``p`` = rack wall power at that batch and clock;
-    - caps below idle power (``c TDP < P_idle``) cannot be held by a running GPU: the rack is
-      parked for a share ``1 - c TDP / P_idle`` of the time (0 W) and idles otherwise,
+    - caps below idle power (``c P_lim < P_idle``) cannot be held by a running GPU: the rack is
+      parked for a share ``1 - c P_lim / P_idle`` of the time (0 W) and idles otherwise,
       so ``p`` falls linearly to 0 at ``c = 0`` with ``x = 0``;
     - finally ``p`` is made non-decreasing in ``l`` (running maximum). Past the roofline
       ridge the HBM share of a step falls as the batch grows, so the physical GPU power can
@@ -953,7 +1182,7 @@ def operating_table_reference(params, load_frac, cap_frac):
     load_frac : numpy.ndarray
         Offered-load grid in [0, 1], ascending [-].
     cap_frac : numpy.ndarray
-        GPU power-cap grid in [0, 1] of TDP, ascending [-].
+        GPU power-cap grid in [0, 1] of the board power limit, ascending [-].
 
     Returns
     -------
@@ -970,7 +1199,7 @@ def operating_table_reference(params, load_frac, cap_frac):
     load_frac = np.asarray(load_frac, dtype=np.float64)
     cap_frac = np.asarray(cap_frac, dtype=np.float64)
     replicas = params[I_REPLICAS_PER_RACK]
-    tdp_w = params[I_TDP_W]
+    tdp_w = params[I_POWER_LIMIT_W]  # the cap grid is a share of the board power limit
     idle_w = params[I_IDLE_W]
     b_star = slo_batch_reference(params)
     x_out = np.zeros((load_frac.size, cap_frac.size))

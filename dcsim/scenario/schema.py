@@ -149,6 +149,22 @@ class RackGroup(_Model):
     in_service: Date | None = Field(
         default=None, description="Date the racks enter service; default: scenario start."
     )
+    gpu_power_limit_w: Pos | None = Field(
+        default=None,
+        description=(
+            "Board power limit of each GPU [W] (nvidia-smi -pl); the clock follows it through "
+            "the DVFS law. Default: the rack system's limit, else the accelerator's TDP. Must "
+            "be above the chip's idle power and at most its maximum."
+        ),
+    )
+    max_batch_count: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Most sequences one replica runs at once (vLLM max_num_seqs, TensorRT-LLM "
+            "max_batch_size); bounds the SLO batch and the KV limit. Default: no limit; >= 1."
+        ),
+    )
 
 
 class FixedCopCooling(_Model):

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dcsim.catalog import calibrate as cal
-from dcsim.catalog.load import load_catalog
+from dcsim.calibration import fit as cal
+from dcsim.calibration.report import calibration_report, report_markdown, report_text
+from dcsim.catalog.load import catalog_table, load_catalog
+from dcsim.errors import ConfigError
 
 TOLERANCE_FRAC = 0.15
 
@@ -74,8 +76,10 @@ def test_known_misfits_stay_within_20_percent(frame):
 def test_error_summary(frame):
     abs_err = frame["error_frac"].abs()
     # Every published point is modelled, throughput and power alike.
-    assert len(frame) == len(_IDS) == 46
+    assert len(frame) == len(_IDS) == 48
     assert abs_err.mean() < 0.07
+    # Shared factors only (per fit group, one MoE efficiency): the median stays within 5%.
+    assert abs_err.median() <= 0.05
     mlperf = abs_err[[k.startswith("v") for k in frame.index]]
     assert mlperf.max() < 0.10  # MLPerf points (TensorRT-LLM and ROCm)
 
@@ -108,5 +112,63 @@ def test_fitted_factors_are_physical(catalog):
 
 
 def test_regeneration_is_deterministic_and_up_to_date(catalog):
-    shipped = (Path(cal.__file__).parent / "data" / cal.EFFICIENCIES_FILE).read_text()
+    shipped = (cal.catalog_data_dir() / cal.EFFICIENCIES_FILE).read_text()
     assert cal.efficiencies_yaml(cal.calibrate(catalog, _CALIBRATION)) == shipped
+
+
+def test_every_efficiency_entry_is_fitted_or_a_declared_proxy():
+    cat = load_catalog()
+    for key, eff in cat.efficiencies.items():
+        assert eff.release, key
+        if eff.factors_source == "proxy":
+            source = cat.efficiencies[eff.proxy_of]
+            assert source.factors_source == "fit" and eff.proxy_confidence in ("S", "U"), key
+        else:
+            assert eff.factors_source == "fit" and eff.proxy_of is None, key
+    table = catalog_table(cat, "efficiencies")
+    assert table.loc["gb300/trtllm", "proxy_of"] == "gb200/trtllm"
+    assert table.loc["gb300/trtllm", "proxy_of_confidence"] == "U"
+    assert table.loc["gb200/trtllm", "factors_source"] == "fit"
+
+
+def test_proxy_of_an_unknown_entry_is_an_error():
+    with pytest.raises(ConfigError) as err:
+        load_catalog(
+            {"efficiencies": {"gb300/trtllm": {"proxy_of": "gb250/trtllm"}}}, where="x.yaml"
+        )
+    assert str(err.value).startswith(
+        "x.yaml.efficiencies.gb300/trtllm.proxy_of: 'gb250/trtllm' is not a known efficiency entry"
+    )
+
+
+def test_calibration_report_lists_every_point_with_its_error(catalog, frame):
+    report = calibration_report(catalog)
+    # Every throughput/power value plus the two MaxQ power-limit ratios.
+    assert len(report) == len(_IDS) + 2
+    by_key = report.assign(key=report["point"] + ":" + report["quantity"]).set_index("key")
+    for key in _IDS:
+        assert by_key.loc[key, "error_frac"] == pytest.approx(frame.loc[key, "error_frac"])
+    ratio = by_key.loc["v41-h200-maxq-500w-llama2-offline:tok_ratio@500W"]
+    assert ratio["measured"] == pytest.approx(86 / 104, abs=1e-4)
+    assert abs(ratio["error_frac"]) < 0.05
+    text = report_text(report)
+    abs_err = report["error_frac"].abs()
+    assert f"median |error| {100 * abs_err.median():.1f} %" in text.splitlines()[-1]
+    assert report_markdown(report).startswith("| point | quantity | measured |")
+
+
+def test_calibration_command_line(capsys):
+    from dcsim.calibration.__main__ import main
+
+    assert main(["--report"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:3] == ["point", "quantity", "measured"]
+    assert "median |error|" in out[-1]
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+
+
+def test_docs_table_is_the_current_report(catalog):
+    docs = Path(__file__).resolve().parents[2] / "docs" / "calibration.md"
+    assert report_markdown(calibration_report(catalog)) in docs.read_text(encoding="utf-8")

@@ -281,6 +281,8 @@ MODELS = {
     "llama-3.1-405b": (405, 405, 126, 8, 128, 16384),
     "deepseek-r1": (671, 37, 61, 0, 0, 7168),
     "gpt-oss-120b": (117, 5.1, 36, 8, 64, 2880),
+    # Mistral AI, "Mixtral of experts" (2024) and config.json.
+    "mixtral-8x7b": (46.7, 12.9, 32, 8, 128, 4096),
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from dcsim.catalog.load import load_catalog
 from dcsim.errors import ConfigError
+from dcsim.kernels.oppoints import pool_operating_point
 from dcsim.model.pool import MIN_USEFUL_BATCH_COUNT, PoolSpec, pool_spec
 from dcsim.physics.compute import PARAM_NAMES
 
@@ -92,12 +93,28 @@ def test_model_too_big_names_pool_model_n_and_sizes(catalog):
                   replica_gpus=1)  # fmt: skip
 
 
-def test_efficiency_fallback_to_default_stack(catalog):
-    spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "sglang", 295, 294, None, None)
-    assert spec.efficiency_key == "h100-sxm/trtllm"
-    assert spec.eta_bw_frac == catalog.efficiencies["h100-sxm/trtllm"].eta_bw_frac.value
+def test_unknown_stack_is_an_error_listing_the_known_ones(catalog):
+    with pytest.raises(ConfigError) as err:
+        pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "sglang", 295, 294, None, None,
+                  pool_name="sites.0.rack_groups.2")  # fmt: skip
+    assert str(err.value) == (
+        "pool sites.0.rack_groups.2: stack: stack 'sglang' has no efficiency factors for "
+        "h100-sxm; expected one of trtllm, trtllm-2024, vllm"
+    )
     vllm = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "vllm", 295, 294, None, None)
-    assert vllm.efficiency_key == "h100-sxm/vllm"
+    assert vllm.efficiency_key == "h100-sxm/vllm" and not vllm.proxy
+
+
+def test_proxy_factors_are_declared_on_the_pool(catalog):
+    # GB300 has no calibration point: its factors are GB200's, declared as a proxy (U).
+    spec = pool_spec(catalog, "gb300-nvl72", "llama-2-70b", "fp4", "trtllm", 295, 294, None, None)
+    assert spec.proxy and spec.proxy_of == "gb200/trtllm"
+    entry = catalog.efficiencies["gb300/trtllm"]
+    assert entry.proxy_confidence == "U" and entry.eta_bw_frac.value == (
+        catalog.efficiencies["gb200/trtllm"].eta_bw_frac.value
+    )
+    fitted = pool_spec(catalog, "gb200-nvl72", "llama-2-70b", "fp4", "trtllm", 295, 294, None, None)
+    assert not fitted.proxy and fitted.factors_source == "fit"
 
 
 def test_bad_inputs_are_config_errors(catalog):
@@ -124,8 +141,9 @@ def test_explicit_efficiency_overrides_catalog(catalog):
     assert spec.t_seq_s == 0.0
     spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None,
                      efficiency={**factors, "t_seq_s": 4e-5})  # fmt: skip
-    # Appended last to the parameter vector so that earlier indices keep their meaning.
-    assert PARAM_NAMES[-1] == "t_seq_s" and spec.to_params()[-1] == 4e-5
+    # Later entries are appended, so t_seq_s keeps the index it had when it was added.
+    i_seq = PARAM_NAMES.index("t_seq_s")
+    assert i_seq == 35 and spec.to_params()[i_seq] == 4e-5
 
 
 def test_throughput_optimal_replica_beats_every_other_candidate():
@@ -151,3 +169,94 @@ def test_throughput_optimal_replica_beats_every_other_candidate():
         assert pool_operating_point(spec.to_params())[5] <= best_x * (1 + 1e-9)
     assert tried >= 3
     assert best.replica_gpus_count > pool_spec(*args).replica_gpus_count
+
+
+def test_latent_attention_and_moe_numbers_of_deepseek(catalog):
+    from dcsim.model.pool import attention_widths
+
+    llm = catalog.models["deepseek-r1"]
+    # Decode on the compressed cache: 128 heads x (2 x 512 + 64) / 2 = 69,632; prefill
+    # decompressed: 128 x (128 + 64 + 128) / 2 = 20,480 (config.json shapes).
+    assert attention_widths(llm) == (69_632.0, 20_480.0)
+    assert attention_widths(catalog.models["llama-2-70b"]) == (8192.0, 8192.0)
+    assert attention_widths(catalog.models["gpt-oss-120b"]) == (4096.0, 4096.0)  # 64 x 64
+    spec = pool_spec(catalog, "gb200-nvl72", "deepseek-r1", "fp4", "trtllm", 1000, 1000, None,
+                     None, replica_gpus=8)  # fmt: skip
+    # Latent KV: 61 layers x 576 x 1 B (FP8 cache) = 35,136 B per token.
+    assert spec.kv_b_per_tok == 61 * 576
+    # Routed active = (37 - 16.2) B = 20.8e9; 58 MoE layers; imbalance applies on 8 GPUs.
+    assert spec.routed_active_params == pytest.approx(20.8e9)
+    assert spec.moe_layers_count == 58 and spec.expert_imbalance_frac > 1.0
+    one = pool_spec(catalog, "hgx-h200", "mixtral-8x7b", "fp8", "trtllm", 450, 146, None, None,
+                    replica_gpus=1)  # fmt: skip
+    assert one.expert_imbalance_frac == 1.0  # one GPU holds every expert
+
+
+def test_expert_parallelism_beyond_the_domain_is_one_line_error(catalog):
+    # DeepSeek-R1 in BF16 is 1,342 GB of weights; 8 x 80 GB of H100 cannot hold it.
+    with pytest.raises(ConfigError) as err:
+        pool_spec(catalog, "dgx-h100", "deepseek-r1", "bf16", "trtllm", 1000, 1000, None, None,
+                  pool_name="sites.0.rack_groups.0")  # fmt: skip
+    # Needed: 1,342 GB + 2,000 tokens x 61 x 576 x 2 B = 1,342.14 GB; held: 8 x 80 x 0.9.
+    assert str(err.value) == (
+        "pool sites.0.rack_groups.0: system: expert parallelism for 'deepseek-r1' (bf16) needs "
+        "more GPUs than the scale-up domain of dgx-h100: 1342.1 GB (weights + one sequence of "
+        "KV) but 8 x h100-sxm hold 576.0 GB; expected a larger domain or a smaller precision"
+    )
+    with pytest.raises(ConfigError) as err:
+        pool_spec(catalog, "dgx-h100", "mixtral-8x7b", "fp8", "trtllm", 450, 146, None, None,
+                  replica_gpus=16)  # fmt: skip
+    assert str(err.value) == (
+        "pool pool: replica_gpus: 16 exceeds the scale-up domain of dgx-h100 (8 GPUs); "
+        "expected an expert-parallel replica inside one NVLink domain"
+    )
+
+
+def test_throughput_optimal_spec_passes_batch_and_power_limits(catalog):
+    from dcsim.model.pool import throughput_optimal_pool_spec
+
+    spec = throughput_optimal_pool_spec(
+        catalog, "gb200-nvl72", "llama-3.1-70b", "fp8", "trtllm", 2000, 500, None, None,
+        max_batch_count=32, gpu_power_limit_w=900,
+    )  # fmt: skip
+    assert spec.max_batch_count == 32 and spec.power_limit_w == 900
+    # Offline: the SLO batch is the batch limit when the KV cache holds more.
+    assert pool_operating_point(spec.to_params())[0] == 32
+    with pytest.raises(ConfigError, match="gpu_power_limit_w: 100 W is outside"):
+        throughput_optimal_pool_spec(
+            catalog, "gb200-nvl72", "llama-3.1-70b", "fp8", "trtllm", 2000, 500, None, None,
+            gpu_power_limit_w=100,
+        )  # fmt: skip
+
+
+def test_same_process_proxy_keeps_energy_per_operation(catalog):
+    gb200 = pool_spec(catalog, "gb200-nvl72", "llama-3.1-70b", "fp4", "trtllm", 16000, 50, None,
+                      None, replica_gpus=1, max_batch_count=64)  # fmt: skip
+    gb300 = pool_spec(catalog, "gb300-nvl72", "llama-3.1-70b", "fp4", "trtllm", 16000, 50, None,
+                      None, replica_gpus=1, max_batch_count=64)  # fmt: skip
+    chips = catalog.accelerators
+    # Same 4NP process: full-activity compute power in watts scales with the FP4 peak,
+    # c_300 (1400 - idle_300) = c_200 (1200 - idle_200) x 15,000 / 10,000.
+    watts_300 = gb300.c_cmp_frac * (chips["gb300"].tdp_w.value - chips["gb300"].idle_w.value)
+    watts_200 = gb200.c_cmp_frac * (chips["gb200"].tdp_w.value - chips["gb200"].idle_w.value)
+    assert watts_300 == pytest.approx(1.5 * watts_200, rel=1e-12)
+    # A prefill-bound pool (16k-token prompts, 50 output tokens) then gains less than the
+    # 1.5x FP4 peak: the GB300 runs into its 1,400 W limit and clocks down.
+    x200, clock200 = (pool_operating_point(gb200.to_params())[i] for i in (5, 3))
+    x300, clock300 = (pool_operating_point(gb300.to_params())[i] for i in (5, 3))
+    assert clock300 < clock200 and 1.0 < x300 / x200 < 1.5
+    # Factors given explicitly (calibration) are used as given.
+    given = {
+        f: getattr(catalog.efficiencies["gb300/trtllm"], f).value
+        for f in (
+            "eta_bw_frac",
+            "eta_f_frac",
+            "eta_pf_frac",
+            "t_fixed_s",
+            "c_cmp_frac",
+            "c_mem_frac",
+        )
+    }
+    raw = pool_spec(catalog, "gb300-nvl72", "llama-3.1-70b", "fp4", "trtllm", 16000, 50, None,
+                    None, replica_gpus=1, efficiency=given)  # fmt: skip
+    assert raw.c_cmp_frac == given["c_cmp_frac"]

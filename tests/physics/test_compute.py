@@ -51,6 +51,19 @@ BASE = {
     "max_batch_count": math.inf,
     "ttft_quantile_frac": 0.99,
     "t_seq_s": 0.0,
+    "power_limit_w": 700.0,
+    # knee 0 and floor voltage 0 make v = r everywhere: the pure f^3 law (C V^2 f with V ~ f),
+    # which the hand calculations below use; the DVFS knee has its own tests.
+    "knee_clock_frac": 0.0,
+    "v_min_frac": 0.0,
+    "c_leak_frac": 0.0,
+    # Dense model: no routed experts, attention as wide as the hidden state.
+    "moe_layers_count": 0.0,
+    "routed_active_params": 0.0,
+    "expert_imbalance_frac": 1.0,
+    "attn_decode_width_count": 8192.0,
+    "attn_prefill_width_count": 8192.0,
+    "eta_moe_frac": 1.0,
 }
 
 
@@ -285,3 +298,101 @@ def test_reference_table_semantics():
     # Monotone in load and cap.
     assert np.all(np.diff(x, axis=0) >= 0) and np.all(np.diff(x, axis=1) >= -1e-9)
     assert np.all(np.diff(p, axis=0) >= 0) and np.all(np.diff(p, axis=1) >= -1e-9)
+
+
+# ------------------------------------------------------------------------------------ DVFS
+def test_core_voltage_is_flat_below_the_knee_and_linear_above():
+    # knee 0.6, floor 0.73: v(0.3) = 0.73; v(0.8) = 0.73 + 0.27 x 0.2 / 0.4 = 0.865; v(1) = 1.
+    assert C.core_voltage_frac(0.3, 0.6, 0.73) == 0.73
+    assert_allclose(C.core_voltage_frac(0.8, 0.6, 0.73), 0.865)
+    assert_allclose(C.core_voltage_frac(1.0, 0.6, 0.73), 1.0)
+
+
+def test_dvfs_power_by_hand():
+    # idle 70, TDP 700 (scale 630 W), c_cmp 1, c_mem 0.4, c_leak 0.1, u_cmp 0.5, u_mem 0.5,
+    # r = 0.8, knee 0.6, floor 0.73 -> v = 0.865, v^2 = 0.748225, floor^2 = 0.5329:
+    # leak 0.1 x (0.748225 - 0.5329) / 0.4671 = 0.046098; compute 1 x 0.5 x 0.8 x 0.748225 =
+    # 0.29929; memory 0.4 x 0.5 = 0.2; P = 70 + 630 x 0.545388 = 413.59 W.
+    p = C.gpu_power_w(70.0, 700.0, 1.0, 0.4, 0.5, 0.5, 0.8, 0.6, 0.73, 0.1)
+    assert_allclose(p, 70.0 + 630.0 * (0.1 * (0.748225 - 0.5329) / 0.4671 + 0.29929 + 0.2))
+    # Below the knee power is linear in the clock (voltage at its floor), leakage gone.
+    p1 = C.gpu_power_w(70.0, 700.0, 1.0, 0.0, 1.0, 0.0, 0.5, 0.6, 0.73, 0.1)
+    p2 = C.gpu_power_w(70.0, 700.0, 1.0, 0.0, 1.0, 0.0, 0.25, 0.6, 0.73, 0.1)
+    assert_allclose(p1 - 70.0, 2.0 * (p2 - 70.0))
+
+
+def test_power_limit_not_tdp_bounds_the_clock_and_moves_throughput():
+    # Prefill-heavy pool whose full-clock power exceeds 500 W: a 500 W limit lowers the clock
+    # and the throughput; with the DVFS knee the clock falls less than the f^3 law would need
+    # for the same watts at high clocks, and tok/J rises.
+    dvfs = {"knee_clock_frac": 0.6, "v_min_frac": 0.73, "c_leak_frac": 0.1}
+    full = make_params(input_tok=8000.0, output_tok=50.0, **dvfs)
+    limited = make_params(input_tok=8000.0, output_tok=50.0, power_limit_w=500.0, **dvfs)
+    x_full, _, p_full = C.replica_state(full, 64.0, C.clock_frac_for_cap(full, 64.0, 1e9))
+    clock = C.clock_frac_for_cap(limited, 64.0, 1e9)  # no site cap: the limit alone binds
+    x_lim, _, p_lim = C.replica_state(limited, 64.0, clock)
+    assert_allclose(p_lim, 500.0, rtol=1e-10)
+    assert x_lim < x_full and x_lim / p_lim > x_full / min(p_full, 700.0)
+    # Operating table: the cap grid is a share of the limit, so cap 1.0 is 500 W of GPU.
+    x_tab, p_tab, x_star, b_star = C.operating_table_reference(limited, [1.0], [0.5, 1.0])
+    clock_star = C.clock_frac_for_cap(limited, b_star, 1e9)
+    assert_allclose(x_star, 4.0 * C.replica_state(limited, b_star, clock_star)[0], rtol=1e-9)
+    assert x_tab[0, 0] < x_tab[0, 1]
+
+
+# ------------------------------------------------------------------------------------ MoE
+def test_moe_collectives_by_hand():
+    # DeepSeek-R1-like replica of 8 GPUs, decode step of B = 64 tokens: hidden 7168, 16-bit
+    # activations, k = 8, 61 layers of which 58 MoE, 450 GB/s per GPU, 5 us per step,
+    # imbalance 1.3.
+    # message = 64 x 7168 x 2 = 917,504 B.
+    # all-reduce: 2 x 7/8 x 917,504 / 450e9 + 2 x log2(8) x 5e-6 = 3.568071e-6 + 3e-5 s.
+    # all-to-all: 917,504 x 8 = 7,340,032 B in all, 7/64 of it per GPU = 802,816 B;
+    #   1.3 x 802,816 / 450e9 + 5e-6 = 2.319246e-6 + 5e-6 s.
+    # per step: (61 + 3 dense) all-reduces + 2 x 58 all-to-alls
+    #   = 64 x 3.3568071e-5 + 116 x 7.319246e-6 = 2.1483566e-3 + 8.490325e-4 = 2.9973891e-3 s.
+    allreduce_s = 2 * 7 / 8 * 917_504 / 450e9 + 3e-5
+    a2a_s = 1.3 * 802_816 / 450e9 + 5e-6
+    expected_s = 64 * allreduce_s + 116 * a2a_s
+    assert_allclose(expected_s, 2.9973891e-3, rtol=1e-7)
+    got = C.layer_collectives_time_s(64.0, 61.0, 58.0, 7168.0, 2.0, 8.0, 8.0, 450e9, 5e-6, 1.3)
+    assert_allclose(got, expected_s, rtol=1e-12)
+    # A dense model pays two all-reduces per layer (122 here): more than the MoE's mix.
+    dense = C.decode_comm_time_s(64.0, 61.0, 7168.0, 2.0, 8.0, 450e9, 5e-6)
+    assert_allclose(dense, 122 * allreduce_s, rtol=1e-12)
+    # One GPU: nothing crosses a link.
+    assert (
+        C.layer_collectives_time_s(64.0, 61.0, 58.0, 7168.0, 2.0, 8.0, 1.0, 450e9, 5e-6, 1.3) == 0
+    )
+
+
+def test_moe_decode_step_by_hand():
+    # Same replica, FP8 weights: A = 37e9 of which routed 20.8e9 (37 - 16.2), imbalance 1.3,
+    # grouped-GEMM efficiency 0.8: A_eff = 37e9 + 20.8e9 x (1.3 / 0.8 - 1) = 50e9.
+    assert_allclose(C.moe_effective_active_params(37e9, 20.8e9, 1.3, 0.8), 50e9)
+    # Latent attention: w = 128 x (2 x 512 + 64) / 2 = 69,632. Context 1000 tokens, B = 64:
+    # FLOP per token 2 x 50e9 + 4 x 61 x 69,632 x 1000 = 1.16990208e11; x 64 / (8 x 1979e12
+    # x 0.5) = 7.48737e12 / 7.916e15 = 9.45853e-4 s.
+    params = make_params(
+        weight_b=671e9, weight_shared_b=16.2e9, experts_count=256.0, active_experts_count=8.0,
+        active_params=37e9, layers_count=61.0, hidden_count=7168.0, kv_b_per_tok=61 * 576.0,
+        input_tok=600.0, output_tok=800.0, replica_gpus_count=8.0, replicas_per_rack_count=1.0,
+        moe_layers_count=58.0, routed_active_params=20.8e9, expert_imbalance_frac=1.3,
+        attn_decode_width_count=69_632.0, attn_prefill_width_count=20_480.0, eta_moe_frac=0.8,
+        eta_f_frac=0.5, t_fixed_s=0.0,
+    )  # fmt: skip
+    cmp_s = 64 * (2 * 50e9 + 4 * 61 * 69_632 * 1000) / (8 * 1979e12 * 0.5)
+    assert_allclose(cmp_s, 9.45853e-4, rtol=1e-5)
+    # Memory: touched experts 1 - (1 - 8/256)^64 = 0.86944 of the 654.8 GB routed weights,
+    # plus 16.2 GB shared, plus 64 x 1000 x 35,136 B of latent cache; over 8 x 3.35 TB/s x 0.8.
+    touched = 1 - (1 - 8 / 256) ** 64
+    mem_s = (16.2e9 + 654.8e9 * touched + 64 * 1000 * 61 * 576) / (8 * 3.35e12 * 0.8)
+    comm_s = 2.9973891e-3
+    step_s = max(mem_s, cmp_s) + comm_s
+    # Prefill of 600 tokens: (2 x 50e9 x 600 + 2 x 61 x 600^2 x 20,480) / (8 x 1979e12 x 0.75)
+    # plus the collectives of 600 tokens.
+    pf_s = (2 * 50e9 * 600 + 2 * 61 * 600**2 * 20_480) / (8 * 1979e12 * 0.75)
+    pf_s += C.layer_collectives_time_s(600.0, 61.0, 58.0, 7168.0, 2.0, 8.0, 8.0, 450e9, 5e-6, 1.3)
+    x, itl, _ = C.replica_state(params, 64.0, 1.0)
+    assert_allclose(itl, step_s + 64 * pf_s / 800, rtol=1e-9)
+    assert_allclose(x, 64 * 800 / (800 * step_s + 64 * pf_s), rtol=1e-9)

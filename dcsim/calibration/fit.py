@@ -1,17 +1,19 @@
 """Fit the compute core's efficiency factors to published measurements.
 
-``python -m dcsim.catalog.calibrate`` reads ``data/calibration_points.yaml`` (MLPerf Inference
-and ML.ENERGY points, with sources), fits ``eta_bw, eta_f, eta_pf, t_fixed, t_seq, c_cmp,
-c_mem`` per fit group by least squares on log errors (:func:`scipy.optimize.least_squares`,
-bounded, deterministic), rounds them to four significant digits, and writes
-``data/efficiencies.yaml`` with provenance and the relative error at every point; it prints
-the error table.
+``python -m dcsim.calibration --fit`` reads ``dcsim/catalog/data/calibration_points.yaml``
+(MLPerf Inference and ML.ENERGY points, with sources), fits ``eta_bw, eta_f, eta_pf, t_fixed,
+t_seq, c_cmp, c_mem`` per fit group by least squares on log errors
+(:func:`scipy.optimize.least_squares`, bounded, deterministic) on the dense-model points, then
+one grouped-expert efficiency ``eta_moe`` shared by every stack on the mixture-of-experts
+points with all dense factors fixed; rounds them to four significant digits, and writes
+``dcsim/catalog/data/efficiencies.yaml`` with provenance and the relative error at every
+point; it prints the error table.
 
 Rules (MODEL.md section 1): a fit group is a set of ``<accelerator>/<stack>`` keys sharing one
 set of factors (same silicon or the same stack); factors no point of the group constrains
 are borrowed from a key fitted before it or fixed at a stated value (listed per group in the
-points file); accelerators without any point get a proxy copy (confidence U). No factor is
-ever tuned per point.
+points file); accelerators without any point get a declared proxy copy (``proxy_of``, with
+the proxy's own confidence grade). No factor is ever tuned per point.
 
 Modelling of each point: see the header of ``calibration_points.yaml``. A point's throughput
 is the modelled replica throughput times the replicas on the measured GPUs; its power is the
@@ -45,6 +47,7 @@ __all__ = [
     "CalibrationPoint",
     "FitGroup",
     "calibrate",
+    "catalog_data_dir",
     "evaluate_points",
     "load_calibration",
     "main",
@@ -69,7 +72,11 @@ FACTOR_BOUNDS: dict[str, tuple[float, float]] = {
     "t_seq_s": (0.0, 2e-4),
     "c_cmp_frac": (0.0, 2.0),
     "c_mem_frac": (0.0, 1.0),
+    "eta_moe_frac": (0.05, 1.0),
 }
+#: Factors a fit group obtains; eta_moe_frac is fitted once on the MoE points afterwards
+#: (shared by every stack: no group has enough MoE points of its own).
+GROUP_FACTORS: tuple[str, ...] = tuple(f for f in EFFICIENCY_FACTORS if f != "eta_moe_frac")
 #: Starting point of every fit (typical published roofline shares and a few ms overhead).
 FACTOR_START: dict[str, float] = {
     "eta_bw_frac": 0.8,
@@ -128,6 +135,7 @@ class FitGroup:
     borrow: dict[str, str]
     fixed: dict[str, float]
     why: str
+    release: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,17 @@ class Calibration:
     groups: tuple[FitGroup, ...]
     proxies: dict[str, dict[str, str]]
     default_stacks: dict[str, str]
+
+
+def catalog_data_dir() -> Path:
+    """Folder of the packaged catalog tables (where ``efficiencies.yaml`` is written).
+
+    Returns
+    -------
+    pathlib.Path
+        ``dcsim/catalog/data``.
+    """
+    return Path(str(resources.files("dcsim.catalog"))) / "data"
 
 
 def _points_path() -> Any:
@@ -203,11 +222,12 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
             borrow=dict(g.get("borrow") or {}),
             fixed={k: float(v) for k, v in (g.get("fixed") or {}).items()},
             why=" ".join(str(g.get("why", "")).split()),
+            release=str(g.get("release", "")),
         )
         for g in raw["fit_groups"]
     )
     for g in groups:
-        missing = set(EFFICIENCY_FACTORS) - set(g.fit) - set(g.tie) - set(g.borrow) - set(g.fixed)
+        missing = set(GROUP_FACTORS) - set(g.fit) - set(g.tie) - set(g.borrow) - set(g.fixed)
         if missing:
             raise ConfigError(
                 f"factors {sorted(missing)} are neither fitted, tied, borrowed nor fixed",
@@ -354,7 +374,7 @@ def _fit_group(
         if best is None or result.cost < best.cost - 1e-12:
             best = result
     factors = factors_of(best.x)
-    return {f: _round(factors[f]) for f in EFFICIENCY_FACTORS}
+    return {f: _round(factors[f]) for f in GROUP_FACTORS}
 
 
 def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = None) -> dict:
@@ -376,7 +396,11 @@ def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = 
     catalog = catalog or load_catalog()
     calibration = calibration or load_calibration()
     by_key: dict[str, list[CalibrationPoint]] = {}
+    moe_points = []
     for point in calibration.points.values():
+        if catalog.models[point.model].moe is not None:
+            moe_points.append(point)  # fitted after the groups (eta_moe_frac)
+            continue
         by_key.setdefault(_efficiency_key(catalog, point), []).append(point)
     unknown = sorted(set(by_key) - _group_keys(calibration))
     if unknown:
@@ -397,6 +421,12 @@ def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = 
         for key in group.keys:
             fitted[key] = factors
             entries[key] = _entry(catalog, key, group, factors, errors, names, fitted)
+    eta_moe, moe_errors = _fit_moe(catalog, moe_points, fitted)
+    moe_names = ", ".join(p.point_id for p in moe_points)
+    for key, factors in fitted.items():
+        factors["eta_moe_frac"] = eta_moe
+        entries[key]["eta_moe_frac"] = _moe_factor(eta_moe, moe_names)
+        entries[key]["fit_error"].update(moe_errors.get(key, {}))
     for key, proxy in calibration.proxies.items():
         source_key = proxy["from"]
         accelerator, stack = key.split("/", 1)
@@ -405,6 +435,11 @@ def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = 
             "accelerator": accelerator,
             "stack": stack,
             "notes": f"No calibration point. Factors copied from {source_key}: {proxy['why']}.",
+            "release": entries[source_key].get("release", ""),
+            "factors_source": "proxy",
+            "proxy_of": source_key,
+            "proxy_confidence": proxy["confidence"],
+            "proxy_same_process": bool(proxy.get("same_process", False)),
             **{
                 f: {
                     "value": fitted[source_key][f],
@@ -416,6 +451,65 @@ def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = 
             },
         }
     return _ordered(catalog, entries, calibration.default_stacks)
+
+
+def _fit_moe(
+    catalog: Catalog, points: Sequence[CalibrationPoint], fitted: Mapping[str, Mapping[str, float]]
+) -> tuple[float, dict[str, dict[str, float]]]:
+    """Fit the one grouped-expert-GEMM efficiency on the MoE points, dense factors fixed.
+
+    Returns the factor and the relative errors of the MoE points by efficiency key.
+    """
+    if not points:
+        return 1.0, {}
+    keys = [_efficiency_key(catalog, p) for p in points]
+    missing = sorted({k for k in keys if k not in fitted})
+    if missing:
+        raise ConfigError(
+            f"MoE points of {missing} have no fitted dense factors", where="calibration"
+        )
+    specs = [
+        point_pool_spec(catalog, p, {**fitted[k], "eta_moe_frac": 1.0})
+        for p, k in zip(points, keys, strict=True)
+    ]
+
+    def observations(eta: float) -> list[tuple[str, str, float, float]]:
+        rows = []
+        for spec, point in zip(specs, points, strict=True):
+            modelled = model_point(dataclasses.replace(spec, eta_moe_frac=eta), point)
+            rows.append((point.point_id, "tok_per_s", point.tok_per_s, modelled["tok_per_s"]))
+            if point.power_w is not None:
+                rows.append((point.point_id, "power_w", point.power_w, modelled["power_w"]))
+        return rows
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        return np.array([math.log(max(m, 1e-6 * y) / y) for _, _, y, m in observations(x[0])])
+
+    lo, hi = FACTOR_BOUNDS["eta_moe_frac"]
+    result = least_squares(residuals, np.array([0.7]), bounds=([lo], [hi]), diff_step=1e-3)
+    eta = _round(float(result.x[0]))
+    errors: dict[str, dict[str, float]] = {}
+    for (pid, quantity, y, m), key in zip(
+        observations(eta), _repeat_keys(points, keys), strict=True
+    ):
+        errors.setdefault(key, {})[f"{pid}:{quantity}"] = round(m / y - 1.0, 4)
+    return eta, errors
+
+
+def _repeat_keys(points: Sequence[CalibrationPoint], keys: Sequence[str]) -> list[str]:
+    # One key per observation: a point with a power figure gives two.
+    return [
+        k for p, k in zip(points, keys, strict=True) for _ in range(1 + (p.power_w is not None))
+    ]
+
+
+def _moe_factor(eta: float, names: str) -> dict[str, Any]:
+    return {
+        "value": eta,
+        "source": f"fit by dcsim.calibration on the MoE points {names}, all other "
+        "factors fixed at their dense fits (one value shared by every stack)",
+        "confidence": "fit",
+    }
 
 
 def _group_keys(calibration: Calibration) -> set[str]:
@@ -432,18 +526,20 @@ def _entry(
         "accelerator": accelerator,
         "stack": stack,
         "notes": f"Fit group {group.name} ({', '.join(group.keys)}). {group.why}",
+        "release": group.release,
+        "factors_source": "fit",
     }
-    for factor in EFFICIENCY_FACTORS:
+    for factor in GROUP_FACTORS:
         if factor in group.fit:
             entry[factor] = {
                 "value": factors[factor],
-                "source": f"fit by dcsim.catalog.calibrate on {names}",
+                "source": f"fit by dcsim.calibration on {names}",
                 "confidence": "fit",
             }
         elif factor in group.tie:
             entry[factor] = {
                 "value": factors[factor],
-                "source": f"set equal to {group.tie[factor]}, fit by dcsim.catalog.calibrate "
+                "source": f"set equal to {group.tie[factor]}, fit by dcsim.calibration "
                 f"on {names} (the group's points cannot separate the two)",
                 "confidence": "fit",
             }
@@ -468,7 +564,7 @@ def _entry(
 def _ordered(
     catalog: Catalog, entries: Mapping[str, dict[str, Any]], default_stacks: Mapping[str, str]
 ) -> dict[str, dict[str, Any]]:
-    # The first entry of an accelerator is its default stack (dcsim.model.pool).
+    # The first entry of an accelerator is its default stack (listed first in errors).
     ordered: dict[str, dict[str, Any]] = {}
     for accelerator in catalog.accelerators:
         keys = sorted(k for k in entries if k.split("/", 1)[0] == accelerator)
@@ -528,13 +624,14 @@ def evaluate_points(
 _HEADER = """\
 # Efficiency factors of the compute core per accelerator and software stack.
 #
-# GENERATED by `python -m dcsim.catalog.calibrate` from calibration_points.yaml; do not edit
+# GENERATED by `python -m dcsim.calibration --fit` from calibration_points.yaml; do not edit
 # by hand (edit the points or the fit groups and regenerate). Units: fractions 0..1, t_fixed_s
 # in seconds per step, t_seq_s in seconds per sequence per step; c_* are dynamic power at
 # full activity and clock over (TDP - idle).
-# The first entry of each accelerator is its default stack (used when a scenario names a
-# stack without an entry). fit_error: modelled / measured - 1 at each calibration point
-# (<point>:tok_per_s, <point>:power_w).
+# The first entry of each accelerator is its default stack (listed first where the known
+# stacks are named; a stack without an entry is an error). factors_source: fit, or proxy
+# (a declared copy of proxy_of, graded by proxy_confidence). fit_error: modelled / measured - 1
+# at each calibration point (<point>:tok_per_s, <point>:power_w).
 """
 
 
@@ -607,7 +704,7 @@ def main(output: str | Path | None = None) -> None:
     calibration = load_calibration()
     entries = calibrate(catalog, calibration)
     text = efficiencies_yaml(entries)
-    path = Path(output) if output else Path(__file__).parent / "data" / EFFICIENCIES_FILE
+    path = Path(output) if output else catalog_data_dir() / EFFICIENCIES_FILE
     path.write_text(text, encoding="utf-8")
     refreshed = load_catalog(additions={"efficiencies": entries})
     print(error_table(evaluate_points(refreshed, calibration)))
