@@ -44,7 +44,6 @@ import json
 import math
 import numbers
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -56,7 +55,14 @@ import numpy as np
 import pandas as pd
 
 from dcsim.errors import ConfigError
-from dcsim.results.io import KPIS_FILE, METADATA_FILE, is_run_dir, write_run
+from dcsim.fileio import atomic_path, check_output_dir, write_text_atomic
+from dcsim.results.io import (
+    KPIS_FILE,
+    METADATA_FILE,
+    is_run_dir,
+    remove_stale_temporaries,
+    write_run,
+)
 from dcsim.results.meta import dcsim_version, scenario_hash
 from dcsim.scenario import Scenario, dump_resolved, scenario_catalog, set_base_dir
 from dcsim.scenario import _at_line as _check_error_at_line
@@ -433,6 +439,7 @@ def run_one(scenario: Scenario | str, run: SweepRun, out_dir: str) -> dict[str, 
             resolved_scenario_yaml=dump_resolved(result.scenario),
             run_id=run.key,
             scenario_name=RUNS_DIR,
+            unique=False,
         )
     except ConfigError:
         # Another attempt of the same task finished first: its folder is as good as ours.
@@ -532,21 +539,12 @@ def summary_table(results: pd.DataFrame, paths: Sequence[str]) -> pd.DataFrame:
 
 
 def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".tmp-{secrets.token_hex(4)}-{path.name}")
-    try:
+    with atomic_path(path) as tmp:
         frame.to_parquet(tmp, engine="pyarrow", index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    tmp = path.with_name(f".tmp-{secrets.token_hex(4)}-{path.name}")
-    try:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", "utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomic(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", path)
 
 
 def _manifest(
@@ -633,6 +631,29 @@ def dask_client(
         client.close()
 
 
+#: Longest wait for a scheduler that --scheduler-timeout accepts [s] (one day).
+MAX_SCHEDULER_TIMEOUT_S = 86_400.0
+
+
+def check_workers(workers: Any) -> None:
+    """Refuse a worker count that is not an integer >= 0 (``--workers``)."""
+    if workers is None:
+        return
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 0:
+        raise ConfigError(f"{workers!r} must be an integer >= 0", "--workers")
+
+
+def check_scheduler_timeout(timeout_s: Any) -> None:
+    """Refuse a scheduler timeout that is not a finite number of seconds in (0, 1 day]."""
+    ok = isinstance(timeout_s, numbers.Real) and not isinstance(timeout_s, bool)
+    if not ok or not math.isfinite(timeout_s) or not 0 < timeout_s <= MAX_SCHEDULER_TIMEOUT_S:
+        raise ConfigError(
+            f"{timeout_s!r} must be a finite number of seconds > 0 and <= "
+            f"{MAX_SCHEDULER_TIMEOUT_S:g}",
+            "--scheduler-timeout",
+        )
+
+
 def _error_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -711,16 +732,17 @@ def sweep(
     >>> sw.summary.query("kpi == 'power_capped_tok'")[["p10", "p50", "p90"]]  # doctest: +SKIP
     """
     started = time.perf_counter()
-    if workers is not None and (isinstance(workers, bool) or workers < 0):
-        raise ConfigError(f"{workers!r} must be >= 0", "--workers")
-    if scheduler_timeout_s <= 0:
-        raise ConfigError(f"{scheduler_timeout_s!r} must be > 0", "--scheduler-timeout")
+    check_workers(workers)
+    check_scheduler_timeout(scheduler_timeout_s)
     base, runs = _plan(scenario, vary, seeds, overrides)
     grid = parse_vary(vary or [])
     target: Scenario | str
     target = scenario if isinstance(scenario, Scenario) else str(Path(scenario).resolve())
     out_dir = Path(out) if out is not None else Path("results") / "sweeps" / base.name
     out_dir = out_dir.resolve()
+    # Before any cluster starts or any run is simulated: a sweep folder under a file, or in
+    # a read-only place, fails now in one line.
+    check_output_dir(out_dir, "--out")
 
     kpis: dict[str, dict[str, Any]] = {}
     unique: dict[str, SweepRun] = {}
@@ -757,7 +779,7 @@ def sweep(
             else None
         )
         (out_dir / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(out_dir / RUNS_DIR)
+        remove_stale_temporaries(out_dir / RUNS_DIR)
         if not resume:
             for key in unique:
                 shutil.rmtree(out_dir / RUNS_DIR / key, ignore_errors=True)
@@ -819,13 +841,6 @@ def _run_on_dask(
         # Ctrl-C or an error in a callback: stop what has not started; finished runs are
         # already in their folders.
         client.cancel(list(futures))
-
-
-def _remove_stale_temporaries(runs_dir: Path) -> None:
-    """Remove half-written run folders left by a killed worker (write_run's ``.tmp-*``)."""
-    for tmp in runs_dir.glob(".tmp-*"):
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def read_sweep(out_dir: str | Path) -> SweepResult:

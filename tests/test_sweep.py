@@ -129,7 +129,7 @@ def test_bad_seeds_and_workers(small_hall, tmp_path):
         plan_sweep(small_hall, None, seeds=0)
     with pytest.raises(ConfigError, match="distinct"):
         plan_sweep(small_hall, None, seeds=[1, 1])
-    with pytest.raises(ConfigError, match="--workers: -1 must be >= 0"):
+    with pytest.raises(ConfigError, match="--workers: -1 must be an integer >= 0"):
         sweep(small_hall, None, out=tmp_path, workers=-1)
 
 
