@@ -40,6 +40,25 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
+def _check_name_lengths(path: Path, what: str, reserve: int = 0) -> None:
+    """Refuse a path with a component longer than the file system allows.
+
+    Checked lexically, before any ``stat``: a too-long component makes ``exists()`` itself
+    fail. ``reserve`` is room kept on the last component for our temporaries' prefix.
+    """
+    limit = _name_max(Path(path.anchor) if path.is_absolute() else Path("."))
+    parts = [p for p in path.parts if p not in (path.anchor, ".", "..")]
+    for i, name in enumerate(parts):
+        size = len(name.encode("utf-8", "surrogateescape"))
+        room = limit - (reserve if i == len(parts) - 1 else 0)
+        if size > room:
+            raise ConfigError(
+                f"the name {name[:24]}... has {size} characters; this file system allows "
+                f"{room} here",
+                where=f"{what} {name[:24]}...",
+            )
+
+
 def _probe_writable(folder: Path, where: str) -> None:
     """Create and remove a hidden file in ``folder``: the one test that root cannot bypass.
 
@@ -60,26 +79,15 @@ def _probe_writable(folder: Path, where: str) -> None:
 
 def _check_creatable(path: Path, where: str) -> None:
     """``path`` does not exist: its first existing ancestor must be a writable folder."""
-    missing: list[str] = []
     ancestor = path
     while not ancestor.exists():
         if ancestor.is_symlink():
             raise ConfigError(f"{ancestor} is a dangling symbolic link", where=where)
-        missing.append(ancestor.name)
         if ancestor.parent == ancestor:
             break
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise ConfigError(f"{ancestor} is a file, not a folder", where=where)
-    limit = _name_max(ancestor)
-    for name in missing:
-        # Our own temporaries add a prefix and a suffix to the name: leave room for them.
-        if len(name.encode("utf-8", "surrogateescape")) > limit:
-            raise ConfigError(
-                f"the name {name[:24]}... has {len(name)} characters; this file system "
-                f"allows {limit}",
-                where=where,
-            )
     _probe_writable(ancestor, where)
 
 
@@ -109,6 +117,7 @@ def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
     """
     folder = Path(path)
     where = f"{what} {folder}"
+    _check_name_lengths(folder, what)
     if folder.exists():
         if not folder.is_dir():
             raise ConfigError(f"{folder} is a file, not a folder", where=where)
@@ -145,39 +154,25 @@ def check_output_file(
     """
     target = Path(path)
     where = f"{what} {target}"
+    # The temporary sibling is the longest name we create: ".tmp-<8 hex>-<name>".
+    _check_name_lengths(target, what, reserve=len(f"{TMP_PREFIX}00000000-"))
+    if target.is_dir():
+        raise ConfigError(f"{target} is a folder; expected a file name", where=where)
     if suffixes is not None and target.suffix.lower() not in suffixes:
         raise ConfigError(
             f"unknown file type {target.suffix or '(none)'!r}; expected one of "
             f"{', '.join(suffixes)}",
             where=where,
         )
-    if target.is_dir():
-        raise ConfigError(f"{target} is a folder; expected a file name", where=where)
     if not target.name or target.name in {".", ".."}:
         raise ConfigError("expected a file name", where=where)
     parent = target.parent
     if parent.exists():
         if not parent.is_dir():
             raise ConfigError(f"{parent} is a file, not a folder", where=where)
-        limit = _name_max(parent)
-        # The temporary sibling is the longest name we create: ".tmp-<8 hex>-<name>".
-        longest = len(f"{TMP_PREFIX}00000000-{target.name}".encode("utf-8", "surrogateescape"))
-        if longest > limit:
-            raise ConfigError(
-                f"the name {target.name[:24]}... is too long for this file system "
-                f"(at most {limit - 14} characters)",
-                where=where,
-            )
         _probe_writable(parent, where)
     else:
         _check_creatable(parent, where)
-        limit = _name_max(Path("."))
-        if len(target.name.encode("utf-8", "surrogateescape")) + 14 > limit:
-            raise ConfigError(
-                f"the name {target.name[:24]}... is too long for this file system "
-                f"(at most {limit - 14} characters)",
-                where=where,
-            )
     return target
 
 

@@ -599,21 +599,31 @@ def dask_client(
     from distributed import Client, LocalCluster
 
     if scheduler is None:
-        # No dashboard: it would bind a port (and needs bokeh); sweeps report via progress.
+        # Every server on the loopback interface and no dashboard: a sweep must not open an
+        # unauthenticated HTTP or scheduler port to the network (dask's default dashboard
+        # listens on all interfaces). The scheduler always runs a small HTTP server (health
+        # and metrics routes): bind it to loopback too, on a port the OS chooses.
         with (
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=":0",  # any free port: never collide with a running cluster
+                host=LOOPBACK_HOST,
+                scheduler_port=0,
+                dashboard_address=None,
+                worker_dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": f"{LOOPBACK_HOST}:0"},
             ) as cluster,
             Client(cluster) as client,
         ):
             yield client
         return
     where = f"--scheduler {scheduler}"
+    deadline = time.monotonic() + timeout_s
+    probe_scheduler(scheduler, timeout_s)
+    remaining_s = max(deadline - time.monotonic(), MIN_CONNECT_S)
     try:
-        client = Client(scheduler, timeout=timeout_s)
+        client = Client(scheduler, timeout=remaining_s)
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, ValueError):
@@ -652,6 +662,109 @@ def check_scheduler_timeout(timeout_s: Any) -> None:
             f"{MAX_SCHEDULER_TIMEOUT_S:g}",
             "--scheduler-timeout",
         )
+
+
+#: The interface every server of a local cluster listens on.
+LOOPBACK_HOST = "127.0.0.1"
+
+#: Largest first message accepted from a scheduler [byte]. A dask handshake is a small
+#: msgpack map (compression, python and pickle versions), well under 1 kB; HTTP or other
+#: protocols read as a dask frame announce absurd sizes (b"HTTP/1.1" is 3.6e18 bytes).
+MAX_HANDSHAKE_BYTES = 1 << 20
+
+#: Least time left to dask's own connection after the probe [s].
+MIN_CONNECT_S = 0.5
+
+
+def _recv_exact(sock: Any, n_bytes: int, deadline: float) -> bytes:
+    """Read exactly ``n_bytes`` before ``deadline`` (time.monotonic) or raise TimeoutError."""
+    chunks = []
+    left = n_bytes
+    while left > 0:
+        wait_s = deadline - time.monotonic()
+        if wait_s <= 0:
+            raise TimeoutError
+        sock.settimeout(wait_s)
+        chunk = sock.recv(min(left, 65536))
+        if not chunk:
+            raise ConnectionResetError("the connection was closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def probe_scheduler(address: str, timeout_s: float) -> None:
+    """Check that a dask scheduler answers at ``address``, within ``timeout_s`` in total.
+
+    dask's own connection bounds only the TCP connect: a listener that accepts and stays
+    silent makes its handshake wait forever, and a server speaking another protocol (HTTP)
+    makes it read the first 8 bytes as a frame length and try to allocate exabytes. This
+    probe does the first half of that handshake by hand: connect, then read the length
+    prefix of the message a dask server sends first (``struct "Q"`` of
+    ``distributed.comm.tcp``) and that message, all before one deadline. For ``tls://``
+    only the connect is probed (the rest is dask's TLS handshake).
+
+    Parameters
+    ----------
+    address
+        ``tcp://host:port``, ``tls://host:port`` or ``host:port`` (the port is required);
+        other schemes are left to dask.
+    timeout_s
+        Time for the whole probe [s].
+
+    Raises
+    ------
+    ConfigError
+        ``"--scheduler tcp://...: connection refused"`` (at once), ``"... no dask scheduler
+        answered within 10 s"``, ``"... is not a dask scheduler (...)"``, or a malformed
+        address.
+    """
+    import socket
+    import struct
+
+    where = f"--scheduler {address}"
+    scheme, _, loc = address.rpartition("://")
+    scheme = scheme or "tcp"
+    if scheme not in ("tcp", "tls"):
+        return
+    host, _, port_text = loc.rpartition(":")
+    host = host.strip("[]")
+    try:
+        port = int(port_text)
+        if not host or not 0 < port < 65536:
+            raise ValueError
+    except ValueError:
+        raise ConfigError("not a scheduler address (expected tcp://host:port)", where) from None
+    deadline = time.monotonic() + timeout_s
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout_s)
+    except ConnectionRefusedError:
+        raise ConfigError("connection refused (no dask scheduler listens there)", where) from None
+    except TimeoutError:
+        raise ConfigError(f"no dask scheduler answered within {timeout_s:g} s", where) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"cannot connect ({reason})", where) from None
+    with sock:
+        if scheme == "tls":
+            return
+        try:
+            (n_bytes,) = struct.unpack("Q", _recv_exact(sock, 8, deadline))
+            if not 0 < n_bytes <= MAX_HANDSHAKE_BYTES:
+                raise ConfigError(
+                    f"is not a dask scheduler (its first message announces {n_bytes} bytes; "
+                    f"a dask handshake is under {MAX_HANDSHAKE_BYTES} bytes)",
+                    where,
+                )
+            _recv_exact(sock, n_bytes, deadline)
+        except TimeoutError:
+            raise ConfigError(
+                f"no dask scheduler answered within {timeout_s:g} s (connected, no handshake)",
+                where,
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise ConfigError(f"is not a dask scheduler ({reason})", where) from None
 
 
 def _error_line(exc: BaseException) -> str:

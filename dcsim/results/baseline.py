@@ -40,7 +40,6 @@ import math
 import numbers
 import os
 import re
-import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
@@ -55,6 +54,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from dcsim.errors import ConfigError
+from dcsim.fileio import check_output_dir, check_output_file, write_text_atomic
 from dcsim.results.compare import (
     CAPACITY_TABLE,
     abs_rel_diff,
@@ -373,7 +373,7 @@ class CheckReport:
         ET.indent(suites)
         text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
         if path is not None:
-            _write_text_atomic(text, Path(path))
+            write_text_atomic(text, Path(path))
         return text
 
     def to_markdown(self, path: str | Path | None = None) -> str:
@@ -428,7 +428,7 @@ class CheckReport:
                 lines.append(markdown_table(*metric_rows(shown)))
         text = "\n".join(lines) + "\n"
         if path is not None:
-            _write_text_atomic(text, Path(path))
+            write_text_atomic(text, Path(path))
         return text
 
 
@@ -464,16 +464,6 @@ def metric_rows(metrics: Sequence[MetricCheck]) -> tuple[list[str], list[list[st
 
 
 # -- baseline files ------------------------------------------------------------------------------
-
-
-def _write_text_atomic(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{secrets.token_hex(4)}-{path.name}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> Any:
@@ -804,7 +794,7 @@ def write_baseline(
         doc[key] = value
     out = io.StringIO()
     _yaml().dump(doc, out)
-    _write_text_atomic(out.getvalue(), p)
+    write_text_atomic(out.getvalue(), p)
     return p
 
 
@@ -1022,6 +1012,13 @@ def check(
     from dcsim.runner import run as run_api
 
     folder = Path(baseline_dir)
+    # Every output location first: a report that cannot be written fails before any run.
+    if junit is not None:
+        check_output_file(junit, "--junit")
+    if markdown is not None:
+        check_output_file(markdown, "--markdown")
+    if update:
+        check_output_dir(folder, "--baseline")
     extra = _override_mapping(overrides)
     jobs: list[tuple[Path, Path, Baseline | None]] = []
     if scenarios:

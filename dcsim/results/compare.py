@@ -28,6 +28,7 @@ import pandas as pd
 
 from dcsim import units
 from dcsim.errors import ConfigError
+from dcsim.fileio import atomic_path, check_output_file, write_text_atomic
 from dcsim.results.io import read_run
 from dcsim.results.run_result import RunResult
 
@@ -372,15 +373,18 @@ class Comparison:
             The files written.
         """
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.table.to_csv(target)
-        written = [target]
         cap = self.capacity
+        cap_path = target.with_name(f"{target.stem}-capacity.csv")
+        for p in [target] + ([cap_path] if cap is not None else []):
+            check_output_file(p, "--csv")
+        with atomic_path(target) as tmp:
+            self.table.to_csv(tmp)
+        written = [target]
         if cap is not None:
-            cap_path = target.with_name(f"{target.stem}-capacity.csv")
             flat = cap.copy()
             flat.columns = [f"{c}[{r}]" for c, r in cap.columns]
-            flat.to_csv(cap_path)
+            with atomic_path(cap_path) as tmp:
+                flat.to_csv(tmp)
             written.append(cap_path)
         return written
 
@@ -412,8 +416,7 @@ class Comparison:
             lines.append(markdown_table(header, rows))
         text = "\n".join(lines) + "\n"
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text, encoding="utf-8")
+            write_text_atomic(text, check_output_file(path, "--markdown"))
         return text
 
     def rows(self, only_changed: bool = False) -> tuple[list[str], list[list[str]]]:

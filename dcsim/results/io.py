@@ -279,6 +279,32 @@ def _publish(tmp: Path, scenario_dir: Path, run_id: str, unique: bool) -> Path:
 # -- public API -----------------------------------------------------------------------------
 
 
+def check_run_location(root: str | Path, scenario_name: str) -> Path:
+    """Check, before a run starts, that its run folder can be written.
+
+    Parameters
+    ----------
+    root
+        Results root folder (``--out``).
+    scenario_name
+        The scenario's name: the folder grouping its runs.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<root>/<scenario_name>``.
+
+    Raises
+    ------
+    ConfigError
+        A name that is not a plain folder name or too long for the file system; a file
+        where a folder is needed; a read-only location.
+    """
+    _check_name(scenario_name, "scenario name")
+    check_output_dir(root, "--out")
+    return check_output_dir(Path(root) / scenario_name, "--out")
+
+
 def write_run(
     result: RunResult,
     root: str | Path = "results",
