@@ -499,6 +499,7 @@ def check(
     """Run scenarios with their fixed seeds and compare KPIs with baselines; exit 1 on drift."""
     from dcsim.results.baseline import check as check_api
     from dcsim.results.baseline import metric_rows
+    from dcsim.results.compare import fmt_value
 
     def started(name: str) -> None:
         err_console.print(f"running {name} ...", markup=False, highlight=False)
@@ -520,16 +521,23 @@ def check(
             if c.created:
                 _say(f"{c.name}: baseline created: {where}")
             else:
-                changed = [m for m in c.changed if m.status != "new"]
+                changed = [m for m in c.changed if m.status not in ("new", "missing")]
                 new = f", {len(c.new)} new" if c.new else ""
+                gone = f", {len(c.removed)} removed" if c.removed else ""
                 _say(
                     f"{c.name}: baseline updated: {where} "
-                    f"({len(changed)} of {n} metrics changed{new})"
+                    f"({len(changed)} of {n} metrics changed{new}{gone})"
                 )
                 if changed:
                     wide.print(_rich_rows(f"{c.name}: changes", *metric_rows(changed)))
                 if c.new:
                     _say(f"  new: {', '.join(m.name for m in c.new)}")
+                if c.removed:
+                    # The run no longer has them: the rewritten baseline stops checking them.
+                    _say(
+                        "  removed (no longer checked): "
+                        + ", ".join(f"{m.name} (was {fmt_value(m.baseline)})" for m in c.removed)
+                    )
         elif c.unchanged:
             _say(f"{c.name}: baseline unchanged: {where} (all {n} metrics identical)")
         elif c.passed:
