@@ -182,8 +182,7 @@ def test_sweep_scheduler_that_refuses_the_connection(small_hall, tmp_path):
         "sweep", small_hall, "--scheduler", address, "--scheduler-timeout", "1", "--out", tmp_path
     )
     assert one_error_line(r) == (
-        f"dcsim: error: --scheduler {address}: connection refused (no dask scheduler listens "
-        "there)"
+        f"dcsim: error: --scheduler {address}: connection refused (no dask scheduler listens there)"
     )
 
 
