@@ -366,7 +366,12 @@ def write_run(
     if not unique and final.exists():
         raise ConfigError("run folder already exists; choose another run id", where=str(final))
     check_output_dir(scenario_dir, "run folder")
-    created_scenario_dir = not scenario_dir.exists()
+    # Folders this call creates, deepest first: removed again if the write fails.
+    created_dirs = []
+    for folder in (scenario_dir, *scenario_dir.parents):
+        if folder.exists():
+            break
+        created_dirs.append(folder)
     try:
         scenario_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -390,19 +395,21 @@ def write_run(
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
     except OSError as error:
-        _remove_if_empty(scenario_dir, created_scenario_dir)
+        _remove_if_empty(created_dirs)
         raise ConfigError(f"cannot write the run ({os_error_text(error)})", str(final)) from None
     except BaseException:
-        _remove_if_empty(scenario_dir, created_scenario_dir)
+        _remove_if_empty(created_dirs)
         raise
     return final
 
 
-def _remove_if_empty(folder: Path, created: bool) -> None:
-    """Remove a folder this call created, if no other writer has put anything in it."""
-    if created:
-        with contextlib.suppress(OSError):
+def _remove_if_empty(created: list[Path]) -> None:
+    """Remove the folders a write created (deepest first), if no other writer used them."""
+    for folder in created:
+        try:
             folder.rmdir()
+        except OSError:
+            return
 
 
 def _missing_files(path: Path) -> list[str]:
