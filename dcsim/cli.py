@@ -318,7 +318,7 @@ def compare(
 
     columns = _split_columns(series)
     if columns and plot is None:
-        raise ConfigError("needs --plot PNG to write the overlay to", where="--series")
+        raise ConfigError("needs --plot FILE to write the overlay to", where="--series")
     if csv is not None:
         check_output_file(csv, "--csv")
         check_output_file(csv.with_name(f"{csv.stem}-capacity.csv"), "--csv")
@@ -382,7 +382,11 @@ def sweep(
         typer.Option(help="Address of a running dask scheduler, e.g. tcp://10.0.0.5:8786."),
     ] = None,
     scheduler_timeout: Annotated[
-        float, typer.Option("--scheduler-timeout", help="Seconds to wait for the scheduler.")
+        float,
+        typer.Option(
+            "--scheduler-timeout",
+            help="Seconds for the whole scheduler handshake (finite, > 0, <= 86400).",
+        ),
     ] = 10.0,
     out: Annotated[
         Path | None, typer.Option(help="Sweep folder (default: results/sweeps/<scenario>).")

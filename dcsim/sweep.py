@@ -583,7 +583,8 @@ def dask_client(
     scheduler
         Address of a running scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
     timeout_s
-        How long to wait for the scheduler to answer and for its first worker [s].
+        Time for the whole handshake with the scheduler (see :func:`probe_scheduler`), and
+        then again for its first worker [s].
 
     Yields
     ------
@@ -593,8 +594,9 @@ def dask_client(
     Raises
     ------
     ConfigError
-        ``"--scheduler tcp://...: no dask scheduler answered within 10 s"``, or a scheduler
-        without workers.
+        ``"--scheduler tcp://...: no dask scheduler answered within 10 s"``, a refused
+        connection (at once), a server that is not a dask scheduler, or a scheduler without
+        workers.
     """
     from distributed import Client, LocalCluster
 
@@ -809,7 +811,9 @@ def sweep(
         Address of an existing dask scheduler (``"tcp://host:8786"``) to run on instead of a
         local cluster.
     scheduler_timeout_s
-        How long to wait for that scheduler to answer [s].
+        Time for the whole handshake with that scheduler (connect, its first message, the
+        client registration), and then again for its first worker [s]; finite, in
+        (0, 86400].
     resume
         Skip runs whose folder in ``<out>/runs/`` is complete (default). False: simulate
         every run again (its old folder is replaced).
