@@ -432,3 +432,86 @@ def test_sweep_against_an_http_server_is_one_line(work, small_hall):
         server.close()
     refused(r, f"--scheduler {address}: is not a dask scheduler")
     assert not (work / "sw").exists()
+
+
+# -- run folders under real concurrency and a real kill ------------------------------------------
+
+
+def test_concurrent_writers_of_one_run_id_all_succeed(tmp_path, run_dir):
+    result = io.read_run(run_dir)
+    text = (run_dir / io.SCENARIO_FILE).read_text()
+    found: list[Path] = []
+    errors: list[BaseException] = []
+
+    def write():
+        try:
+            found.append(
+                io.write_run(
+                    result, tmp_path, resolved_scenario_yaml=text, run_id="r", scenario_name="s"
+                )
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(p.name for p in found) == ["r", "r-2", "r-3", "r-4"]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["r", "r-2", "r-3", "r-4"]
+
+
+def _write_slowly(root: str, started: str) -> None:  # pragma: no cover - runs in a child
+    """Start writing a run, then hang after its first file (until killed)."""
+    import time as _time
+
+    import pandas as pd
+
+    def first_then_hang(frame, path):
+        pd.DataFrame({"x": [1.0]}).to_parquet(path)
+        Path(started).write_text("writing")
+        while True:
+            _time.sleep(0.05)
+
+    io._write_parquet = first_then_hang
+    res = dcsim.results.run_result.RunResult(
+        pd.DataFrame({"x_w": [1.0]}, index=pd.DatetimeIndex(["2027-01-01"], name="time")),
+        dcsim.results.run_result.empty_events(),
+        {"x_w": 1.0},
+        {"name": "s"},
+        {},
+    )
+    io.write_run(res, root, resolved_scenario_yaml="name: s\n", run_id="r", scenario_name="s")
+
+
+def test_a_writer_killed_mid_write_is_cleaned_only_once_dead(tmp_path):
+    import multiprocessing
+    import signal
+    import time
+
+    started = tmp_path / "started"
+    child = multiprocessing.get_context("fork").Process(
+        target=_write_slowly, args=(str(tmp_path / "root"), str(started))
+    )
+    child.start()
+    try:
+        for _ in range(600):  # up to 60 s for the child to reach its first file
+            if started.exists():
+                break
+            time.sleep(0.1)
+        assert started.exists()
+        folder = tmp_path / "root" / "s"
+        (tmp,) = [p for p in folder.iterdir() if p.is_dir()]
+        assert tmp.name.startswith(".tmp-r-")
+        # The writer is alive and holds its lock: its folder is kept, and is no run.
+        assert io.remove_stale_temporaries(folder) == [] and tmp.is_dir()
+        assert io.list_runs(tmp_path / "root") == []
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL
+    # Killed: the kernel released the lock; the next cleaner removes folder and lock file.
+    assert io.remove_stale_temporaries(folder) == [tmp]
+    assert list(folder.iterdir()) == []
