@@ -89,9 +89,11 @@ def _user_errors(fn: F) -> F:
         except ConfigError as err:
             raise _fail(str(err)) from None
         except OSError as err:
-            where = f"{err.filename}: " if getattr(err, "filename", None) else "output: "
+            if getattr(err, "filename", None):
+                raise _fail(f"{err.filename}: {os_error_text(err)}") from None
+            # No file named: our own stdout (a full disk, a closed pipe).
             _drop_stdout()
-            raise _fail(f"{where}cannot write ({os_error_text(err)})") from None
+            raise _fail(f"output: cannot write ({os_error_text(err)})") from None
 
     return wrapper  # type: ignore[return-value]
 

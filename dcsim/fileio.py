@@ -15,7 +15,6 @@ and exits with code 2.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import secrets
 from collections.abc import Iterator
@@ -271,9 +270,3 @@ def write_bytes_atomic(data: bytes, path: str | Path) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
     return target
-
-
-#: OS errors that mean "the output cannot be written", reported as one line (exit 2).
-OUTPUT_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EPIPE, errno.EIO}
-)
