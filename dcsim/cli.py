@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from rich.table import Table
 
 from dcsim import units
 from dcsim.errors import ConfigError
+from dcsim.fileio import check_output_dir, check_output_file, os_error_text
 
 app = typer.Typer(
     name="dcsim",
@@ -45,16 +47,53 @@ SetOpt = Annotated[
 ]
 
 
+def _fail(message: str) -> typer.Exit:
+    """Print ``dcsim: error: <message>`` as one line on stderr; the Exit (code 2) to raise."""
+    first = " ".join(str(message).split())
+    try:
+        typer.echo(f"dcsim: error: {first}", err=True)
+    except OSError:
+        pass  # stderr itself is gone: the exit code is all we can say
+    return typer.Exit(code=2)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device after a failed write (disk full, closed pipe).
+
+    Otherwise Python flushes the unwritten buffer again at exit and prints a second error
+    (the recipe of the Python documentation for SIGPIPE).
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test runner's capture)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
 def _user_errors(fn: F) -> F:
-    """Turn ConfigError into one line on stderr and exit code 2."""
+    """Turn bad input and unwritable output into one line on stderr and exit code 2.
+
+    ConfigError (bad input, an output location that cannot be written) and OSError (a
+    write that fails: disk full, permission lost, stdout closed) both end here; the
+    command's own output is flushed inside, so that a full stdout is caught too.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+            sys.stdout.flush()
+            return out
         except ConfigError as err:
-            typer.echo(f"dcsim: error: {err}", err=True)
-            raise typer.Exit(code=2) from None
+            raise _fail(str(err)) from None
+        except OSError as err:
+            if getattr(err, "filename", None):
+                raise _fail(f"{err.filename}: {os_error_text(err)}") from None
+            # No file named: our own stdout (a full disk, a closed pipe).
+            _drop_stdout()
+            raise _fail(f"output: cannot write ({os_error_text(err)})") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -102,10 +141,13 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run a scenario; write results/<scenario>/<run-id>/ and print the KPIs."""
+    from dcsim.results.io import check_run_location
     from dcsim.runner import resolve_scenario
     from dcsim.runner import run as run_api
 
-    sc = resolve_scenario(scenario, set_)
+    sc = _with_seed(resolve_scenario, scenario, set_, seed)
+    if write:
+        check_run_location(out, sc.name)  # before simulating: a bad --out fails now
     show = not quiet and sys.stderr.isatty()
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -122,11 +164,30 @@ def run(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done / total)
 
-        result = run_api(sc, seed=seed, write=write, root=out, progress=progress)
+        result = run_api(sc, write=write, root=out, progress=progress)
     console.print(kpi_table(result.kpis, title=f"{sc.name} (seed {result.meta['seed']})"))
     console.print(f"simulated in {result.meta['wall_time_s']:.1f} s")
     if write:
         console.print(f"results: {result.meta['run_dir']}", markup=False, highlight=False)
+
+
+def _with_seed(
+    resolve: Callable[..., Any], scenario: Path, set_: list[str] | None, seed: Any
+) -> Any:
+    """Resolve a scenario with ``--seed`` applied as the field ``seed``.
+
+    The seed goes through the schema like any ``--set``, so ``--seed`` accepts exactly what
+    the scenario's ``seed`` field accepts (an integer >= 0).
+    """
+    if seed is None:
+        return resolve(scenario, set_)
+    try:
+        return resolve(scenario, [*(set_ or []), f"seed={seed}"])
+    except ConfigError as err:
+        prefix = "--set seed: "
+        if str(err).startswith(prefix):
+            raise ConfigError(str(err)[len(prefix) :], "--seed") from None
+        raise
 
 
 @app.command()
@@ -153,6 +214,7 @@ def validate(
 
 
 @app.command()
+@_user_errors
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion)."""
     from dcsim.scenario.schema import Scenario
@@ -221,6 +283,9 @@ def _split_columns(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
+#: Resolution of ``dcsim compare --plot`` figures [dot/inch].
+COMPARE_PLOT_DPI = 110
+
 #: Series overlaid by ``dcsim compare --plot`` when ``--series`` is not given.
 DEFAULT_COMPARE_SERIES = ("facility_power_w", "served_tok_per_s")
 
@@ -239,7 +304,9 @@ def compare(
         str | None,
         typer.Option(help="Time-series columns to overlay with --plot, comma-separated."),
     ] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write the series overlay as PNG.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the series overlay (.png, .pdf or .svg).")
+    ] = None,
     label: Annotated[
         list[str] | None,
         typer.Option("--label", help="Label of each run, in order (default: folder names)."),
@@ -253,7 +320,16 @@ def compare(
 
     columns = _split_columns(series)
     if columns and plot is None:
-        raise ConfigError("needs --plot PNG to write the overlay to", where="--series")
+        raise ConfigError("needs --plot FILE to write the overlay to", where="--series")
+    if csv is not None:
+        check_output_file(csv, "--csv")
+        check_output_file(csv.with_name(f"{csv.stem}-capacity.csv"), "--csv")
+    if markdown is not None:
+        check_output_file(markdown, "--markdown")
+    if plot is not None:
+        from dcsim.plot._util import FIGURE_FORMATS
+
+        check_output_file(plot, "--plot", suffixes=tuple(FIGURE_FORMATS))
     cmp = compare_api(run_dirs, labels=label)
     if plot is not None:
         cmp.series(columns or list(DEFAULT_COMPARE_SERIES))  # bad names fail before any output
@@ -278,11 +354,11 @@ def compare(
     if plot is not None:
         from matplotlib.figure import Figure
 
+        from dcsim.plot._util import save_figure
         from dcsim.plot.compare import plot_overlays
 
         fig = plot_overlays(cmp, columns or list(DEFAULT_COMPARE_SERIES), fig=Figure())
-        plot.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(plot, dpi=110)
+        save_figure(fig, plot, dpi=COMPARE_PLOT_DPI)
         _say(f"plot: {plot}")
 
 
@@ -308,7 +384,11 @@ def sweep(
         typer.Option(help="Address of a running dask scheduler, e.g. tcp://10.0.0.5:8786."),
     ] = None,
     scheduler_timeout: Annotated[
-        float, typer.Option("--scheduler-timeout", help="Seconds to wait for the scheduler.")
+        float,
+        typer.Option(
+            "--scheduler-timeout",
+            help="Seconds for the whole scheduler handshake (finite, > 0, <= 86400).",
+        ),
     ] = 10.0,
     out: Annotated[
         Path | None, typer.Option(help="Sweep folder (default: results/sweeps/<scenario>).")
@@ -320,9 +400,13 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run a grid of variants x seeds on dask; write runs, results.parquet, summary.parquet."""
-    from dcsim.sweep import plan_sweep
+    from dcsim.sweep import check_scheduler_timeout, check_workers, plan_sweep
     from dcsim.sweep import sweep as sweep_api
 
+    check_workers(workers)
+    check_scheduler_timeout(scheduler_timeout)
+    if out is not None:
+        check_output_dir(out, "--out")
     plan = plan_sweep(scenario, vary, seeds, set_)
     n_points = len({r.point for r in plan})
     _say(f"{n_points} point(s) x {len(plan) // max(n_points, 1)} seed(s) = {len(plan)} run(s)")
@@ -421,6 +505,7 @@ def check(
     """Run scenarios with their fixed seeds and compare KPIs with baselines; exit 1 on drift."""
     from dcsim.results.baseline import check as check_api
     from dcsim.results.baseline import metric_rows
+    from dcsim.results.compare import fmt_value
 
     def started(name: str) -> None:
         err_console.print(f"running {name} ...", markup=False, highlight=False)
@@ -442,16 +527,23 @@ def check(
             if c.created:
                 _say(f"{c.name}: baseline created: {where}")
             else:
-                changed = [m for m in c.changed if m.status != "new"]
+                changed = [m for m in c.changed if m.status not in ("new", "missing")]
                 new = f", {len(c.new)} new" if c.new else ""
+                gone = f", {len(c.removed)} removed" if c.removed else ""
                 _say(
                     f"{c.name}: baseline updated: {where} "
-                    f"({len(changed)} of {n} metrics changed{new})"
+                    f"({len(changed)} of {n} metrics changed{new}{gone})"
                 )
                 if changed:
                     wide.print(_rich_rows(f"{c.name}: changes", *metric_rows(changed)))
                 if c.new:
                     _say(f"  new: {', '.join(m.name for m in c.new)}")
+                if c.removed:
+                    # The run no longer has them: the rewritten baseline stops checking them.
+                    _say(
+                        "  removed (no longer checked): "
+                        + ", ".join(f"{m.name} (was {fmt_value(m.baseline)})" for m in c.removed)
+                    )
         elif c.unchanged:
             _say(f"{c.name}: baseline unchanged: {where} (all {n} metrics identical)")
         elif c.passed:
@@ -474,17 +566,23 @@ def check(
 def plot(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
     out: Annotated[
-        Path | None, typer.Option(help="PNG file (default: <run folder>/dashboard.png).")
+        Path | None,
+        typer.Option(help="Figure file, .png, .pdf or .svg (default: <run folder>/dashboard.png)."),
     ] = None,
-    dpi: Annotated[int, typer.Option(help="Resolution [dot/inch].")] = 110,
+    dpi: Annotated[int, typer.Option(help="Resolution [dot/inch], 20 to 600.")] = 110,
 ) -> None:
-    """Write a run's dashboard PNG: power, tokens, PUE and temperatures, capacity forecast."""
+    """Write a run's dashboard: power, tokens, PUE and temperatures, capacity forecast."""
+    from dcsim.plot._util import FIGURE_FORMATS, check_dpi
     from dcsim.plot.dashboard import save_dashboard
     from dcsim.results.io import read_run
 
+    target = out if out is not None else run_dir / "dashboard.png"
+    check_dpi(dpi)
+    if out is not None or run_dir.is_dir():
+        check_output_file(target, "--out", suffixes=tuple(FIGURE_FORMATS))
     result = read_run(run_dir)
     result.meta.setdefault("run_dir", str(run_dir))
-    path = save_dashboard(result, out if out is not None else run_dir / "dashboard.png", dpi=dpi)
+    path = save_dashboard(result, target, dpi=dpi)
     _say(f"dashboard: {path}")
 
 
@@ -497,3 +595,7 @@ def _fmt(v: Any) -> str:
 def main() -> None:  # pragma: no cover - console entry
     """Console entry point."""
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m dcsim.cli
+    main()

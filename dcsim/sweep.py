@@ -44,7 +44,6 @@ import json
 import math
 import numbers
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -56,7 +55,14 @@ import numpy as np
 import pandas as pd
 
 from dcsim.errors import ConfigError
-from dcsim.results.io import KPIS_FILE, METADATA_FILE, is_run_dir, write_run
+from dcsim.fileio import atomic_path, check_output_dir, write_text_atomic
+from dcsim.results.io import (
+    KPIS_FILE,
+    METADATA_FILE,
+    is_run_dir,
+    remove_stale_temporaries,
+    write_run,
+)
 from dcsim.results.meta import dcsim_version, scenario_hash
 from dcsim.scenario import Scenario, dump_resolved, scenario_catalog, set_base_dir
 from dcsim.scenario import _at_line as _check_error_at_line
@@ -433,6 +439,7 @@ def run_one(scenario: Scenario | str, run: SweepRun, out_dir: str) -> dict[str, 
             resolved_scenario_yaml=dump_resolved(result.scenario),
             run_id=run.key,
             scenario_name=RUNS_DIR,
+            unique=False,
         )
     except ConfigError:
         # Another attempt of the same task finished first: its folder is as good as ours.
@@ -532,21 +539,12 @@ def summary_table(results: pd.DataFrame, paths: Sequence[str]) -> pd.DataFrame:
 
 
 def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".tmp-{secrets.token_hex(4)}-{path.name}")
-    try:
+    with atomic_path(path) as tmp:
         frame.to_parquet(tmp, engine="pyarrow", index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    tmp = path.with_name(f".tmp-{secrets.token_hex(4)}-{path.name}")
-    try:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", "utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomic(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n", path)
 
 
 def _manifest(
@@ -585,7 +583,8 @@ def dask_client(
     scheduler
         Address of a running scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
     timeout_s
-        How long to wait for the scheduler to answer and for its first worker [s].
+        Time for the whole handshake with the scheduler (see :func:`probe_scheduler`), and
+        then again for its first worker [s].
 
     Yields
     ------
@@ -595,27 +594,38 @@ def dask_client(
     Raises
     ------
     ConfigError
-        ``"--scheduler tcp://...: no dask scheduler answered within 10 s"``, or a scheduler
-        without workers.
+        ``"--scheduler tcp://...: no dask scheduler answered within 10 s"``, a refused
+        connection (at once), a server that is not a dask scheduler, or a scheduler without
+        workers.
     """
     from distributed import Client, LocalCluster
 
     if scheduler is None:
-        # No dashboard: it would bind a port (and needs bokeh); sweeps report via progress.
+        # Every server on the loopback interface and no dashboard: a sweep must not open an
+        # unauthenticated HTTP or scheduler port to the network (dask's default dashboard
+        # listens on all interfaces). The scheduler always runs a small HTTP server (health
+        # and metrics routes): bind it to loopback too, on a port the OS chooses.
         with (
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=":0",  # any free port: never collide with a running cluster
+                host=LOOPBACK_HOST,
+                scheduler_port=0,
+                dashboard_address=None,
+                worker_dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": f"{LOOPBACK_HOST}:0"},
             ) as cluster,
             Client(cluster) as client,
         ):
             yield client
         return
     where = f"--scheduler {scheduler}"
+    deadline = time.monotonic() + timeout_s
+    probe_scheduler(scheduler, timeout_s)
+    remaining_s = max(deadline - time.monotonic(), MIN_CONNECT_S)
     try:
-        client = Client(scheduler, timeout=timeout_s)
+        client = Client(scheduler, timeout=remaining_s)
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, ValueError):
@@ -631,6 +641,132 @@ def dask_client(
         yield client
     finally:
         client.close()
+
+
+#: Longest wait for a scheduler that --scheduler-timeout accepts [s] (one day).
+MAX_SCHEDULER_TIMEOUT_S = 86_400.0
+
+
+def check_workers(workers: Any) -> None:
+    """Refuse a worker count that is not an integer >= 0 (``--workers``)."""
+    if workers is None:
+        return
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 0:
+        raise ConfigError(f"{workers!r} must be an integer >= 0", "--workers")
+
+
+def check_scheduler_timeout(timeout_s: Any) -> None:
+    """Refuse a scheduler timeout that is not a finite number of seconds in (0, 1 day]."""
+    ok = isinstance(timeout_s, numbers.Real) and not isinstance(timeout_s, bool)
+    if not ok or not math.isfinite(timeout_s) or not 0 < timeout_s <= MAX_SCHEDULER_TIMEOUT_S:
+        raise ConfigError(
+            f"{timeout_s!r} must be a finite number of seconds > 0 and <= "
+            f"{MAX_SCHEDULER_TIMEOUT_S:g}",
+            "--scheduler-timeout",
+        )
+
+
+#: The interface every server of a local cluster listens on.
+LOOPBACK_HOST = "127.0.0.1"
+
+#: Largest first message accepted from a scheduler [byte]. A dask handshake is a small
+#: msgpack map (compression, python and pickle versions), well under 1 kB; HTTP or other
+#: protocols read as a dask frame announce absurd sizes (b"HTTP/1.1" is 3.6e18 bytes).
+MAX_HANDSHAKE_BYTES = 1 << 20
+
+#: Least time left to dask's own connection after the probe [s].
+MIN_CONNECT_S = 0.5
+
+
+def _recv_exact(sock: Any, n_bytes: int, deadline: float) -> bytes:
+    """Read exactly ``n_bytes`` before ``deadline`` (time.monotonic) or raise TimeoutError."""
+    chunks = []
+    left = n_bytes
+    while left > 0:
+        wait_s = deadline - time.monotonic()
+        if wait_s <= 0:
+            raise TimeoutError
+        sock.settimeout(wait_s)
+        chunk = sock.recv(min(left, 65536))
+        if not chunk:
+            raise ConnectionResetError("the connection was closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def probe_scheduler(address: str, timeout_s: float) -> None:
+    """Check that a dask scheduler answers at ``address``, within ``timeout_s`` in total.
+
+    dask's own connection bounds only the TCP connect: a listener that accepts and stays
+    silent makes its handshake wait forever, and a server speaking another protocol (HTTP)
+    makes it read the first 8 bytes as a frame length and try to allocate exabytes. This
+    probe does the first half of that handshake by hand: connect, then read the length
+    prefix of the message a dask server sends first (``struct "Q"`` of
+    ``distributed.comm.tcp``) and that message, all before one deadline. For ``tls://``
+    only the connect is probed (the rest is dask's TLS handshake).
+
+    Parameters
+    ----------
+    address
+        ``tcp://host:port``, ``tls://host:port`` or ``host:port`` (the port is required);
+        other schemes are left to dask.
+    timeout_s
+        Time for the whole probe [s].
+
+    Raises
+    ------
+    ConfigError
+        ``"--scheduler tcp://...: connection refused"`` (at once), ``"... no dask scheduler
+        answered within 10 s"``, ``"... is not a dask scheduler (...)"``, or a malformed
+        address.
+    """
+    import socket
+    import struct
+
+    where = f"--scheduler {address}"
+    scheme, _, loc = address.rpartition("://")
+    scheme = scheme or "tcp"
+    if scheme not in ("tcp", "tls"):
+        return
+    host, _, port_text = loc.rpartition(":")
+    host = host.strip("[]")
+    try:
+        port = int(port_text)
+        if not host or not 0 < port < 65536:
+            raise ValueError
+    except ValueError:
+        raise ConfigError("not a scheduler address (expected tcp://host:port)", where) from None
+    deadline = time.monotonic() + timeout_s
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout_s)
+    except ConnectionRefusedError:
+        raise ConfigError("connection refused (no dask scheduler listens there)", where) from None
+    except TimeoutError:
+        raise ConfigError(f"no dask scheduler answered within {timeout_s:g} s", where) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"cannot connect ({reason})", where) from None
+    with sock:
+        if scheme == "tls":
+            return
+        try:
+            (n_bytes,) = struct.unpack("Q", _recv_exact(sock, 8, deadline))
+            if not 0 < n_bytes <= MAX_HANDSHAKE_BYTES:
+                raise ConfigError(
+                    f"is not a dask scheduler (its first message announces {n_bytes} bytes; "
+                    f"a dask handshake is under {MAX_HANDSHAKE_BYTES} bytes)",
+                    where,
+                )
+            _recv_exact(sock, n_bytes, deadline)
+        except TimeoutError:
+            raise ConfigError(
+                f"no dask scheduler answered within {timeout_s:g} s (connected, no handshake)",
+                where,
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise ConfigError(f"is not a dask scheduler ({reason})", where) from None
 
 
 def _error_line(exc: BaseException) -> str:
@@ -675,7 +811,9 @@ def sweep(
         Address of an existing dask scheduler (``"tcp://host:8786"``) to run on instead of a
         local cluster.
     scheduler_timeout_s
-        How long to wait for that scheduler to answer [s].
+        Time for the whole handshake with that scheduler (connect, its first message, the
+        client registration), and then again for its first worker [s]; finite, in
+        (0, 86400].
     resume
         Skip runs whose folder in ``<out>/runs/`` is complete (default). False: simulate
         every run again (its old folder is replaced).
@@ -711,16 +849,17 @@ def sweep(
     >>> sw.summary.query("kpi == 'power_capped_tok'")[["p10", "p50", "p90"]]  # doctest: +SKIP
     """
     started = time.perf_counter()
-    if workers is not None and (isinstance(workers, bool) or workers < 0):
-        raise ConfigError(f"{workers!r} must be >= 0", "--workers")
-    if scheduler_timeout_s <= 0:
-        raise ConfigError(f"{scheduler_timeout_s!r} must be > 0", "--scheduler-timeout")
+    check_workers(workers)
+    check_scheduler_timeout(scheduler_timeout_s)
     base, runs = _plan(scenario, vary, seeds, overrides)
     grid = parse_vary(vary or [])
     target: Scenario | str
     target = scenario if isinstance(scenario, Scenario) else str(Path(scenario).resolve())
     out_dir = Path(out) if out is not None else Path("results") / "sweeps" / base.name
     out_dir = out_dir.resolve()
+    # Before any cluster starts or any run is simulated: a sweep folder under a file, or in
+    # a read-only place, fails now in one line.
+    check_output_dir(out_dir, "--out")
 
     kpis: dict[str, dict[str, Any]] = {}
     unique: dict[str, SweepRun] = {}
@@ -757,7 +896,7 @@ def sweep(
             else None
         )
         (out_dir / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(out_dir / RUNS_DIR)
+        remove_stale_temporaries(out_dir / RUNS_DIR)
         if not resume:
             for key in unique:
                 shutil.rmtree(out_dir / RUNS_DIR / key, ignore_errors=True)
@@ -819,13 +958,6 @@ def _run_on_dask(
         # Ctrl-C or an error in a callback: stop what has not started; finished runs are
         # already in their folders.
         client.cancel(list(futures))
-
-
-def _remove_stale_temporaries(runs_dir: Path) -> None:
-    """Remove half-written run folders left by a killed worker (write_run's ``.tmp-*``)."""
-    for tmp in runs_dir.glob(".tmp-*"):
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def read_sweep(out_dir: str | Path) -> SweepResult:

@@ -173,7 +173,7 @@ def test_sweep_bad_vary_is_one_line(small_hall, tmp_path, vary, expected):
     assert not (tmp_path / "s").exists()
 
 
-def test_sweep_scheduler_that_does_not_answer(small_hall, tmp_path):
+def test_sweep_scheduler_that_refuses_the_connection(small_hall, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -182,7 +182,7 @@ def test_sweep_scheduler_that_does_not_answer(small_hall, tmp_path):
         "sweep", small_hall, "--scheduler", address, "--scheduler-timeout", "1", "--out", tmp_path
     )
     assert one_error_line(r) == (
-        f"dcsim: error: --scheduler {address}: no dask scheduler answered within 1 s"
+        f"dcsim: error: --scheduler {address}: connection refused (no dask scheduler listens there)"
     )
 
 
@@ -249,7 +249,9 @@ def test_check_update_shows_the_change_then_passes(own_baseline):
 
 def test_check_incompatible_baseline_is_one_line(own_baseline):
     path = own_baseline / "small-hall.yaml"
-    path.write_text(path.read_text().replace("format_version: 1", "format_version: 99"))
+    text = path.read_text()
+    assert text.count("format_version: 2\n") == 1
+    path.write_text(text.replace("format_version: 2\n", "format_version: 99\n"))
     line = one_error_line(invoke("check", "--baseline", own_baseline))
     assert f"{path}: baseline format_version 99 is not supported" in line
     assert "dcsim check --baseline" in line and "--update" in line

@@ -8,12 +8,11 @@ forecast (when the run has a ``capacity`` table). ``dcsim plot RUN_DIR`` writes 
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
-from dcsim.plot._util import timeseries_of
+from dcsim.fileio import check_output_file
+from dcsim.plot._util import FIGURE_FORMATS, check_dpi, save_figure, timeseries_of
 from dcsim.plot.series import (
     plot_capacity,
     plot_power_stack,
@@ -127,19 +126,20 @@ def plot_dashboard(result: Any, fig: Any = None) -> Any:
 
 
 def save_dashboard(result: Any, path: str | Path, dpi: int = 110) -> Path:
-    """Render the dashboard to a PNG file, without pyplot (safe in scripts and workers).
+    """Render the dashboard to a PNG, PDF or SVG file, without pyplot (safe in workers).
 
-    The file is written beside its target under a hidden name and renamed into place, so a
-    reader never sees half an image.
+    The format follows the file suffix (``.png``, ``.pdf``, ``.svg``; anything else is
+    refused). The file is written beside its target under a hidden name and renamed into
+    place, so a reader never sees half an image.
 
     Parameters
     ----------
     result
         A RunResult.
     path
-        The PNG file; its folder is created if needed.
+        The figure file; its folder is created if needed.
     dpi
-        Resolution [dot/inch].
+        Resolution [dot/inch], from 20 to 600.
 
     Returns
     -------
@@ -153,13 +153,8 @@ def save_dashboard(result: Any, path: str | Path, dpi: int = 110) -> Path:
     """
     from matplotlib.figure import Figure
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = check_output_file(path, "--out", suffixes=tuple(FIGURE_FORMATS))
+    check_dpi(dpi)
     fig = plot_dashboard(result, fig=Figure())
-    tmp = target.with_name(f".tmp-{secrets.token_hex(4)}-{target.name}")
-    try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    save_figure(fig, target, dpi=dpi)
     return target

@@ -2,12 +2,14 @@
 
 A baseline is one YAML file per scenario, ``<baseline dir>/<scenario file stem>.yaml``::
 
-    format_version: 1                  # layout of this file; another number -> exit 2
+    format_version: 2                  # layout of this file; another number -> exit 2
     dcsim_version: 0.1.0               # made by; another major (0.x: minor) -> exit 2
     scenario: ../../scenarios/small-hall.yaml   # relative to this file's folder
     overrides: {horizon_s: 2d}         # as `--set`, applied to the scenario
     seed: 7
-    scenario_hash: b7260e00...         # resolved scenario text, for the report only
+    scenario_hash: b7260e00...         # resolved scenario text the baseline was made from
+    kpis_count: 75                     # metrics in `kpis`
+    checksum: sha256:5f1c...           # of seed, scenario_hash, overrides, kpis, capacity
     tolerances:                        # optional, kept by --update; KPI name or glob
       pue: {rel: 1.0e-3}
       "*.served_tok": {rel: 1.0e-4, abs: 0}
@@ -21,7 +23,16 @@ looked up as ``capacity.<column>``, then as ``<column>``.
 
 ``dcsim check --update`` (without scenarios: every baseline in the folder) re-runs and
 rewrites the baselines, keeping their scenario, overrides and tolerances, and shows what
-changed; it is the one command that regenerates them after a deliberate model change.
+changed and what it removed; it is the one command that regenerates them after a
+deliberate model change.
+
+A CI gate must not be weakened by accident, so a damaged baseline is an error (exit 2),
+never a pass: ``kpis_count`` and ``checksum`` catch a file truncated at a line boundary or a
+value edited by hand (only ``tolerances`` is meant to be edited); a run whose resolved
+scenario differs from ``scenario_hash`` is checked against a baseline of another scenario
+(unless ``--set`` asked for that on purpose); a metric without a value, a text value where
+the run has a number, and a tolerance that is negative, infinite or not a number are bad
+input.
 
 Examples
 --------
@@ -35,12 +46,13 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import hashlib
 import io
+import json
 import math
 import numbers
 import os
 import re
-import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
@@ -55,8 +67,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from dcsim.errors import ConfigError
+from dcsim.fileio import check_output_dir, check_output_file, write_text_atomic
 from dcsim.results.compare import (
     CAPACITY_TABLE,
+    _is_number,
     abs_rel_diff,
     fmt_diff,
     fmt_pct,
@@ -65,9 +79,18 @@ from dcsim.results.compare import (
 )
 from dcsim.results.meta import dcsim_version, git_sha
 from dcsim.results.run_result import RunResult
+from dcsim.results.tolerance import (  # noqa: F401 - re-exported: part of this module's API
+    DEFAULT_TOLERANCES,
+    Tolerance,
+    default_tolerance,
+)
 
 #: Layout version of baseline files; a file with another number is refused.
-BASELINE_FORMAT_VERSION = 1
+#: 2: ``kpis_count`` and ``checksum`` added; ``scenario_hash`` binding.
+BASELINE_FORMAT_VERSION = 2
+
+#: Prefix of the ``checksum`` field: the algorithm.
+CHECKSUM_PREFIX = "sha256:"
 
 #: Default folder of committed baselines.
 DEFAULT_BASELINE_DIR = Path("results") / "baselines"
@@ -79,100 +102,6 @@ _HEADER = (
 )
 
 Status = Literal["pass", "drift", "missing", "new"]
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How far a value may move from its baseline.
-
-    Parameters
-    ----------
-    rel
-        Relative tolerance [-], of the baseline's magnitude.
-    abs
-        Absolute tolerance [unit of the metric].
-    """
-
-    rel: float = 0.0
-    abs: float = 0.0
-
-    def allows(self, current: Any, baseline: Any) -> bool:
-        """True when ``current`` is within tolerance of ``baseline``.
-
-        NaN equals NaN; text compares equal or not; a number never equals text.
-        """
-        cur_num = isinstance(current, numbers.Real) and not isinstance(current, bool)
-        base_num = isinstance(baseline, numbers.Real) and not isinstance(baseline, bool)
-        if not (cur_num and base_num):
-            return current == baseline
-        c, b = float(current), float(baseline)
-        if math.isnan(c) or math.isnan(b):
-            return math.isnan(c) and math.isnan(b)
-        if math.isinf(c) or math.isinf(b):
-            return c == b
-        return abs(c - b) <= self.abs + self.rel * abs(b)
-
-    def __str__(self) -> str:
-        parts = []
-        if self.rel:
-            parts.append(f"rel {self.rel:g}")
-        if self.abs:
-            parts.append(f"abs {self.abs:g}")
-        return ", ".join(parts) if parts else "exact"
-
-
-#: Relative tolerance of every family. Runs are bit-identical for the same code, seed and
-#: platform; across platforms and library versions, summation order moves results by
-#: ~1e-12..1e-9 relative. 1e-6 ignores that and flags any change of the model.
-_REL = 1e-6
-
-#: Default tolerances by metric family, first match wins (fnmatch globs on the metric name).
-#: The absolute parts are floors for values that are numerically zero (a few 1e-6 tokens of
-#: rounding residue), where a relative tolerance means nothing.
-DEFAULT_TOLERANCES: tuple[tuple[str, Tolerance], ...] = (
-    # A numerical residual of ~1e-16: only a material imbalance (1 ppb) is a change.
-    ("energy_balance_residual_frac", Tolerance(rel=0.0, abs=1e-9)),
-    ("*_frac", Tolerance(rel=0.0, abs=1e-6)),  # shares: 1e-4 percentage points
-    ("*_tok_per_s", Tolerance(rel=_REL, abs=1.0)),  # token rates [tok/s]
-    ("*_tok_per_j", Tolerance(rel=_REL)),
-    ("*_tok", Tolerance(rel=_REL, abs=1e3)),  # token counts: 1 ktok of a campus-day's 1e11+
-    ("*_w", Tolerance(rel=_REL, abs=1.0)),  # powers [W]
-    ("*_j", Tolerance(rel=_REL, abs=1e3)),  # energies [J]: 1 kJ
-    ("*_usd", Tolerance(rel=_REL, abs=0.01)),
-    ("*_kg", Tolerance(rel=_REL, abs=1e-3)),
-    ("*_l", Tolerance(rel=_REL, abs=1e-3)),
-    ("*_count", Tolerance(rel=_REL, abs=1e-6)),
-    ("*_h", Tolerance(rel=_REL, abs=1e-6)),
-    ("*_s", Tolerance(rel=_REL, abs=1e-6)),
-    ("*_degc", Tolerance(rel=0.0, abs=1e-6)),
-    ("pue", Tolerance(rel=_REL)),
-    ("seed", Tolerance()),
-    ("*", Tolerance(rel=_REL, abs=1e-12)),
-)
-
-
-def default_tolerance(name: str) -> Tolerance:
-    """The default tolerance of a metric, by family (see :data:`DEFAULT_TOLERANCES`).
-
-    Parameters
-    ----------
-    name
-        Metric name, e.g. ``"facility_energy_j"`` or ``"chat.served_tok"``.
-
-    Returns
-    -------
-    Tolerance
-        The first matching family's tolerance.
-
-    Examples
-    --------
-    >>> default_tolerance("chat.served_tok")
-    Tolerance(rel=1e-06, abs=1000.0)
-    """
-    for pattern, tol in DEFAULT_TOLERANCES:
-        if fnmatch.fnmatchcase(name, pattern):
-            return tol
-    return Tolerance(rel=_REL)
 
 
 @dataclass
@@ -297,6 +226,11 @@ class ScenarioCheck:
         """Metrics of the run that the baseline does not hold (reported, never drift)."""
         return [m for m in self.metrics if m.status == "new"]
 
+    @property
+    def removed(self) -> list[MetricCheck]:
+        """Metrics of the baseline that the run no longer has (an update drops them)."""
+        return [m for m in self.metrics if m.status == "missing"]
+
 
 @dataclass
 class CheckReport:
@@ -373,7 +307,7 @@ class CheckReport:
         ET.indent(suites)
         text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
         if path is not None:
-            _write_text_atomic(text, Path(path))
+            write_text_atomic(text, Path(path))
         return text
 
     def to_markdown(self, path: str | Path | None = None) -> str:
@@ -428,7 +362,7 @@ class CheckReport:
                 lines.append(markdown_table(*metric_rows(shown)))
         text = "\n".join(lines) + "\n"
         if path is not None:
-            _write_text_atomic(text, Path(path))
+            write_text_atomic(text, Path(path))
         return text
 
 
@@ -464,16 +398,6 @@ def metric_rows(metrics: Sequence[MetricCheck]) -> tuple[list[str], list[list[st
 
 
 # -- baseline files ------------------------------------------------------------------------------
-
-
-def _write_text_atomic(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{secrets.token_hex(4)}-{path.name}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> Any:
@@ -615,8 +539,15 @@ def _tolerances(raw: Any, where: str) -> dict[str, Tolerance]:
         values = {}
         for k in ("rel", "abs"):
             v = entry.get(k, 0.0)
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (v >= 0):
-                raise ConfigError(f"tolerances.{name}.{k}: {v!r} must be a number >= 0", where)
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, numbers.Real)
+                or not math.isfinite(v)
+                or not v >= 0
+            ):
+                raise ConfigError(
+                    f"tolerances.{name}.{k}: {_plain(v)!r} must be a finite number >= 0", where
+                )
             values[k] = float(v)
         out[str(name)] = Tolerance(**values)
     return out
@@ -681,6 +612,8 @@ def read_baseline(path: str | Path, check_version: bool = True) -> Baseline:
     overrides = doc.get("overrides") or {}
     if not isinstance(overrides, Mapping):
         raise ConfigError("overrides: expected a mapping of field path -> value", where)
+    if check_version:
+        _check_integrity(doc, where, regen)
     scenario = Path(str(doc["scenario"]))
     if not scenario.is_absolute():
         scenario = p.parent / scenario
@@ -698,6 +631,68 @@ def read_baseline(path: str | Path, check_version: bool = True) -> Baseline:
         scenario_hash=str(doc["scenario_hash"]) if doc.get("scenario_hash") else None,
         document=doc,
     )
+
+
+def content_checksum(doc: Mapping[str, Any]) -> str:
+    """The checksum of a baseline's generated content (everything but tolerances and notes).
+
+    SHA-256 of a canonical JSON text (sorted keys, no spaces, floats by ``repr``) of
+    ``seed``, ``scenario_hash``, ``overrides``, ``kpis`` and ``capacity``, as plain values.
+
+    Parameters
+    ----------
+    doc
+        The baseline document (as parsed, or as about to be written).
+
+    Returns
+    -------
+    str
+        ``"sha256:<64 hex digits>"``.
+    """
+    content = {key: _plain(doc.get(key)) for key in ("seed", "scenario_hash", "overrides")}
+    content["kpis"] = _plain(doc.get("kpis"))
+    content["capacity"] = _plain(doc.get("capacity"))
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return CHECKSUM_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_integrity(doc: Mapping[str, Any], where: str, regen: str) -> None:
+    """Refuse a baseline that is truncated, edited, or holds values that are not values."""
+    kpis = doc.get("kpis")
+    if not isinstance(kpis, Mapping):
+        return  # reported by the caller
+    for name, value in kpis.items():
+        if value is None:
+            raise ConfigError(
+                f"kpis.{name}: no value (a baseline stores every metric's value; "
+                f"an undefined value is .nan); {regen}",
+                where,
+            )
+        if isinstance(value, Mapping | list):
+            raise ConfigError(f"kpis.{name}: {_plain(value)!r} is not a number", where)
+    count = doc.get("kpis_count")
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise ConfigError(f"kpis_count: {count!r} must be the number of metrics; {regen}", where)
+    if count != len(kpis):
+        raise ConfigError(
+            f"holds {len(kpis)} metrics but kpis_count says {count}: the file was truncated "
+            f"or edited; restore it from version control or {regen}",
+            where,
+        )
+    digest = re.fullmatch(r"[0-9a-f]{64}", str(doc.get("scenario_hash") or ""))
+    if digest is None:
+        raise ConfigError(
+            f"scenario_hash: {doc.get('scenario_hash')!r} must be the 64-hex-digit hash of "
+            f"the resolved scenario; {regen}",
+            where,
+        )
+    if doc.get("checksum") != content_checksum(doc):
+        raise ConfigError(
+            "the metrics, seed, overrides or scenario_hash do not match the file's checksum "
+            "(edited by hand or damaged; only `tolerances` may be edited); restore it from "
+            f"version control or {regen}",
+            where,
+        )
 
 
 def table_record(table: pd.DataFrame) -> dict[str, Any]:
@@ -780,6 +775,8 @@ def write_baseline(
     fresh["overrides"] = CommentedMap((str(k), v) for k, v in overrides.items())
     fresh["seed"] = int(result.meta.get("seed", 0))
     fresh["scenario_hash"] = str(result.meta.get("scenario_hash", ""))
+    fresh["kpis_count"] = 0  # filled in below, once the metrics are in
+    fresh["checksum"] = ""
     fresh["git_sha"] = result.meta.get("git_sha") or git_sha()
     fresh["created_utc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     fresh["tolerances"] = doc.get("tolerances") or CommentedMap()
@@ -797,6 +794,8 @@ def write_baseline(
             line.fa.set_flow_style()
             rows.append(line)
         fresh["capacity"] = CommentedMap([("columns", columns), ("rows", rows)])
+    fresh["kpis_count"] = len(fresh["kpis"])
+    fresh["checksum"] = content_checksum(fresh)
     # Rebuild in the fixed order, reusing the document so its header comment survives.
     for key in list(doc):
         del doc[key]
@@ -804,7 +803,7 @@ def write_baseline(
         doc[key] = value
     out = io.StringIO()
     _yaml().dump(doc, out)
-    _write_text_atomic(out.getvalue(), p)
+    write_text_atomic(out.getvalue(), p)
     return p
 
 
@@ -858,6 +857,12 @@ def compare_to_baseline(result: RunResult, baseline: Baseline) -> list[MetricChe
             continue
         cur = _kpi_value(result.kpis[name])
         base_v = math.nan if base is None else base
+        if isinstance(base_v, str) and _is_number(cur):
+            raise ConfigError(
+                f"kpis.{name}: {base_v!r} is text, but the metric is a number "
+                f"({fmt_value(cur)} in this run); a baseline value must be a number",
+                str(baseline.path),
+            )
         out.append(
             MetricCheck(name, base_v, cur, tol, "pass" if tol.allows(cur, base_v) else "drift")
         )
@@ -1007,8 +1012,11 @@ def check(
     ------
     ConfigError
         No baselines in the folder; a scenario without a baseline (and not ``update``); a
-        baseline of another format or an incompatible dcsim version (and not ``update``);
-        bad scenarios or overrides.
+        baseline of another format or an incompatible dcsim version, truncated or edited
+        (count or checksum), or made from another resolved scenario (and neither
+        ``update`` nor ``overrides``); a text value where the run has a number; bad
+        scenarios or overrides; an output location that cannot be written (checked before
+        any run).
 
     Examples
     --------
@@ -1022,6 +1030,13 @@ def check(
     from dcsim.runner import run as run_api
 
     folder = Path(baseline_dir)
+    # Every output location first: a report that cannot be written fails before any run.
+    if junit is not None:
+        check_output_file(junit, "--junit")
+    if markdown is not None:
+        check_output_file(markdown, "--markdown")
+    if update:
+        check_output_dir(folder, "--baseline")
     extra = _override_mapping(overrides)
     jobs: list[tuple[Path, Path, Baseline | None]] = []
     if scenarios:
@@ -1036,7 +1051,12 @@ def check(
                 )
             jobs.append((Path(sc), path, previous))
     else:
-        files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+        # Hidden files are not baselines: ".tmp-*" are interrupted atomic writes.
+        files = (
+            sorted(p for p in folder.glob("*.yaml") if not p.name.startswith("."))
+            if folder.is_dir()
+            else []
+        )
         if not files:
             raise ConfigError(
                 "no baselines here; create one with: dcsim check SCENARIO --baseline "
@@ -1062,13 +1082,25 @@ def check(
             wall_time_s=time.perf_counter() - t0,
         )
         if previous is not None:
-            sc_check.metrics = compare_to_baseline(result, previous)
-            if previous.scenario_hash and previous.scenario_hash != result.meta.get(
-                "scenario_hash"
-            ):
+            try:
+                sc_check.metrics = compare_to_baseline(result, previous)
+            except ConfigError as err:
+                if not update:
+                    raise
+                sc_check.notes.append(f"the old baseline was not comparable: {err}")
+            now_hash = str(result.meta.get("scenario_hash"))
+            if previous.scenario_hash and previous.scenario_hash != now_hash:
+                change = f"hash {previous.scenario_hash[:8]} -> {now_hash[:8]}"
+                if not update and not extra:
+                    # Comparing with a baseline of another scenario proves nothing either way.
+                    raise ConfigError(
+                        "the scenario (file and recorded overrides) no longer resolves to the "
+                        f"one this baseline was made from ({change}); restore the scenario, "
+                        f"or regenerate with: dcsim check --baseline {folder} --update",
+                        str(path),
+                    )
                 sc_check.notes.append(
-                    "the resolved scenario changed since the baseline (hash "
-                    f"{previous.scenario_hash[:8]} -> {str(result.meta.get('scenario_hash'))[:8]})"
+                    f"the resolved scenario differs from the baseline's ({change})"
                 )
         if update and _same_baseline(previous, scenario, ovr, sc_check.metrics):
             sc_check.unchanged = True

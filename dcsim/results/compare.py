@@ -28,8 +28,10 @@ import pandas as pd
 
 from dcsim import units
 from dcsim.errors import ConfigError
-from dcsim.results.io import read_run
+from dcsim.fileio import atomic_path, check_output_file, write_text_atomic
+from dcsim.results.io import KPIS_FILE, read_run
 from dcsim.results.run_result import RunResult
+from dcsim.results.tolerance import default_tolerance
 
 #: Name of the run-folder extra table that holds the monthly capacity forecast.
 CAPACITY_TABLE = "capacity"
@@ -84,12 +86,64 @@ def abs_rel_diff(value: Any, reference: Any) -> tuple[float, float]:
     return diff, diff / abs(r)
 
 
+#: KPIs without a unit suffix that are numbers all the same (dimensionless ratios).
+NUMERIC_KPIS = frozenset({"pue", "seed"})
+
+
+def is_quantity(name: str) -> bool:
+    """Whether a KPI name denotes a number: a unit suffix (see :mod:`dcsim.units`) or a ratio.
+
+    Names without one (e.g. ``binding``) may hold text: a category, not a quantity.
+    """
+    return name in NUMERIC_KPIS or any(name.endswith(s) for s in units.KNOWN_SUFFIXES)
+
+
+def _check_kpi_values(run: RunResult, where: str) -> None:
+    """Refuse text where a KPI's name says it is a quantity (a damaged or foreign file)."""
+    for name, value in run.kpis.items():
+        if isinstance(value, str | bool) and is_quantity(str(name)):
+            raise ConfigError(
+                f"{name}: {value!r} is not a number (the unit suffix makes it a quantity)",
+                where,
+            )
+
+
 def _as_run(item: RunResult | str | Path) -> RunResult:
     if isinstance(item, RunResult):
+        _check_kpi_values(item, f"<run {item.scenario_name or 'in memory'}> kpis")
         return item
     if isinstance(item, str | Path):
-        return read_run(item)
+        run = read_run(item)
+        _check_kpi_values(run, str(Path(item) / KPIS_FILE))
+        return run
     raise TypeError(f"compare: expected a RunResult or a run folder path, got {item!r}")
+
+
+def kpi_rel_diff(name: str, value: Any, reference: Any) -> float:
+    """Relative difference of a KPI from its reference, NaN where it means nothing.
+
+    As :func:`abs_rel_diff`, but undefined (NaN) when the reference is within the KPI's
+    absolute noise floor (:func:`~dcsim.results.tolerance.default_tolerance`) of zero and
+    the values differ: a share of 2e-17 (zero up to rounding) against 0.45 is not a change
+    of +2e18 %.
+
+    Parameters
+    ----------
+    name
+        KPI name (picks the tolerance family).
+    value, reference
+        The values [unit of the KPI].
+
+    Returns
+    -------
+    float
+        ``(value - reference) / |reference|`` [-], or NaN.
+    """
+    d_abs, d_rel = abs_rel_diff(value, reference)
+    floor = default_tolerance(name).abs
+    if d_abs != 0.0 and _is_number(reference) and abs(float(reference)) <= floor:
+        return math.nan
+    return d_rel
 
 
 def _default_labels(
@@ -218,7 +272,8 @@ class Comparison:
         ref = self.kpis[self.reference]
         for label in self.labels[1:]:
             for kpi, value in self.kpis[label].items():
-                d_abs, d_rel = abs_rel_diff(value, ref[kpi])
+                d_abs = abs_rel_diff(value, ref[kpi])[0]
+                d_rel = kpi_rel_diff(str(kpi), value, ref[kpi])
                 rows.append(
                     {
                         "kpi": kpi,
@@ -246,23 +301,26 @@ class Comparison:
         out = self.kpis.copy()
         ref = self.kpis[self.reference]
         for label in self.labels[1:]:
-            pairs = [abs_rel_diff(v, ref[k]) for k, v in self.kpis[label].items()]
-            out[label + ABS_SUFFIX] = [p[0] for p in pairs]
-            out[label + REL_SUFFIX] = [p[1] for p in pairs]
+            items = list(self.kpis[label].items())
+            out[label + ABS_SUFFIX] = [abs_rel_diff(v, ref[k])[0] for k, v in items]
+            out[label + REL_SUFFIX] = [kpi_rel_diff(str(k), v, ref[k]) for k, v in items]
         return out
 
     def changed(self) -> list[str]:
-        """KPIs whose value differs between any run and the reference (NaN equals NaN)."""
+        """KPIs that differ between any run and the reference beyond their tolerance.
+
+        The tolerance is the KPI family's default
+        (:func:`~dcsim.results.tolerance.default_tolerance`, as ``dcsim check`` uses): a
+        residue of 1e-16 in a share, or a last-digit difference of an energy, is rounding,
+        not a change. NaN equals NaN; text compares equal or not.
+        """
         ref = self.kpis[self.reference]
         out = []
         for kpi in self.kpis.index:
+            tol = default_tolerance(str(kpi))
             r = ref[kpi]
-            for label in self.labels[1:]:
-                v = self.kpis.at[kpi, label]
-                both_nan = _is_number(v) and _is_number(r) and math.isnan(v) and math.isnan(r)
-                if not both_nan and v != r:
-                    out.append(str(kpi))
-                    break
+            if any(not tol.allows(self.kpis.at[kpi, label], r) for label in self.labels[1:]):
+                out.append(str(kpi))
         return out
 
     # -- capacity forecast -----------------------------------------------------------------
@@ -372,15 +430,18 @@ class Comparison:
             The files written.
         """
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.table.to_csv(target)
-        written = [target]
         cap = self.capacity
+        cap_path = target.with_name(f"{target.stem}-capacity.csv")
+        for p in [target] + ([cap_path] if cap is not None else []):
+            check_output_file(p, "--csv")
+        with atomic_path(target) as tmp:
+            self.table.to_csv(tmp)
+        written = [target]
         if cap is not None:
-            cap_path = target.with_name(f"{target.stem}-capacity.csv")
             flat = cap.copy()
             flat.columns = [f"{c}[{r}]" for c, r in cap.columns]
-            flat.to_csv(cap_path)
+            with atomic_path(cap_path) as tmp:
+                flat.to_csv(tmp)
             written.append(cap_path)
         return written
 
@@ -412,8 +473,7 @@ class Comparison:
             lines.append(markdown_table(header, rows))
         text = "\n".join(lines) + "\n"
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text, encoding="utf-8")
+            write_text_atomic(text, check_output_file(path, "--markdown"))
         return text
 
     def rows(self, only_changed: bool = False) -> tuple[list[str], list[list[str]]]:

@@ -11,11 +11,14 @@ Layout of one run (``<root>/<scenario_name>/<run_id>/``)::
 
 A run is written into a hidden sibling ``.tmp-<run_id>-<random>`` and renamed into place
 only once every file is complete, so a reader never sees half a run and a crash leaves no
-folder that :func:`is_run_dir` accepts.
+folder that :func:`is_run_dir` or :func:`read_run` accepts. While it writes, the writer holds
+a lock on ``.tmp-<run_id>-<random>.lock``; the next write into the same folder removes the
+temporaries whose lock is free (left by a killed run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
@@ -23,6 +26,7 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from dcsim.errors import ConfigError
+from dcsim.fileio import TMP_PREFIX, check_output_dir, fsync_path, os_error_text
 from dcsim.results.run_result import RunResult
 
 TIMESERIES_FILE = "timeseries.parquet"
@@ -48,7 +53,11 @@ REQUIRED_FILES: tuple[str, ...] = (
     METADATA_FILE,
 )
 
-_TMP_PREFIX = ".tmp-"
+_TMP_PREFIX = TMP_PREFIX
+#: Suffix of the lock file a writer holds beside its temporary folder while it writes.
+_LOCK_SUFFIX = ".lock"
+#: Most run folders of one scenario started in one second (suffixes -2, -3, ...).
+_MAX_SAME_SECOND = 1000
 _RESERVED_TABLES = {Path(TIMESERIES_FILE).stem, Path(EVENTS_FILE).stem}
 # Folder and file names we create: no separators, no leading dot (hidden = temporary).
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*")
@@ -58,30 +67,10 @@ _TABLE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 # -- writers: one per file kind, so a test can make any of them fail half-way ----------------
 
 
-def _fsync_file(path: Path) -> None:
-    """Flush a written file to disk, so the rename never publishes data still in cache."""
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory entry (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write one table with pyarrow, keeping its index (the DatetimeIndex of time series)."""
     frame.to_parquet(path, engine="pyarrow")
-    _fsync_file(path)
+    fsync_path(path)
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
@@ -176,22 +165,144 @@ def _check_tables(extra_tables: dict[str, pd.DataFrame]) -> None:
             raise TypeError(f"extra_tables[{name!r}]: expected a DataFrame, got {table!r}")
 
 
-def _make_tmp_dir(scenario_dir: Path, run_id: str) -> Path:
-    """Create the hidden sibling the run is written into.
+@contextlib.contextmanager
+def _held_tmp_dir(scenario_dir: Path, run_id: str) -> Iterator[Path]:
+    """Create the hidden sibling a run is written into, locked for as long as we write.
 
-    ``os.mkdir`` (not ``tempfile.mkdtemp``) so the folder gets the user's umask: after the
-    rename it *is* the run folder, and mkdtemp's mode 0700 would hide it from co-workers.
+    The lock is a file ``<tmp>.lock`` beside the folder, created before it and held with
+    ``flock`` (released by the kernel when the writer dies, however it dies), so that
+    :func:`remove_stale_temporaries` can tell a folder being written from one left by a
+    killed run. ``os.mkdir`` (not ``tempfile.mkdtemp``) so the folder gets the user's umask:
+    after the rename it *is* the run folder, and mkdtemp's mode 0700 would hide it.
     """
     while True:
         tmp = scenario_dir / f"{_TMP_PREFIX}{run_id}-{secrets.token_hex(4)}"
+        lock = tmp.with_name(tmp.name + _LOCK_SUFFIX)
         try:
-            tmp.mkdir()
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             continue
-        return tmp
+        break
+    try:
+        _lock(fd, blocking=True)
+        tmp.mkdir()
+        yield tmp
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
+
+
+def _lock(fd: int, blocking: bool) -> bool:
+    """Take an exclusive ``flock`` on ``fd``; False when another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no liveness test, keep everything
+        return not blocking
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Remove temporary run folders left in ``folder`` by writers that died.
+
+    A temporary folder (``.tmp-*``) whose lock file is held belongs to a live writer and is
+    kept; one whose lock is free or gone was left by a killed run. Readers never look at
+    temporaries (:func:`is_run_dir`, :func:`list_runs`, :func:`read_run`); this only frees
+    the space, and runs before every write into the folder.
+
+    Parameters
+    ----------
+    folder
+        A scenario folder (``<root>/<scenario>``) or a sweep's ``runs/`` folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The temporaries removed.
+    """
+    base = Path(folder)
+    removed: list[Path] = []
+    if not base.is_dir():
+        return removed
+    for tmp in sorted(base.glob(f"{_TMP_PREFIX}*")):
+        if tmp.name.endswith(_LOCK_SUFFIX) or not tmp.is_dir() or tmp.is_symlink():
+            continue
+        lock = tmp.with_name(tmp.name + _LOCK_SUFFIX)
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except FileNotFoundError:
+            fd = None  # writers create the lock first: without one, nobody writes here
+        except OSError:
+            continue
+        try:
+            if fd is not None and not _lock(fd, blocking=False):
+                continue
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(lock)
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return removed
+
+
+def _publish(tmp: Path, scenario_dir: Path, run_id: str, unique: bool) -> Path:
+    """Rename the finished temporary folder to its run folder; never replace a folder.
+
+    With ``unique``, a name taken (a run of the same scenario, seed and text started in the
+    same second) gets the suffix ``-2``, ``-3``, ...; ids still sort by start time.
+    """
+    names = [run_id] + ([f"{run_id}-{n}" for n in range(2, _MAX_SAME_SECOND)] if unique else [])
+    for name in names:
+        final = scenario_dir / name
+        # POSIX rename would silently replace an *empty* folder: skip every existing name.
+        if final.exists():
+            continue
+        try:
+            os.rename(tmp, final)
+        except OSError as error:
+            if final.exists():
+                continue
+            raise ConfigError(f"cannot write ({os_error_text(error)})", str(final)) from None
+        return final
+    raise ConfigError(
+        "run folder already exists; choose another run id", str(scenario_dir / run_id)
+    )
 
 
 # -- public API -----------------------------------------------------------------------------
+
+
+def check_run_location(root: str | Path, scenario_name: str) -> Path:
+    """Check, before a run starts, that its run folder can be written.
+
+    Parameters
+    ----------
+    root
+        Results root folder (``--out``).
+    scenario_name
+        The scenario's name: the folder grouping its runs.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<root>/<scenario_name>``.
+
+    Raises
+    ------
+    ConfigError
+        A name that is not a plain folder name or too long for the file system; a file
+        where a folder is needed; a read-only location.
+    """
+    _check_name(scenario_name, "scenario name")
+    check_output_dir(root, "--out")
+    return check_output_dir(Path(root) / scenario_name, "--out")
 
 
 def write_run(
@@ -201,12 +312,15 @@ def write_run(
     resolved_scenario_yaml: str,
     run_id: str,
     scenario_name: str,
+    unique: bool = True,
 ) -> Path:
     """Write a run folder atomically and return its path.
 
     Everything is first written to ``<root>/<scenario_name>/.tmp-<run_id>-<random>/`` and
     that folder is then renamed to ``<root>/<scenario_name>/<run_id>/``. On any error the
     temporary folder is removed and the error re-raised; other runs are never touched.
+    Temporaries left in the scenario folder by killed writers are removed first
+    (:func:`remove_stale_temporaries`).
 
     Parameters
     ----------
@@ -221,6 +335,10 @@ def write_run(
         Folder name of the run, normally from :func:`dcsim.results.meta.run_id`.
     scenario_name
         Folder grouping the runs of one scenario.
+    unique
+        When ``<run_id>`` is taken (two runs of one scenario text and seed started in the
+        same second), write ``<run_id>-2`` (then ``-3``, ...). False: refuse a taken name
+        (a sweep's run folders are named by their content, so a taken name is the same run).
 
     Returns
     -------
@@ -230,8 +348,9 @@ def write_run(
     Raises
     ------
     ConfigError
-        If the run folder already exists, or ``run_id``, ``scenario_name`` or an extra
-        table name is not a plain name.
+        If the run folder already exists (``unique=False``); ``run_id``, ``scenario_name``
+        or an extra table name is not a plain name; the folder cannot be written (a file in
+        the way, read-only, disk full: one line naming the path).
     TypeError
         If a KPI is not a float, int or str, or metadata is not JSON-serialisable.
     """
@@ -244,42 +363,53 @@ def write_run(
 
     scenario_dir = Path(root) / scenario_name
     final = scenario_dir / run_id
-    if final.exists():
+    if not unique and final.exists():
         raise ConfigError("run folder already exists; choose another run id", where=str(final))
-    created_scenario_dir = not scenario_dir.exists()
-    scenario_dir.mkdir(parents=True, exist_ok=True)
-    tmp = _make_tmp_dir(scenario_dir, run_id)
+    check_output_dir(scenario_dir, "run folder")
+    # Folders this call creates, deepest first: removed again if the write fails.
+    created_dirs = []
+    for folder in (scenario_dir, *scenario_dir.parents):
+        if folder.exists():
+            break
+        created_dirs.append(folder)
     try:
-        _write_parquet(result.timeseries, tmp / TIMESERIES_FILE)
-        _write_parquet(result.events, tmp / EVENTS_FILE)
-        for name, table in result.extra_tables.items():
-            _write_parquet(table, tmp / f"{name}.parquet")
-        _write_text(resolved_scenario_yaml, tmp / SCENARIO_FILE)
-        _write_json(kpis_json, tmp / KPIS_FILE)
-        # metadata.json last: its presence marks a finished folder even to a naive reader.
-        _write_json(meta_json, tmp / METADATA_FILE)
-        _fsync_dir(tmp)
-        if final.exists():
-            raise ConfigError("run folder appeared while writing", where=str(final))
-        # POSIX rename would silently replace an *empty* folder created in the meantime;
-        # the check above narrows that window, a non-empty one makes rename fail.
-        try:
-            os.rename(tmp, final)
-        except OSError as error:
-            if final.exists():
-                raise ConfigError("run folder appeared while writing", where=str(final)) from error
-            raise
-        _fsync_dir(scenario_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created_scenario_dir:
-            # Only removes the folder if still empty, i.e. if no other writer used it.
+        scenario_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot create ({os_error_text(error)})", str(scenario_dir)) from None
+    remove_stale_temporaries(scenario_dir)
+    try:
+        with _held_tmp_dir(scenario_dir, run_id) as tmp:
             try:
-                scenario_dir.rmdir()
-            except OSError:
-                pass
+                _write_parquet(result.timeseries, tmp / TIMESERIES_FILE)
+                _write_parquet(result.events, tmp / EVENTS_FILE)
+                for name, table in result.extra_tables.items():
+                    _write_parquet(table, tmp / f"{name}.parquet")
+                _write_text(resolved_scenario_yaml, tmp / SCENARIO_FILE)
+                _write_json(kpis_json, tmp / KPIS_FILE)
+                # metadata.json last: its presence marks a finished folder to a naive reader.
+                _write_json(meta_json, tmp / METADATA_FILE)
+                fsync_path(tmp)
+                final = _publish(tmp, scenario_dir, run_id, unique)
+                fsync_path(scenario_dir)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    except OSError as error:
+        _remove_if_empty(created_dirs)
+        raise ConfigError(f"cannot write the run ({os_error_text(error)})", str(final)) from None
+    except BaseException:
+        _remove_if_empty(created_dirs)
         raise
     return final
+
+
+def _remove_if_empty(created: list[Path]) -> None:
+    """Remove the folders a write created (deepest first), if no other writer used them."""
+    for folder in created:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _missing_files(path: Path) -> list[str]:
@@ -386,6 +516,11 @@ def read_run(path: str | Path) -> RunResult:
     folder = Path(path)
     if not folder.is_dir():
         raise ConfigError("not a dcsim run folder (no such directory)", where=str(folder))
+    if folder.resolve().name.startswith(_TMP_PREFIX):
+        raise ConfigError(
+            "not a dcsim run folder (the temporary folder of an unfinished or killed run)",
+            where=str(folder),
+        )
     missing = _missing_files(folder)
     if missing:
         raise ConfigError(

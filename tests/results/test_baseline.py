@@ -215,14 +215,14 @@ def test_tolerances_in_the_file_win_and_survive_an_update(tmp_path):
 def test_bad_tolerance_entry_is_one_line(tmp_path):
     path = make_baseline(tmp_path)
     path.write_text(path.read_text().replace("tolerances: {}", "tolerances: {pue: {rel: -1}}"))
-    with pytest.raises(ConfigError, match=r"tolerances.pue.rel: -1 must be a number >= 0"):
+    with pytest.raises(ConfigError, match=r"tolerances.pue.rel: -1 must be a finite number >= 0"):
         read_baseline(path)
 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("format_version", "2", "baseline format_version 2 is not supported by dcsim"),
+        ("format_version", "99", "baseline format_version 99 is not supported by dcsim"),
         ("dcsim_version", "9.0.0", "baseline made by dcsim 9.0.0 is incompatible with dcsim"),
     ],
 )
@@ -248,7 +248,9 @@ def test_not_a_baseline(tmp_path):
     p.write_text("- a list\n")
     with pytest.raises(ConfigError, match="not a dcsim baseline"):
         read_baseline(p)
-    p.write_text(f"format_version: 1\ndcsim_version: {dcsim_version()}\nkpis: {{}}\n")
+    p.write_text(
+        f"format_version: {BASELINE_FORMAT_VERSION}\ndcsim_version: {dcsim_version()}\nkpis: {{}}\n"
+    )
     with pytest.raises(ConfigError, match="missing 'scenario'"):
         read_baseline(p)
 
@@ -309,23 +311,25 @@ def test_changed_scenario_fails_and_names_the_metric(made, tmp_path):
     assert "1 of 1 scenario(s) drifted" in md and "| power_capped_tok |" in md
 
 
-def test_edited_baseline_value_within_and_beyond_tolerance(made, tmp_path):
+def test_edited_baseline_value_is_refused_not_compared(made, tmp_path):
+    # Before the checksum, a value edited by hand was compared as if it were the model's:
+    # moved by 1e-7 it passed, so anyone could lower the bar without a trace.
     folder, _ = made
     src = next(folder.glob("*.yaml"))
     b = read_baseline(src)
     pue = b.kpis["pue"]
-    for factor, passes in ((1 + 1e-7, True), (1 + 1e-4, False)):
-        copy = tmp_path / f"f{passes}"
-        copy.mkdir()
-        # The scenario path is relative to the baseline: keep it valid in the copy.
-        text = src.read_text().replace(f"pue: {pue!r}", f"pue: {pue * factor!r}")
-        text = text.replace(f"scenario: {read_yaml(src)['scenario']}", f"scenario: {b.scenario}")
-        (copy / src.name).write_text(text)
-        report = check(baseline_dir=copy)
-        assert report.passed is passes
-        if not passes:
-            assert [m.name for m in report.drifted] == ["pue"]
-            assert report.drifted[0].rel_diff_frac == pytest.approx(-1e-4 / (1 + 1e-4))
+    copy = tmp_path / "edited"
+    copy.mkdir()
+    text = src.read_text().replace(f"pue: {pue!r}", f"pue: {pue * (1 + 1e-7)!r}")
+    text = text.replace(f"scenario: {read_yaml(src)['scenario']}", f"scenario: {b.scenario}")
+    assert text.count("pue: ") == 1
+    (copy / src.name).write_text(text)
+    with pytest.raises(ConfigError) as err:
+        check(baseline_dir=copy)
+    message = str(err.value)
+    assert message.startswith(f"{copy / src.name}: the metrics, seed, overrides or ")
+    assert "do not match the file's checksum" in message and "--update" in message
+    assert "\n" not in message
 
 
 def read_yaml(path):
@@ -362,3 +366,108 @@ def test_missing_baseline_and_empty_folder_are_one_line(tmp_path, small_hall):
     assert "no baseline for" in str(err.value) and "--update" in str(err.value)
     with pytest.raises(ConfigError, match="no baselines here"):
         check(baseline_dir=tmp_path)
+
+
+# -- a gate that cannot be weakened by accident ------------------------------------------------
+
+
+def test_count_and_checksum_are_written_and_verified(tmp_path):
+    path = make_baseline(tmp_path, cap=capacity([1.5, 2.5]))
+    doc = read_yaml(path)
+    # The count is len(KPIS) by construction; the checksum is recomputed from the file.
+    assert doc["kpis_count"] == len(KPIS) == 6
+    assert doc["checksum"].startswith("sha256:") and len(doc["checksum"]) == 7 + 64
+    assert read_baseline(path).kpis["pue"] == KPIS["pue"]
+
+
+def test_truncated_baseline_is_an_error(tmp_path):
+    path = make_baseline(tmp_path)
+    lines = path.read_text().splitlines(keepends=True)
+    # Cut at a line boundary after the first metric: still valid YAML, 5 metrics lost.
+    first = next(i for i, line in enumerate(lines) if line.startswith("kpis:")) + 2
+    path.write_text("".join(lines[:first]))
+    with pytest.raises(ConfigError) as err:
+        read_baseline(path)
+    assert str(err.value).startswith(
+        f"{path}: holds 1 metrics but kpis_count says 6: the file was truncated or edited"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("pue: 1.1879924100307477", "pue: 1.19", "do not match the file's checksum"),
+        ("pue: 1.1879924100307477", "pue:", "kpis.pue: no value"),
+        ("seed: 7", "seed: 8", "do not match the file's checksum"),
+        ("horizon_s: 1d", "horizon_s: 2d", "do not match the file's checksum"),
+    ],
+)
+def test_edited_or_emptied_values_are_errors(tmp_path, old, new, message):
+    path = make_baseline(tmp_path)
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+    with pytest.raises(ConfigError, match=message):
+        read_baseline(path)
+
+
+def test_text_value_where_the_run_has_a_number_is_bad_input(tmp_path):
+    # A text value is bad input (exit 2), not drift (exit 1). The checksum alone would catch
+    # an edit; a baseline written with a text value (a KPI that was text) must be refused too.
+    path = make_baseline(tmp_path, kpis={**KPIS, "pue": "n/a"})
+    b = read_baseline(path)
+    with pytest.raises(ConfigError) as err:
+        compare_to_baseline(synthetic(KPIS), b)
+    assert str(err.value) == (
+        f"{path}: kpis.pue: 'n/a' is text, but the metric is a number (1.18799 in this run); "
+        "a baseline value must be a number"
+    )
+    # Text against text (a categorical KPI) still compares.
+    by_name = {m.name: m for m in compare_to_baseline(synthetic({**KPIS, "pue": "n/a"}), b)}
+    assert by_name["pue"].status == "pass"
+
+
+@pytest.mark.parametrize("value", [".inf", "-1", ".nan", "abc"])
+def test_bad_tolerances_are_bad_input(tmp_path, value):
+    # An infinite tolerance used to pass everything but report identical values as drift
+    # (inf * 0 = nan); a negative one, nan or text can never be meant.
+    path = make_baseline(tmp_path)
+    path.write_text(
+        path.read_text().replace("tolerances: {}", f"tolerances: {{pue: {{rel: {value}}}}}")
+    )
+    with pytest.raises(ConfigError) as err:
+        read_baseline(path)
+    assert "tolerances.pue.rel: " in str(err.value)
+    assert str(err.value).endswith("must be a finite number >= 0")
+
+
+def test_a_baseline_of_another_scenario_is_an_error(made, tmp_path, small_hall):
+    folder, _ = made
+    src = next(folder.glob("*.yaml"))
+    # The same baseline pointed at an edited copy of its scenario: another resolved text.
+    scen = tmp_path / "small-hall.yaml"
+    scen.write_text(small_hall.read_text().replace("seed: 7", "seed: 8"))
+    assert scen.read_text() != small_hall.read_text()
+    copy = tmp_path / "bl"
+    copy.mkdir()
+    data = read_yaml(src)
+    (copy / src.name).write_text(
+        src.read_text().replace(f"scenario: {data['scenario']}", f"scenario: {scen}")
+    )
+    with pytest.raises(ConfigError) as err:
+        check(baseline_dir=copy)
+    message = str(err.value)
+    assert message.startswith(f"{copy / src.name}: the scenario (file and recorded overrides)")
+    assert f"hash {data['scenario_hash'][:8]} -> " in message and "--update" in message
+
+
+def test_update_lists_what_it_removes(tmp_path):
+    path = make_baseline(tmp_path)
+    b = read_baseline(path)
+    kpis = {k: v for k, v in KPIS.items() if k not in ("pue", "gpus_count")}
+    metrics = compare_to_baseline(synthetic(kpis), b)
+    from dcsim.results.baseline import ScenarioCheck
+
+    c = ScenarioCheck("scen", path, tmp_path / "scen.yaml", {}, metrics=metrics, updated=True)
+    assert sorted(m.name for m in c.removed) == ["gpus_count", "pue"]
+    assert {m.name: m.baseline for m in c.removed}["gpus_count"] == 1152

@@ -41,8 +41,8 @@ def synthetic(kpis, start="2027-01-04", n=8, power_w=1e6, capacity=None, name="t
     return RunResult(ts, empty_events(), dict(kpis), {"name": name}, meta, extra)
 
 
-A = {"served_tok": 100.0, "pue": 1.2, "unserved_frac": 0.0, "binding": "grid", "a_only_j": 5.0}
-B = {"served_tok": 110.0, "pue": 1.08, "unserved_frac": 0.5, "binding": "cooling", "b_only_w": 1.0}
+A = {"served_tok": 100e6, "pue": 1.2, "unserved_frac": 0.0, "binding": "grid", "a_only_j": 5.0}
+B = {"served_tok": 110e6, "pue": 1.08, "unserved_frac": 0.5, "binding": "cooling", "b_only_w": 1.0}
 
 
 def test_abs_rel_diff_by_hand():
@@ -73,7 +73,7 @@ def test_kpi_table_values_and_differences():
         "b_only_w",
     ]
     assert list(t.columns) == ["base", "alt", "alt.abs_diff", "alt.rel_diff_frac"]
-    assert t.loc["served_tok", "alt.abs_diff"] == 10.0
+    assert t.loc["served_tok", "alt.abs_diff"] == 10e6
     assert t.loc["served_tok", "alt.rel_diff_frac"] == 0.1
     assert t.loc["pue", "alt.abs_diff"] == pytest.approx(-0.12)
     assert t.loc["pue", "alt.rel_diff_frac"] == pytest.approx(-0.1)
@@ -88,13 +88,13 @@ def test_kpi_table_values_and_differences():
 
 
 def test_tidy_differences_match_the_wide_table():
-    cmp = compare([synthetic(A), synthetic(B), synthetic({**B, "served_tok": 90.0})])
+    cmp = compare([synthetic(A), synthetic(B), synthetic({**B, "served_tok": 90e6})])
     d = cmp.differences
     # Two non-reference runs x 6 KPIs.
     assert len(d) == 12
     third = d[(d["run"] == cmp.labels[2]) & (d["kpi"] == "served_tok")].iloc[0]
-    assert third["reference"] == 100.0 and third["value"] == 90.0
-    assert third["abs_diff"] == -10.0 and third["rel_diff_frac"] == -0.1
+    assert third["reference"] == 100e6 and third["value"] == 90e6
+    assert third["abs_diff"] == -10e6 and third["rel_diff_frac"] == -0.1
 
 
 def test_labels_must_be_distinct_and_runs_at_least_two():
@@ -201,7 +201,7 @@ def test_csv_and_markdown(tmp_path):
     written = cmp.to_csv(tmp_path / "out" / "kpis.csv")
     assert written == [tmp_path / "out" / "kpis.csv", tmp_path / "out" / "kpis-capacity.csv"]
     back = pd.read_csv(written[0], index_col="kpi")
-    assert back.loc["served_tok", "alt.abs_diff"] == 10.0
+    assert back.loc["served_tok", "alt.abs_diff"] == 10e6
     assert back.loc["pue", "alt.rel_diff_frac"] == pytest.approx(-0.1)
     cap = pd.read_csv(written[1], index_col=0)
     assert list(cap.columns)[:2] == ["capacity_tok_per_s[base]", "capacity_tok_per_s[alt]"]

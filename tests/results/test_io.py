@@ -146,21 +146,78 @@ def test_tz_aware_index_round_trip(tmp_path):
     pd.testing.assert_frame_equal(back.events, result.events)
 
 
-def test_existing_run_folder_is_refused(tmp_path):
+def test_existing_run_folder_is_refused_when_not_unique(tmp_path):
     result = make_result()
     path = write(result, tmp_path)
     before = snapshot(path)
     with pytest.raises(ConfigError, match="already exists"):
-        write(result, tmp_path)
+        write_run(
+            result,
+            tmp_path,
+            resolved_scenario_yaml=SCENARIO_YAML,
+            run_id=rid(),
+            scenario_name="tiny",
+            unique=False,
+        )
     assert snapshot(path) == before
     assert [p.name for p in (tmp_path / "tiny").iterdir()] == [path.name]
 
 
-def test_existing_empty_folder_is_refused(tmp_path):
-    # POSIX rename would replace an empty folder silently; write_run must not.
-    (tmp_path / "tiny" / rid()).mkdir(parents=True)
-    with pytest.raises(ConfigError, match="already exists"):
-        write(make_result(), tmp_path)
+def test_same_second_runs_get_distinct_folders(tmp_path):
+    # Two runs of one scenario text and seed started in the same second share a run id;
+    # both must be kept, the second as "<id>-2", the third "<id>-3", the first untouched.
+    first = write(make_result(), tmp_path)
+    before = snapshot(first)
+    second = write(make_result(), tmp_path)
+    third = write(make_result(), tmp_path)
+    assert (second.name, third.name) == (f"{rid()}-2", f"{rid()}-3")
+    assert snapshot(first) == before
+    assert list_runs(tmp_path, "tiny") == [first, second, third]
+
+
+def test_existing_empty_folder_is_never_replaced(tmp_path):
+    # POSIX rename would replace an empty folder silently; write_run takes the next name.
+    squatter = tmp_path / "tiny" / rid()
+    squatter.mkdir(parents=True)
+    path = write(make_result(), tmp_path)
+    assert path.name == f"{rid()}-2" and list(squatter.iterdir()) == []
+
+
+def test_killed_writer_temporary_is_ignored_then_cleaned(tmp_path):
+    # A run killed while writing leaves ".tmp-<id>-<random>" (its lock file released by the
+    # kernel). Readers refuse it; the next write into the folder removes it.
+    sibling = write(make_result(), tmp_path, run=rid(seed=1))
+    dead = tmp_path / "tiny" / f".tmp-{rid(seed=4)}-dead0000"
+    dead.mkdir()
+    for name in io.REQUIRED_FILES:
+        (dead / name).write_bytes((sibling / name).read_bytes())
+    (tmp_path / "tiny" / f"{dead.name}.lock").write_text("")  # lock file, nobody holds it
+    assert not is_run_dir(dead) and list_runs(tmp_path) == [sibling]
+    with pytest.raises(ConfigError, match="temporary folder of an unfinished or killed run"):
+        read_run(dead)
+    path = write(make_result(), tmp_path, run=rid(seed=2))
+    assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == sorted(
+        [sibling.name, path.name]
+    )
+
+
+def test_live_writer_temporary_is_kept(tmp_path):
+    import fcntl
+    import os
+
+    base = tmp_path / "tiny"
+    base.mkdir()
+    live = base / ".tmp-x-live0000"
+    live.mkdir()
+    fd = os.open(base / ".tmp-x-live0000.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # what a writer in another process holds
+        # flock locks belong to the open file: a second open (as the cleaner does) conflicts.
+        assert io.remove_stale_temporaries(base) == []
+        assert live.is_dir()
+    finally:
+        os.close(fd)
+    assert io.remove_stale_temporaries(base) == [live] and not live.exists()
 
 
 # Writing order: timeseries, events, extras (parquet); scenario.yaml (text); kpis, metadata
@@ -184,7 +241,7 @@ def test_failed_write_leaves_nothing_and_spares_siblings(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(io, failing, flaky)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(ConfigError, match=r"cannot write the run \(disk full \(simulated\)\)"):
         write(make_result(), tmp_path, run=rid(seed=2))
 
     assert len(calls) == fail_at_call
@@ -200,7 +257,7 @@ def test_failed_rename_leaves_nothing(tmp_path, monkeypatch):
         raise PermissionError("rename refused (simulated)")
 
     monkeypatch.setattr(io.os, "rename", no_rename)
-    with pytest.raises(PermissionError, match="simulated"):
+    with pytest.raises(ConfigError, match=r"cannot write \(rename refused \(simulated\)\)"):
         write(make_result(), tmp_path, run=rid(seed=2))
     assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == [sibling.name]
 
