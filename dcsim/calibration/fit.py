@@ -39,6 +39,7 @@ from scipy.optimize import least_squares
 from dcsim.catalog.load import load_catalog
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
+from dcsim.fileio import write_text_atomic
 from dcsim.kernels.oppoints import pool_operating_point
 from dcsim.model.pool import EFFICIENCY_FACTORS, PoolSpec, pool_spec
 from dcsim.units import MS_S
@@ -705,7 +706,7 @@ def main(output: str | Path | None = None) -> None:
     entries = calibrate(catalog, calibration)
     text = efficiencies_yaml(entries)
     path = Path(output) if output else catalog_data_dir() / EFFICIENCIES_FILE
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(text, path)
     refreshed = load_catalog(additions={"efficiencies": entries})
     print(error_table(evaluate_points(refreshed, calibration)))
     print(f"wrote {path}")
