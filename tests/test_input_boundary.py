@@ -122,3 +122,52 @@ def test_an_extends_chain_deeper_than_the_limit(tmp_path):
     ok = tmp_path / f"v{MAX_EXTENDS_DEPTH - 1}.yaml"
     result = CliRunner().invoke(cli.app, ["validate", str(ok), "--set", "horizon_s=1d"])
     assert result.exit_code == 0, result.output
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        ("sites.0.import_limit_mw=.inf", "inf must be a finite number"),
+        ("sites.0.buildings.0.halls.0.feed_mw=.nan", "nan must be a finite number"),
+        ("workloads.0.demand.base_capacity_frac=-.inf", "-inf must be a finite number"),
+        ("workloads.0.tpot_s=.inf", "inf must be a finite number"),
+        ("sites.0.import_limit_mw=1e308", "1e+308 is larger than 1e+15"),
+        ("workloads.1.deadline_s=1e308s", "1e+308 is larger than 1e+15"),
+        ("workloads.0.input_tok=1e400", "inf must be a finite number"),
+    ],
+)
+def test_non_finite_and_absurd_numbers_are_refused_in_any_field(tmp_path, setting, shown):
+    path, _, _ = setting.partition("=")
+    for command in ("run", "validate"):
+        line = refused(tmp_path, str(SMALL_HALL), "--set", setting, command=command)
+        assert line.startswith(f"dcsim: error: --set {path}")
+        assert shown in line, line
+
+
+def test_non_finite_numbers_in_a_file_name_the_line(tmp_path):
+    text = small_hall_text().replace("import_limit_mw: 3.2", "import_limit_mw: .inf")
+    path = write_variant(tmp_path, text)
+    line_no = text.splitlines().index("    import_limit_mw: .inf") + 1
+    line = refused(tmp_path, str(path))
+    assert line == (
+        f"dcsim: error: {path}:{line_no}: sites.0.import_limit_mw: inf must be a finite number"
+    )
+
+
+def test_null_still_means_no_limit_where_documented(tmp_path):
+    # tpot_s: null is an offline class (no latency bound); the schema says so.
+    result = CliRunner().invoke(
+        cli.app,
+        [
+            "validate",
+            str(SMALL_HALL),
+            "-s",
+            "workloads.chat.tpot_s=null",
+            "-s",
+            "workloads.chat.ttft_s=null",
+        ],
+    )
+    assert result.exit_code == 0, result.output
