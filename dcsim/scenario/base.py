@@ -57,8 +57,10 @@ def _check_numbers(value: Any) -> None:
 
 
 class ScenarioModel(BaseModel):
-    """Base of every scenario model: unknown keys are errors, defaults are validated, and
-    every number is finite and of sensible size (see the module docstring)."""
+    """Base of every scenario model: unknown keys are errors, numbers finite and sensible.
+
+    Defaults are validated too; the number policy is the module docstring's.
+    """
 
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
