@@ -171,3 +171,39 @@ def test_null_still_means_no_limit_where_documented(tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
+
+
+# --------------------------------------------------------------------------- dates and names
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "1600-01-01", "2200-01-02"])
+def test_dates_out_of_range(tmp_path, date):
+    line = refused(tmp_path, str(SMALL_HALL), "--set", f"start={date}")
+    assert line == (
+        f"dcsim: error: --set start: date '{date}' is out of range; expected a date from "
+        "1900-01-01 to 2200-01-01"
+    )
+
+
+def test_a_horizon_past_the_calendar(tmp_path):
+    # 1e14 s is 3.2 million years; from 2027-01-04, 2200-01-01 is 173 years away.
+    line = refused(tmp_path, str(SMALL_HALL), "--set", "horizon_s=1e14", command="validate")
+    assert line == (
+        "dcsim: error: --set horizon_s: 100000000000000s from 2027-01-04 ends after "
+        "2200-01-01; expected a horizon of at most 173y from this start"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("..", "'..' cannot name a results folder"),
+        (".", "'.' cannot name a results folder"),
+        ("a/b", "'a/b' does not match the pattern"),
+        ("x" * 300, "must have at most 100 character(s)"),
+    ],
+)
+def test_scenario_names_that_cannot_be_folder_names(tmp_path, name, shown):
+    line = refused(tmp_path, str(SMALL_HALL), "--set", f"name={name}")
+    assert line.startswith("dcsim: error: --set name: ")
+    assert shown in line

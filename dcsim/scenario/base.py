@@ -13,13 +13,35 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 Frac = Annotated[float, Field(ge=0, le=1)]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+#: Longest scenario name [characters]: it names the results folder, and a folder name
+#: may have 255 bytes on common filesystems (the run id and temporaries need the rest).
+MAX_SCENARIO_NAME_CHARS = 100
+
+
+def _folder_name(value: str) -> str:
+    if value.strip(".") == "":
+        raise PydanticCustomError(
+            "scenario_name",
+            f"{value!r} cannot name a results folder; expected letters, digits, '_', '-' or "
+            "'.', not only dots",
+        )
+    return value
+
+
+#: A scenario name: also the name of its results folder (``results/<name>/``).
+ScenarioName = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_SCENARIO_NAME_CHARS, pattern=r"^[A-Za-z0-9_.-]+$"),
+    AfterValidator(_folder_name),
+]
 
 #: Largest magnitude of a number in a scenario. Far above any quantity a campus has in its
 #: field's unit (1e15 s is 32 million years; 1e15 MW a million times the world's capacity),

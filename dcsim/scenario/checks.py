@@ -18,6 +18,7 @@ from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
 from dcsim.scenario.cooling_checks import COOLING_CHECKS
 from dcsim.scenario.grid_checks import GRID_CHECKS
 from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
+from dcsim.scenario.types import DATE_MAX, format_date, format_duration
 
 Check = Callable[[Scenario, Catalog], None]
 
@@ -60,6 +61,18 @@ def check_unique_names(s: Scenario, catalog: Catalog) -> None:
         if hall.name in seen:
             raise ConfigError(f"hall name '{hall.name}' is used twice", f"{where}.name")
         seen.add(hall.name)
+
+
+def check_horizon_in_calendar(s: Scenario, catalog: Catalog) -> None:
+    """The horizon ends by the last date a scenario may name (checked before any uses it)."""
+    room_s = (DATE_MAX - s.start).total_seconds()
+    if s.horizon_s > room_s:
+        raise ConfigError(
+            f"{format_duration(s.horizon_s)} from {format_date(s.start)} ends after "
+            f"{format_date(DATE_MAX)}; expected a horizon of at most "
+            f"{room_s / units.Y_S:.0f}y from this start",
+            "horizon_s",
+        )
 
 
 def check_time_grid(s: Scenario, catalog: Catalog) -> None:
@@ -164,6 +177,7 @@ def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
 
 #: The checks, in the order they run (cheap structural checks first).
 CHECKS: tuple[Check, ...] = (
+    check_horizon_in_calendar,
     check_unique_names,
     check_time_grid,
     check_rack_groups_known,

@@ -19,6 +19,7 @@ from dcsim.errors import ConfigError
 from dcsim.scenario import CHECKS, load_scenario, scenario_catalog
 from dcsim.scenario.checks import (
     check_hall_feed_covers_racks,
+    check_horizon_in_calendar,
     check_models_fit_replicas,
     check_rack_groups_known,
     check_time_grid,
@@ -88,6 +89,7 @@ def test_each_check_is_tested_here():
         | set(BUILDOUT_CHECKS)
         | set(COOLING_CHECKS)
         | {
+            check_horizon_in_calendar,
             check_unique_names,
             check_time_grid,
             check_rack_groups_known,
@@ -156,6 +158,18 @@ def test_hall_record_interval_below_one_tick(base, catalog):
         "hall_record_every_s",
         "30 s is not a whole number of ticks (60 s)",
     )
+
+
+def test_horizon_ending_after_the_last_date(base, catalog):
+    # From 2150-01-01, 2200-01-01 is 50 years and 12 leap days away: 51y (365 d) passes it.
+    sc = broken(base, lambda d: d.update(start="2150-01-01", horizon_s="51y"))
+    err = fails(check_horizon_in_calendar, sc, catalog)
+    assert err.where == "horizon_s"
+    assert err.message == (
+        "51y from 2150-01-01 ends after 2200-01-01; expected a horizon of at most 50y from "
+        "this start"
+    )
+    check_horizon_in_calendar(broken(base, lambda d: d.update(start="2150-01-01")), catalog)
 
 
 def test_horizon_below_one_tick(base, catalog):
