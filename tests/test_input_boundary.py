@@ -207,3 +207,81 @@ def test_scenario_names_that_cannot_be_folder_names(tmp_path, name, shown):
     line = refused(tmp_path, str(SMALL_HALL), "--set", f"name={name}")
     assert line.startswith("dcsim: error: --set name: ")
     assert shown in line
+
+
+# --------------------------------------------------------------------------- data files
+
+CSV_BLOCKS = {
+    "price": lambda p: f"sites.main.tariff={{energy: {{type: file, path: '{p}'}}}}",
+    "carbon": lambda p: f"sites.main.carbon={{intensity: {{type: file, path: '{p}'}}}}",
+    "system load": lambda p: (
+        "sites.main.tariff={energy: {type: flat, price_usd_per_mwh: 40}, coincident_peak: "
+        f"{{charge_usd_per_kw_per_y: 100, system_load_path: '{p}'}}}}"
+    ),
+}
+COLUMNS = {
+    "price": "price_usd_per_mwh",
+    "carbon": "carbon_kg_per_mwh",
+    "system load": "system_load_mw",
+}
+
+
+def _hourly_text(column: str) -> str:
+    rows = [f"2027-01-04T{h:02d}:00,{40 + h}" for h in range(24)]
+    return "\n".join([f"time,{column}", *rows]) + "\n"
+
+
+@pytest.mark.parametrize("block", list(CSV_BLOCKS))
+def test_a_utf16_csv_is_one_line_naming_the_file(tmp_path, block):
+    path = tmp_path / "data.csv"
+    path.write_bytes(_hourly_text(COLUMNS[block]).encode("utf-16"))
+    line = refused(tmp_path, str(SMALL_HALL), "-s", "horizon_s=1d", "-s", CSV_BLOCKS[block](path))
+    assert line == (
+        f"dcsim: error: {path}:1: not UTF-8 text (a UTF-16 byte-order mark): byte 0 cannot be "
+        f"decoded; expected a UTF-8 CSV file 'time,{COLUMNS[block]}'"
+    )
+
+
+@pytest.mark.parametrize("block", list(CSV_BLOCKS))
+def test_a_binary_csv_is_one_line_naming_the_file(tmp_path, block):
+    path = tmp_path / "data.csv"
+    # Valid UTF-8 with NUL bytes on line 3 (the csv module would raise on them).
+    path.write_bytes(_hourly_text(COLUMNS[block]).encode().replace(b"\n2027-01-04T01", b"\n\0\0\0"))
+    line = refused(tmp_path, str(SMALL_HALL), "-s", "horizon_s=1d", "-s", CSV_BLOCKS[block](path))
+    assert line == (
+        f"dcsim: error: {path}:3: binary data (a NUL byte); expected a UTF-8 CSV file "
+        f"'time,{COLUMNS[block]}'"
+    )
+
+
+def test_an_oversized_csv_is_refused_before_reading(tmp_path):
+    from dcsim.model.grid_files import MAX_CSV_BYTES
+
+    path = tmp_path / "big.csv"
+    with open(path, "wb") as fh:
+        fh.truncate(MAX_CSV_BYTES + 1)
+    line = refused(tmp_path, str(SMALL_HALL), "-s", "horizon_s=1d", "-s", CSV_BLOCKS["price"](path))
+    assert line == (
+        f"dcsim: error: {path}: {MAX_CSV_BYTES + 1} bytes, larger than the limit of "
+        f"{MAX_CSV_BYTES} bytes for a CSV file of hourly price_usd_per_mwh"
+    )
+
+
+def test_a_csv_that_is_a_fifo(tmp_path):
+    path = tmp_path / "prices.csv"
+    os.mkfifo(path)
+    line = refused(tmp_path, str(SMALL_HALL), "-s", "horizon_s=1d", "-s", CSV_BLOCKS["price"](path))
+    assert line == (
+        f"dcsim: error: {path}: is a FIFO, not a regular file; expected a CSV file of hourly "
+        "price_usd_per_mwh"
+    )
+
+
+def test_a_csv_time_out_of_range(tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_text("time,price_usd_per_mwh\n0001-01-01T00:00,40\n", encoding="utf-8")
+    line = refused(tmp_path, str(SMALL_HALL), "-s", "horizon_s=1d", "-s", CSV_BLOCKS["price"](path))
+    assert line == (
+        f"dcsim: error: {path}:2: time: '0001-01-01T00:00' is out of range; expected a time "
+        "from 1900-01-01 to 2200-01-01"
+    )
