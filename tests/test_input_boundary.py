@@ -285,3 +285,17 @@ def test_a_csv_time_out_of_range(tmp_path):
         f"dcsim: error: {path}:2: time: '0001-01-01T00:00' is out of range; expected a time "
         "from 1900-01-01 to 2200-01-01"
     )
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def test_a_run_that_cannot_fit_is_refused_before_it_starts(tmp_path):
+    # 100 years at a 1 ms tick: hundreds of TiB of per-tick inputs (tests/scenario/
+    # test_checks.py computes the figure by hand); both commands refuse it up front.
+    for command in ("run", "validate"):
+        line = refused(
+            tmp_path, str(SMALL_HALL), "-s", "tick_s=1ms", "-s", "horizon_s=100y", command=command
+        )
+        assert line.startswith("dcsim: error: --set tick_s: the run needs about 573.6 TiB (")
+        assert line.endswith("of memory of this machine; raise tick_s or shorten horizon_s")

@@ -90,6 +90,38 @@ def check_time_grid(s: Scenario, catalog: Catalog) -> None:
             raise ConfigError(f"{every:g} s is not a whole number of ticks ({s.tick_s:g} s)", name)
 
 
+def check_run_fits_in_memory(s: Scenario, catalog: Catalog) -> None:
+    """The run's per-tick inputs and recorded outputs fit in this machine's memory.
+
+    The estimate (:func:`dcsim.model.memory.estimate_run_memory`) counts the arrays that
+    grow with the horizon; the message names the setting that drives the larger part.
+    """
+    from dcsim.model.memory import (
+        estimate_run_memory,
+        format_bytes,
+        machine_memory_bytes,
+        scenario_sizes,
+    )
+
+    available_b = machine_memory_bytes()
+    est = estimate_run_memory(**scenario_sizes(s))
+    if available_b is None or est.total_b <= available_b:
+        return
+    if est.inputs_b >= est.recorded_b:
+        where, change = "tick_s", "raise tick_s or shorten horizon_s"
+    else:
+        campus = est.parts_b["campus_records"] >= est.parts_b["hall_records"]
+        where = "record_every_s" if campus else "hall_record_every_s"
+        change = f"raise {where} or shorten horizon_s"
+    raise ConfigError(
+        f"the run needs about {format_bytes(est.total_b)} ({est.total_b} bytes) for its "
+        f"per-tick inputs ({est.n_ticks} ticks, {format_bytes(est.inputs_b)}) and recorded "
+        f"outputs ({est.n_rows} rows, {format_bytes(est.recorded_b)}), more than the "
+        f"{format_bytes(available_b)} of memory of this machine; {change}",
+        where,
+    )
+
+
 def check_rack_groups_known(s: Scenario, catalog: Catalog) -> None:
     """Every rack group names a known workload and a known rack system."""
     workloads = [w.name for w in s.workloads]
@@ -180,6 +212,7 @@ CHECKS: tuple[Check, ...] = (
     check_horizon_in_calendar,
     check_unique_names,
     check_time_grid,
+    check_run_fits_in_memory,
     check_rack_groups_known,
     check_workload_models_known,
     check_workloads_served,

@@ -22,6 +22,7 @@ from dcsim.scenario.checks import (
     check_horizon_in_calendar,
     check_models_fit_replicas,
     check_rack_groups_known,
+    check_run_fits_in_memory,
     check_time_grid,
     check_unique_names,
     check_workload_models_known,
@@ -90,6 +91,7 @@ def test_each_check_is_tested_here():
         | set(COOLING_CHECKS)
         | {
             check_horizon_in_calendar,
+            check_run_fits_in_memory,
             check_unique_names,
             check_time_grid,
             check_rack_groups_known,
@@ -170,6 +172,23 @@ def test_horizon_ending_after_the_last_date(base, catalog):
         "this start"
     )
     check_horizon_in_calendar(broken(base, lambda d: d.update(start="2150-01-01")), catalog)
+
+
+def test_run_that_cannot_fit_in_memory(base, catalog):
+    # 100 y at a 1 ms tick, 2 classes, 1 site, 1 hall. Per tick, 8 B x (2 demand + 8 site
+    # series + 6 grid + 2 weather + 7 calendar) = 200 B; per 15-minute row 8 B x (28 + 2 x 5
+    # + 14) = 416 B, per hourly hall row 8 B x 9 = 72 B; recorded outputs count twice.
+    sc = broken(base, lambda d: d.update(tick_s="1ms", horizon_s="100y"))
+    err = fails(check_run_fits_in_memory, sc, catalog)
+    n_ticks = 100 * 365 * 86400 * 1000
+    rows, hall_rows = 100 * 365 * 96, 100 * 365 * 24
+    total_b = 200 * n_ticks + 2 * (416 * rows + 72 * hall_rows)
+    assert err.where == "tick_s"
+    assert err.message.startswith(f"the run needs about 573.6 TiB ({total_b} bytes) for its ")
+    assert f"inputs ({n_ticks} ticks, 573.6 TiB) and recorded outputs ({rows} rows, " in (
+        err.message
+    )
+    assert err.message.endswith("of memory of this machine; raise tick_s or shorten horizon_s")
 
 
 def test_horizon_below_one_tick(base, catalog):
