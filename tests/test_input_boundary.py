@@ -299,3 +299,22 @@ def test_a_run_that_cannot_fit_is_refused_before_it_starts(tmp_path):
         )
         assert line.startswith("dcsim: error: --set tick_s: the run needs about 573.6 TiB (")
         assert line.endswith("of memory of this machine; raise tick_s or shorten horizon_s")
+
+
+# --------------------------------------------------------------------------- never serves
+
+
+def test_a_hall_feed_the_site_can_never_power(tmp_path):
+    # The probe of issue 15: a 200 MW hall feed behind small-hall's 3.2 MW import limit
+    # served no token at all, silently; its UPS alone loses 4.68 MW at no load
+    # (tests/scenario/test_checks.py has the hand calculation).
+    for command in ("run", "validate"):
+        line = refused(
+            tmp_path, str(SMALL_HALL), "-s", "sites.main.buildings.0.halls.0.feed_mw=200",
+            command=command,
+        )  # fmt: skip
+        assert line.startswith(
+            "dcsim: error: --set sites.0.buildings.0.halls.0.feed_mw: the hall's UPS loses "
+            "4.68 MW with no load"
+        )
+        assert "the hall can never serve" in line

@@ -9,6 +9,7 @@ lists the checks it ran.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Iterator
 
 from dcsim import units
@@ -207,6 +208,91 @@ def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
             )
 
 
+def _no_load_draws_w(s: Scenario, site_index: int) -> tuple[list[tuple[str, float]], float]:
+    """UPS no-load loss of each hall of a site [W] and the site's firm supply [W].
+
+    At zero IT load each hall's UPS group still loses ``modules * rating * a0``
+    (:func:`dcsim.physics.power_chain.ups_loss_w` at no load); the site's firm supply is its
+    import limit plus its clean block and turbines (solar and the battery do not last).
+    """
+    from dcsim.catalog.equipment import load_power_equipment
+    from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_loss_w, ups_modules_sharing
+
+    site = s.sites[site_index]
+    ups = load_power_equipment().get(site.power_chain.ups)
+    draws: list[tuple[str, float]] = []
+    for where, i, hall in _halls(s):
+        if i != site_index or ups is None:
+            continue
+        modules_n = int(math.ceil(hall.feed_mw / hall.ups_module_mw))
+        active = ups_modules_sharing(TOPOLOGY_CODES[hall.ups_topology], modules_n)
+        loss_w = ups_loss_w(
+            0.0,
+            hall.ups_module_mw * units.MW_W,
+            active,
+            ups.a0_frac.value,
+            ups.a1_frac.value,
+            ups.a2_frac.value,
+        )
+        draws.append((where, float(loss_w)))
+    supply_w = site.import_limit_mw * units.MW_W
+    onsite = getattr(site, "onsite", None)
+    if onsite is not None and onsite.clean is not None:
+        supply_w += onsite.clean.power_mw * units.MW_W
+    if onsite is not None and onsite.turbines is not None:
+        supply_w += onsite.turbines.units_count * onsite.turbines.unit_mw * units.MW_W
+    return draws, supply_w
+
+
+def _meter_w(s: Scenario, site_index: int, load_w: float) -> float:
+    """Power at the site meter for a load behind the site transformers [W]."""
+    from dcsim.catalog.equipment import load_power_equipment
+    from dcsim.physics.power_chain import transformer_loss_w
+
+    site = s.sites[site_index]
+    xfmr = load_power_equipment().get(site.power_chain.transformer)
+    if xfmr is None:
+        return load_w
+    rated_w = (site.power_chain.transformer_mva or site.import_limit_mw) * units.MW_W
+    loss_w = transformer_loss_w(load_w, rated_w, xfmr.no_load_frac.value, xfmr.load_loss_frac.value)
+    return load_w + float(loss_w)
+
+
+def check_site_can_serve(s: Scenario, catalog: Catalog) -> None:
+    """Every hall, and all halls together, can be powered at no load by its site's supply.
+
+    A UPS group loses power at no load in proportion to its rating, so a feed far larger
+    than the site's import limit draws more than the site can supply before any rack
+    serves: the site would shed all load for the whole horizon.
+    """
+    for i, site in enumerate(s.sites):
+        draws, supply_w = _no_load_draws_w(s, i)
+        sources = "import limit" + (
+            " and on-site firm supply" if getattr(site, "onsite", None) else ""
+        )
+        for where, loss_w in draws:
+            meter_w = _meter_w(s, i, loss_w)
+            if meter_w >= supply_w:
+                raise ConfigError(
+                    f"the hall's UPS loses {loss_w / units.MW_W:.2f} MW with no load, "
+                    f"{meter_w / units.MW_W:.2f} MW at the meter with the transformers, not "
+                    f"below the {supply_w / units.MW_W:g} MW site '{site.name}' can supply "
+                    f"({sources}): the hall can never serve; expected a smaller feed_mw or "
+                    "ups_module_mw, or more supply",
+                    f"{where}.feed_mw",
+                )
+        total_w = sum(loss_w for _, loss_w in draws)
+        meter_w = _meter_w(s, i, total_w)
+        if draws and meter_w >= supply_w:
+            raise ConfigError(
+                f"the UPS no-load losses of its {len(draws)} halls, {total_w / units.MW_W:.2f} "
+                f"MW ({meter_w / units.MW_W:.2f} MW at the meter), are not below the "
+                f"{supply_w / units.MW_W:g} MW the site can supply ({sources}): the site can "
+                "never serve with every hall energised; expected smaller feeds or more supply",
+                f"sites.{i}.import_limit_mw",
+            )
+
+
 #: The checks, in the order they run (cheap structural checks first).
 CHECKS: tuple[Check, ...] = (
     check_horizon_in_calendar,
@@ -217,6 +303,7 @@ CHECKS: tuple[Check, ...] = (
     check_workload_models_known,
     check_workloads_served,
     check_hall_feed_covers_racks,
+    check_site_can_serve,
     *COOLING_CHECKS,
     check_models_fit_replicas,
     *GRID_CHECKS,

@@ -23,6 +23,7 @@ from dcsim.scenario.checks import (
     check_models_fit_replicas,
     check_rack_groups_known,
     check_run_fits_in_memory,
+    check_site_can_serve,
     check_time_grid,
     check_unique_names,
     check_workload_models_known,
@@ -92,6 +93,7 @@ def test_each_check_is_tested_here():
         | {
             check_horizon_in_calendar,
             check_run_fits_in_memory,
+            check_site_can_serve,
             check_unique_names,
             check_time_grid,
             check_rack_groups_known,
@@ -264,6 +266,37 @@ def test_hall_feed_below_rack_design_power(base, catalog):
     err = fails(check_hall_feed_covers_racks, sc, catalog)
     assert err.where == f"{HALL}.feed_mw"
     assert err.message.startswith("2 MW is below the racks' design power 2.112 MW")
+
+
+def test_a_hall_feed_the_site_can_never_power(base, catalog):
+    # 200 MW of feed in 2.5 MW modules, 2N: 2 x 80 modules share the load and each loses
+    # a0 = 1.17% of its rating at no load: 160 x 2.5 MW x 0.0117 = 4.68 MW. The transformers
+    # (rated at the 3.2 MW import limit) add 3.2 MW x (0.002 + 0.01 x (4.68 / 3.2)^2).
+    sc = broken(base, lambda d: hall(d).update(feed_mw=200))
+    err = fails(check_site_can_serve, sc, catalog)
+    xfmr_mw = 3.2 * (0.002 + 0.01 * (4.68 / 3.2) ** 2)
+    assert err.where == f"{HALL}.feed_mw"
+    assert err.message.startswith(
+        f"the hall's UPS loses 4.68 MW with no load, {4.68 + xfmr_mw:.2f} MW at the meter "
+        "with the transformers, not below the 3.2 MW site 'main' can supply (import limit): "
+        "the hall can never serve"
+    )
+
+
+def test_no_load_losses_of_all_halls_above_the_import_limit(base, catalog):
+    # Two 2.4 MW halls (one 2.5 MW module, 2N: 2 x 2.5 MW x 0.0117 = 58.5 kW each) behind
+    # a 0.1 MW import limit: each alone fits, 117 kW together (plus the transformers) not.
+    def two_halls(d):
+        d["sites"][0]["import_limit_mw"] = 0.1
+        second = copy.deepcopy(hall(d))
+        second["name"] = "h2"
+        d["sites"][0]["buildings"][0]["halls"].append(second)
+
+    sc = broken(base, two_halls)
+    err = fails(check_site_can_serve, sc, catalog)
+    assert err.where == "sites.0.import_limit_mw"
+    assert err.message.startswith("the UPS no-load losses of its 2 halls, 0.12 MW (")
+    assert "not below the 0.1 MW the site can supply (import limit)" in err.message
 
 
 def test_hall_feed_just_above_design_power_passes(base, catalog):
