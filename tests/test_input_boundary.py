@@ -7,10 +7,13 @@ what was expected), a single line on stderr, no traceback and no run folder writ
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import dcsim.cli as cli
@@ -318,3 +321,63 @@ def test_a_hall_feed_the_site_can_never_power(tmp_path):
             "4.68 MW with no load"
         )
         assert "the hall can never serve" in line
+
+
+# --------------------------------------------------------------------------- mutations
+
+
+def _numeric_leaves(node, path=()):
+    """Dotted paths of every number in resolved scenario data (list items by index)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numeric_leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numeric_leaves(value, (*path, i))
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield ".".join(str(p) for p in path)
+
+
+def _resolved_paths(name: str) -> list[str]:
+    from ruamel.yaml import YAML
+
+    from dcsim.scenario import dump_resolved, load_scenario
+
+    data = YAML(typ="safe").load(dump_resolved(load_scenario(REPO / "scenarios" / name)))
+    return sorted(_numeric_leaves(data))
+
+
+NUMBERS = [
+    (name, path)
+    for name in ("small-hall.yaml", "hall-towers.yaml")
+    for path in _resolved_paths(name)
+]
+
+
+def test_the_mutation_space_is_the_whole_schema():
+    # Every number of two resolved files (defaults filled), plant and cooling blocks.
+    paths = {path for _, path in NUMBERS}
+    assert len(NUMBERS) > 50
+    assert "sites.0.import_limit_mw" in paths
+    assert "workloads.0.demand.base_capacity_frac" in paths
+    assert any(".cooling." in p for p in paths)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    case=st.sampled_from(NUMBERS),
+    value=st.sampled_from([math.inf, -math.inf, math.nan, 1e308, -1e308]),
+)
+def test_any_number_set_absurd_is_one_line_naming_its_field(case, value):
+    from dcsim.errors import ConfigError
+    from dcsim.scenario import load_scenario
+
+    name, path = case
+    with pytest.raises(ConfigError) as info:
+        load_scenario(REPO / "scenarios" / name, {path: value})
+    text = str(info.value)
+    assert "\n" not in text
+    assert text.startswith("--set ")
+    reported = text.removeprefix("--set ").split(":", 1)[0]
+    # The field itself, or the list or block it belongs to (a list item, a cross-field rule).
+    assert path.startswith(reported) or reported.startswith(path.rsplit(".", 1)[0]), text
