@@ -276,7 +276,8 @@ def _buildout_plan(scenario: Any, plant: Plant, plan: CapacityPlan, bo: Buildout
             commissioned[h] = _since(start, phase.cooling_commissioned)
 
     pipeline = phased[plan.rack_hall]
-    earliest = np.where(pipeline, np.maximum(shell[plan.rack_hall], 0.0), np.inf)
+    # Times before the start stay negative: the build-out plays them before the first tick.
+    earliest = np.where(pipeline, shell[plan.rack_hall], np.inf)
     assigned = np.zeros(plan.n_racks, dtype=bool)
     short_labels = np.array([lab.split("/", 2)[2] for lab in plant.rack_group_label])
     # Group orders first (they name racks precisely), then system orders in listed order.
@@ -285,7 +286,7 @@ def _buildout_plan(scenario: Any, plant: Plant, plan: CapacityPlan, bo: Buildout
         groups = np.flatnonzero(np.isin(short_labels, labels))
         racks = np.flatnonzero(np.isin(plant.rack_group, groups) & pipeline & ~assigned)
         racks = racks[: d.count] if d.count is not None else racks
-        earliest[racks] = max(_since(start, d.earliest), 0.0)
+        earliest[racks] = _since(start, d.earliest)
         assigned[racks] = True
     for d in [d for d in bo.deliveries if d.system is not None]:
         if d.system not in plan.system_names:
@@ -294,7 +295,7 @@ def _buildout_plan(scenario: Any, plant: Plant, plan: CapacityPlan, bo: Buildout
         racks = np.flatnonzero((plan.rack_system == s_idx) & pipeline & ~assigned)
         racks = racks[np.lexsort((racks, energised[plan.rack_hall[racks]]))]
         racks = racks[: d.count] if d.count is not None else racks
-        earliest[racks] = max(_since(start, d.earliest), 0.0)
+        earliest[racks] = _since(start, d.earliest)
         assigned[racks] = True
 
     n_sys = len(plan.system_names)

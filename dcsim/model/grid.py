@@ -46,6 +46,7 @@ from dcsim.model.grid_files import (
     values_at_hours,
 )
 from dcsim.model.solar import pv_spec, solar_ac_w
+from dcsim.model.weather import load_weather
 from dcsim.physics import grid as pg
 from dcsim.scenario.grid_schema import MONTHS, WEEKDAYS
 
@@ -159,6 +160,35 @@ def _frame_rows(frame: pd.DataFrame, hours: pd.DatetimeIndex, where: str) -> np.
             f"site weather: {e}; expected hourly weather covering the horizon or a typical year",
             where,
         ) from None
+
+
+def _month_temp_degc(
+    frame: pd.DataFrame, s: int, site, m_hours: pd.DatetimeIndex, base_dir: Path
+) -> np.ndarray:
+    """Dry bulb [degC] at every hour of a calendar month, for the coincident-peak proxy.
+
+    A month's system peak may fall outside the horizon (a horizon that starts or ends inside
+    it), and the run loads weather for the horizon only; the hours the frame lacks come from
+    the site's weather block for the whole month (the same typical year and heat waves).
+    """
+    naive = frame.index.tz_localize(None) if frame.index.tz is not None else frame.index
+    if naive.is_unique:
+        pos = naive.get_indexer(m_hours)
+        if (pos >= 0).all():
+            return frame["temp_air"].to_numpy()[pos]
+    try:
+        return frame["temp_air"].to_numpy()[typical_year_index(naive, m_hours)]
+    except ValueError:
+        pass
+    month = load_weather(
+        getattr(site, "weather", None),
+        site.location,
+        m_hours[0].to_pydatetime(),
+        len(m_hours) * units.H_S,
+        base_dir,
+        f"sites.{s}.weather",
+    )
+    return month.temp_air_degc[: len(m_hours)]
 
 
 def _tou_prices(energy, hours: pd.DatetimeIndex) -> np.ndarray:
@@ -609,7 +639,7 @@ def _coincident_peak(
             detail = f"{m0:%Y-%m} system peak {load[k]:.0f} MW (system-load file)"
             value = load[k] * units.MW_W
         else:
-            temp = frame["temp_air"].to_numpy()[_frame_rows(frame, m_hours, where)]
+            temp = _month_temp_degc(frame, s, site, m_hours, base_dir)
             at_hour = np.asarray(m_hours.hour) == int(peak_hour_h)
             k = np.flatnonzero(at_hour)[int(np.argmax(temp[at_hour]))]
             t_int = m_hours[k].normalize() + pd.Timedelta(hours=peak_hour_h)
@@ -623,7 +653,7 @@ def _coincident_peak(
             starts.append(t0)
             out.events.append((t0, "coincident_peak_interval", site.name, detail, value))
         if av is not None:
-            temp = frame["temp_air"].to_numpy()[_frame_rows(frame, m_hours, where)]
+            temp = _month_temp_degc(frame, s, site, m_hours, base_dir)
             daily_max = temp.reshape(-1, 24).max(axis=1)
             margin = _default(av.margin_delta_k, "cp_margin_delta_k")
             running = np.maximum.accumulate(np.concatenate(([-np.inf], daily_max[:-1])))

@@ -32,6 +32,8 @@ import pandas as pd
 
 from dcsim import units
 from dcsim.errors import ConfigError
+from dcsim.scenario.load import read_regular_file
+from dcsim.scenario.types import DATE_MAX, DATE_MIN
 
 __all__ = [
     "CARBON_COLUMN",
@@ -51,6 +53,8 @@ CARBON_COLUMN = "carbon_kg_per_mwh"
 SYSTEM_LOAD_COLUMN = "system_load_mw"
 
 _HOUR = dt.timedelta(hours=1)
+#: Largest hourly CSV file read [B]: a century of hourly rows is about 30 MB.
+MAX_CSV_BYTES = 64 * 1024 * 1024
 _YEAR_ROWS = (8760, 8784)
 
 
@@ -123,6 +127,12 @@ def _parse_time(text: str, where: str) -> dt.datetime:
         raise ConfigError(
             f"time: '{text}' has a UTC offset; expected local standard time without offset", where
         )
+    if not DATE_MIN <= stamp <= DATE_MAX:
+        raise ConfigError(
+            f"time: '{text}' is out of range; expected a time from {DATE_MIN:%Y-%m-%d} to "
+            f"{DATE_MAX:%Y-%m-%d}",
+            where,
+        )
     if (stamp.minute, stamp.second, stamp.microsecond) != (0, 0, 0):
         raise ConfigError(f"time: '{text}' is not on the hour; expected hourly rows", where)
     return stamp
@@ -147,15 +157,29 @@ def read_hourly_csv(path: str | Path, column: str, *, allow_negative: bool = Tru
     Raises
     ------
     ConfigError
-        ``<file>:<line>: ...`` for an unreadable file, wrong or missing columns, a time that
+        ``<file>:<line>: ...`` for an unreadable file (missing, not a regular file, larger
+        than :data:`MAX_CSV_BYTES`, not UTF-8 text, binary), wrong or missing columns, a time that
         is not an ISO hour, a missing hour (gap), a duplicate or out-of-order hour, a value
         that is not a finite number, or a negative value where not allowed.
     """
     path = Path(path)
+    raw = read_regular_file(path, MAX_CSV_BYTES, f"a CSV file of hourly {column}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"cannot read file ({e.strerror})", str(path)) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bom = " (a UTF-16 byte-order mark)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ConfigError(
+            f"not UTF-8 text{bom}: byte {exc.start} cannot be decoded; expected a UTF-8 CSV "
+            f"file 'time,{column}'",
+            f"{path}:{line}",
+        ) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ConfigError(
+            f"binary data (a NUL byte); expected a UTF-8 CSV file 'time,{column}'",
+            f"{path}:{line}",
+        )
     header: list[str] = []
     rows: list[tuple[int, list[str]]] = []
     columns: list[str] | None = None

@@ -58,11 +58,17 @@ def compute_kpis(
     demand = integral("demand_tok_per_s")
     it_j = integral("it_power_w")
     fac_j = integral("facility_power_w")
+    unserved = integral("unserved_tok_per_s")
+    # Tokens are conserved: each one demanded is served, dropped (unserved) or still queued
+    # when the horizon ends; the backlog starts empty, so what is left is the final backlog.
+    final_backlog = max(demand - served - unserved, 0.0)
     k: dict[str, float] = {
         "served_tok": served,
         "demand_tok": demand,
-        "unserved_tok": integral("unserved_tok_per_s"),
-        "unserved_frac": integral("unserved_tok_per_s") / demand if demand > 0 else 0.0,
+        "unserved_tok": unserved,
+        "unserved_frac": unserved / demand if demand > 0 else 0.0,
+        "final_backlog_tok": final_backlog,
+        "final_backlog_frac": final_backlog / demand if demand > 0 else 0.0,
         "power_capped_tok": integral("power_capped_tok_per_s"),
         "mean_served_tok_per_s": served / horizon_s,
         "peak_capacity_tok_per_s": float(ts["capacity_tok_per_s"].max()),
@@ -121,6 +127,9 @@ def compute_kpis(
         d = integral(f"{name}.demand_tok_per_s")
         k[f"{name}.served_tok"] = integral(f"{name}.served_tok_per_s")
         k[f"{name}.unserved_frac"] = integral(f"{name}.unserved_tok_per_s") / d if d else 0.0
+        k[f"{name}.final_backlog_tok"] = max(
+            d - k[f"{name}.served_tok"] - integral(f"{name}.unserved_tok_per_s"), 0.0
+        )
     return k
 
 

@@ -9,6 +9,7 @@ lists the checks it ran.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Iterator
 
 from dcsim import units
@@ -18,6 +19,7 @@ from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
 from dcsim.scenario.cooling_checks import COOLING_CHECKS
 from dcsim.scenario.grid_checks import GRID_CHECKS
 from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
+from dcsim.scenario.types import DATE_MAX, format_date, format_duration
 
 Check = Callable[[Scenario, Catalog], None]
 
@@ -62,6 +64,18 @@ def check_unique_names(s: Scenario, catalog: Catalog) -> None:
         seen.add(hall.name)
 
 
+def check_horizon_in_calendar(s: Scenario, catalog: Catalog) -> None:
+    """The horizon ends by the last date a scenario may name (checked before any uses it)."""
+    room_s = (DATE_MAX - s.start).total_seconds()
+    if s.horizon_s > room_s:
+        raise ConfigError(
+            f"{format_duration(s.horizon_s)} from {format_date(s.start)} ends after "
+            f"{format_date(DATE_MAX)}; expected a horizon of at most "
+            f"{room_s / units.Y_S:.0f}y from this start",
+            "horizon_s",
+        )
+
+
 def check_time_grid(s: Scenario, catalog: Catalog) -> None:
     """The horizon holds at least one tick; record intervals are whole numbers of ticks."""
     if s.horizon_s < s.tick_s:
@@ -75,6 +89,38 @@ def check_time_grid(s: Scenario, catalog: Catalog) -> None:
         ratio = every / s.tick_s
         if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-9:
             raise ConfigError(f"{every:g} s is not a whole number of ticks ({s.tick_s:g} s)", name)
+
+
+def check_run_fits_in_memory(s: Scenario, catalog: Catalog) -> None:
+    """The run's per-tick inputs and recorded outputs fit in this machine's memory.
+
+    The estimate (:func:`dcsim.model.memory.estimate_run_memory`) counts the arrays that
+    grow with the horizon; the message names the setting that drives the larger part.
+    """
+    from dcsim.model.memory import (
+        estimate_run_memory,
+        format_bytes,
+        machine_memory_bytes,
+        scenario_sizes,
+    )
+
+    available_b = machine_memory_bytes()
+    est = estimate_run_memory(**scenario_sizes(s))
+    if available_b is None or est.total_b <= available_b:
+        return
+    if est.inputs_b >= est.recorded_b:
+        where, change = "tick_s", "raise tick_s or shorten horizon_s"
+    else:
+        campus = est.parts_b["campus_records"] >= est.parts_b["hall_records"]
+        where = "record_every_s" if campus else "hall_record_every_s"
+        change = f"raise {where} or shorten horizon_s"
+    raise ConfigError(
+        f"the run needs about {format_bytes(est.total_b)} ({est.total_b} bytes) for its "
+        f"per-tick inputs ({est.n_ticks} ticks, {format_bytes(est.inputs_b)}) and recorded "
+        f"outputs ({est.n_rows} rows, {format_bytes(est.recorded_b)}), more than the "
+        f"{format_bytes(available_b)} of memory of this machine; {change}",
+        where,
+    )
 
 
 def check_rack_groups_known(s: Scenario, catalog: Catalog) -> None:
@@ -162,14 +208,102 @@ def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
             )
 
 
+def _no_load_draws_w(s: Scenario, site_index: int) -> tuple[list[tuple[str, float]], float]:
+    """UPS no-load loss of each hall of a site [W] and the site's firm supply [W].
+
+    At zero IT load each hall's UPS group still loses ``modules * rating * a0``
+    (:func:`dcsim.physics.power_chain.ups_loss_w` at no load); the site's firm supply is its
+    import limit plus its clean block and turbines (solar and the battery do not last).
+    """
+    from dcsim.catalog.equipment import load_power_equipment
+    from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_loss_w, ups_modules_sharing
+
+    site = s.sites[site_index]
+    ups = load_power_equipment().get(site.power_chain.ups)
+    draws: list[tuple[str, float]] = []
+    for where, i, hall in _halls(s):
+        if i != site_index or ups is None:
+            continue
+        modules_n = int(math.ceil(hall.feed_mw / hall.ups_module_mw))
+        active = ups_modules_sharing(TOPOLOGY_CODES[hall.ups_topology], modules_n)
+        loss_w = ups_loss_w(
+            0.0,
+            hall.ups_module_mw * units.MW_W,
+            active,
+            ups.a0_frac.value,
+            ups.a1_frac.value,
+            ups.a2_frac.value,
+        )
+        draws.append((where, float(loss_w)))
+    supply_w = site.import_limit_mw * units.MW_W
+    onsite = getattr(site, "onsite", None)
+    if onsite is not None and onsite.clean is not None:
+        supply_w += onsite.clean.power_mw * units.MW_W
+    if onsite is not None and onsite.turbines is not None:
+        supply_w += onsite.turbines.units_count * onsite.turbines.unit_mw * units.MW_W
+    return draws, supply_w
+
+
+def _meter_w(s: Scenario, site_index: int, load_w: float) -> float:
+    """Power at the site meter for a load behind the site transformers [W]."""
+    from dcsim.catalog.equipment import load_power_equipment
+    from dcsim.physics.power_chain import transformer_loss_w
+
+    site = s.sites[site_index]
+    xfmr = load_power_equipment().get(site.power_chain.transformer)
+    if xfmr is None:
+        return load_w
+    rated_w = (site.power_chain.transformer_mva or site.import_limit_mw) * units.MW_W
+    loss_w = transformer_loss_w(load_w, rated_w, xfmr.no_load_frac.value, xfmr.load_loss_frac.value)
+    return load_w + float(loss_w)
+
+
+def check_site_can_serve(s: Scenario, catalog: Catalog) -> None:
+    """Every hall, and all halls together, can be powered at no load by its site's supply.
+
+    A UPS group loses power at no load in proportion to its rating, so a feed far larger
+    than the site's import limit draws more than the site can supply before any rack
+    serves: the site would shed all load for the whole horizon.
+    """
+    for i, site in enumerate(s.sites):
+        draws, supply_w = _no_load_draws_w(s, i)
+        sources = "import limit" + (
+            " and on-site firm supply" if getattr(site, "onsite", None) else ""
+        )
+        for where, loss_w in draws:
+            meter_w = _meter_w(s, i, loss_w)
+            if meter_w >= supply_w:
+                raise ConfigError(
+                    f"the hall's UPS loses {loss_w / units.MW_W:.2f} MW with no load, "
+                    f"{meter_w / units.MW_W:.2f} MW at the meter with the transformers, not "
+                    f"below the {supply_w / units.MW_W:g} MW site '{site.name}' can supply "
+                    f"({sources}): the hall can never serve; expected a smaller feed_mw or "
+                    "ups_module_mw, or more supply",
+                    f"{where}.feed_mw",
+                )
+        total_w = sum(loss_w for _, loss_w in draws)
+        meter_w = _meter_w(s, i, total_w)
+        if draws and meter_w >= supply_w:
+            raise ConfigError(
+                f"the UPS no-load losses of its {len(draws)} halls, {total_w / units.MW_W:.2f} "
+                f"MW ({meter_w / units.MW_W:.2f} MW at the meter), are not below the "
+                f"{supply_w / units.MW_W:g} MW the site can supply ({sources}): the site can "
+                "never serve with every hall energised; expected smaller feeds or more supply",
+                f"sites.{i}.import_limit_mw",
+            )
+
+
 #: The checks, in the order they run (cheap structural checks first).
 CHECKS: tuple[Check, ...] = (
+    check_horizon_in_calendar,
     check_unique_names,
     check_time_grid,
+    check_run_fits_in_memory,
     check_rack_groups_known,
     check_workload_models_known,
     check_workloads_served,
     check_hall_feed_covers_racks,
+    check_site_can_serve,
     *COOLING_CHECKS,
     check_models_fit_replicas,
     *GRID_CHECKS,

@@ -26,7 +26,9 @@ import datetime as dt
 import difflib
 import io
 import json
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -50,6 +52,16 @@ FieldPath = tuple[Any, ...]
 LineIndex = dict[FieldPath, int | str]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+#: Largest YAML file read [B]; scenario files are a few tens of kB.
+MAX_YAML_BYTES = 4 * 1024 * 1024
+#: Deepest nesting of mappings and lists in a YAML file [count].
+MAX_YAML_DEPTH = 64
+#: Most values (scalars, mappings, lists) a YAML file may expand to, counting every use of
+#: an alias anew: a few anchors referring to each other (a "billion laughs") stop here.
+MAX_YAML_VALUES = 200_000
+#: Longest chain of ``extends:`` (a variant of a variant of ...) [count].
+MAX_EXTENDS_DEPTH = 16
 
 _MISSING = object()
 
@@ -96,19 +108,80 @@ def load_yaml_with_lines(path: str | Path) -> tuple[dict[str, Any], LineIndex]:
         not a mapping.
     """
     source = str(path)
+    raw = read_regular_file(path, MAX_YAML_BYTES, "a YAML file")
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", where=source) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, expected a YAML file", where=source) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"not UTF-8 text ({exc.reason} at byte {exc.start})", where=source
         ) from None
+    return parse_yaml_with_lines(text, source)
+
+
+def read_regular_file(path: str | Path, max_bytes: int, expected: str) -> bytes:
+    """The bytes of a regular file no larger than a limit, or a one-line error.
+
+    The type is checked with ``stat`` before opening, because opening a FIFO blocks until a
+    writer appears and a device such as ``/dev/zero`` never ends.
+
+    Parameters
+    ----------
+    path
+        The file; its text form names it in error messages.
+    max_bytes
+        Largest size accepted [B].
+    expected
+        What the file should be, for the messages (``"a YAML file"``).
+
+    Returns
+    -------
+    bytes
+        The file's content.
+
+    Raises
+    ------
+    ConfigError
+        ``"<path>: file not found"``, ``"<path>: is a directory, expected a YAML file"``,
+        ``"<path>: is a FIFO, not a regular file; expected a YAML file"`` (also a device or
+        socket), ``"<path>: 12345678 bytes, larger than the limit of 4194304 bytes ..."`` or
+        ``"<path>: cannot read file: <reason>"``.
+    """
+    source = str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ConfigError("file not found", where=source) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"cannot read file: {reason}", where=source) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"is a directory, expected {expected}", where=source)
+    if not stat.S_ISREG(info.st_mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "special file")
+        raise ConfigError(f"is a {kind}, not a regular file; expected {expected}", where=source)
+    if info.st_size > max_bytes:
+        raise ConfigError(
+            f"{info.st_size} bytes, larger than the limit of {max_bytes} bytes for {expected}",
+            where=source,
+        )
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read file: {exc.strerror}", where=source) from None
-    return parse_yaml_with_lines(text, source)
+    if len(raw) > max_bytes:  # grew since stat
+        raise ConfigError(
+            f"larger than the limit of {max_bytes} bytes for {expected}", where=source
+        )
+    return raw
+
+
+_FILE_KINDS = {
+    stat.S_IFIFO: "FIFO",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+}
 
 
 def parse_yaml_with_lines(text: str, source: str = "<string>") -> tuple[dict[str, Any], LineIndex]:
@@ -138,8 +211,15 @@ def parse_yaml_with_lines(text: str, source: str = "<string>") -> tuple[dict[str
             where=f"{source}:{line}",
         )
     line_index: LineIndex = {(): _node_line(root, 1)}
-    data = _to_plain(root, (), line_index, source, set())
+    data = _to_plain(root, (), line_index, source, set(), _Budget())
     return data, line_index
+
+
+@dataclasses.dataclass
+class _Budget:
+    """Values still allowed while expanding one document (aliases count at every use)."""
+
+    left: int = MAX_YAML_VALUES
 
 
 class _TextDatesConstructor(RoundTripConstructor):
@@ -168,12 +248,57 @@ def _yaml_rt() -> YAML:
     return yaml
 
 
+def _flow_depth_line(text: str, limit: int) -> int | None:
+    """First line where flow collections (``[`` / ``{``) nest deeper than ``limit``, or None.
+
+    ruamel's parser recurses once per level and slows down sharply long before Python's
+    recursion limit (25 s at 1,000 levels), so deep flow nesting is refused before parsing.
+    Brackets inside quoted scalars and comments do not count.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth, quote, line, prev = 0, "", 1, "\n"
+    comment = False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+            comment = False
+        elif comment:
+            pass
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"" and (prev in " \t\n[{,:" or depth):
+            quote = ch
+        elif ch == "#" and prev in " \t\n":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        prev = ch
+    return None
+
+
 def _parse_yaml(text: str, source: str) -> Any:
+    deep = _flow_depth_line(text, MAX_YAML_DEPTH)
+    if deep is not None:
+        raise ConfigError(
+            f"YAML nesting too deep; expected at most {MAX_YAML_DEPTH} levels",
+            where=f"{source}:{deep}",
+        )
     try:
         return _yaml_rt().load(text)
     except MarkedYAMLError as exc:
         raise ConfigError(
             f"YAML syntax error: {_yaml_problem(exc)}", where=f"{source}:{_yaml_line(exc)}"
+        ) from None
+    except RecursionError:
+        # The parser recurses once per level of nesting.
+        raise ConfigError(
+            f"YAML nesting too deep; expected at most {MAX_YAML_DEPTH} levels", where=source
         ) from None
     except (ValueError, TypeError, OverflowError) as exc:
         # A constructor refusing a scalar after parsing; ruamel gives no position for it.
@@ -211,11 +336,25 @@ def _node_line(node: Any, default: int | str) -> int | str:
     return line + 1 if isinstance(line, int) else default
 
 
-def _to_plain(node: Any, path: FieldPath, index: LineIndex, source: str, active: set[int]) -> Any:
+def _to_plain(
+    node: Any, path: FieldPath, index: LineIndex, source: str, active: set[int], budget: _Budget
+) -> Any:
     """Copy ruamel's round-trip tree into plain Python, recording lines in ``index``."""
     here = index.get(path, 1)
     if isinstance(node, dict | list) and id(node) in active:
         raise ConfigError("YAML alias refers to itself (recursive data)", where=f"{source}:{here}")
+    budget.left -= 1
+    if budget.left < 0:
+        raise ConfigError(
+            f"YAML expands to more than {MAX_YAML_VALUES} values (aliases count at every "
+            "use); expected a scenario of ordinary size",
+            where=f"{source}:{here}",
+        )
+    if isinstance(node, dict | list) and len(path) >= MAX_YAML_DEPTH:
+        raise ConfigError(
+            f"YAML nesting too deep; expected at most {MAX_YAML_DEPTH} levels",
+            where=f"{source}:{here}",
+        )
     if isinstance(node, dict):
         active.add(id(node))
         out: dict[Any, Any] = {}
@@ -228,7 +367,7 @@ def _to_plain(node: Any, path: FieldPath, index: LineIndex, source: str, active:
                 )
             child = (*path, plain_key)
             index[child] = line
-            out[plain_key] = _to_plain(node[key], child, index, source, active)
+            out[plain_key] = _to_plain(node[key], child, index, source, active, budget)
         active.discard(id(node))
         return out
     if isinstance(node, list):
@@ -237,7 +376,7 @@ def _to_plain(node: Any, path: FieldPath, index: LineIndex, source: str, active:
         for i, item in enumerate(node):
             child = (*path, i)
             index[child] = _item_line(node, i, here)
-            items.append(_to_plain(item, child, index, source, active))
+            items.append(_to_plain(item, child, index, source, active, budget))
         active.discard(id(node))
         return items
     return _plain_scalar(node, source, here)
@@ -289,7 +428,7 @@ def _plain_scalar(value: Any, source: str, line: int | str) -> Any:
 
 def _plain(node: Any) -> Any:
     """Plain copy of a ruamel value without line bookkeeping (command-line values)."""
-    return _to_plain(node, (), {}, "<value>", set())
+    return _to_plain(node, (), {}, "<value>", set(), _Budget())
 
 
 # --------------------------------------------------------------------------------------------
@@ -1131,8 +1270,9 @@ def load_with_extends(
     Raises
     ------
     ConfigError
-        A base file that does not exist, a cycle of ``extends``, or a ``set`` path that does
-        not exist (naming the variant's file and line).
+        A base file that does not exist, a cycle of ``extends``, a chain longer than
+        :data:`MAX_EXTENDS_DEPTH` files, or a ``set`` path that does not exist (naming the
+        variant's file and line).
     """
     path = Path(path)
     data, index = load_yaml_with_lines(path)
@@ -1154,6 +1294,12 @@ def load_with_extends(
     if base_path in _seen:
         raise ConfigError(
             f"extends: {base_ref!r}: files extend each other in a cycle", where=f"{path}:{line}"
+        )
+    if len(_seen) + 1 >= MAX_EXTENDS_DEPTH:
+        raise ConfigError(
+            f"extends: {base_ref!r}: a chain of more than {MAX_EXTENDS_DEPTH} files; expected "
+            "a variant to extend a base at most that many levels deep",
+            where=f"{path}:{line}",
         )
     base, base_index = load_with_extends(base_path, (*_seen, path.resolve()))
     # Lines of the base file are named with its file, so that messages do not mislead.

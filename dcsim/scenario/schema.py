@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from dcsim.scenario.base import Name, NonNeg, Pos
+from dcsim.scenario.base import Name, NonNeg, Pos, ScenarioName
 from dcsim.scenario.base import ScenarioModel as _Model
 from dcsim.scenario.buildout_schema import Buildout, Economics, Reliability, Training
 from dcsim.scenario.cooling_schema import AirCooling, CoolingFault, LiquidCooling
@@ -269,7 +269,7 @@ class Site(_Model):
 class Scenario(_Model):
     """A dcsim scenario: the campus, its workloads and the run settings."""
 
-    name: Name = Field(description="Scenario name; results go to results/<name>/.")
+    name: ScenarioName = Field(description="Scenario name; results go to results/<name>/.")
     description: str = Field(default="", description="Free text.")
     seed: int = Field(default=0, ge=0, description="Seed of the run's random streams.")
     start: Date = Field(description="Start of the simulated horizon (local standard time).")

@@ -46,6 +46,11 @@ DURATION_UNITS_S: dict[str, float] = {
 #: Text of the error raised for a value that is not a duration (tests and docs quote it).
 DURATION_EXPECTED = "expected a duration such as '15min', '1h', '2d', '1y'"
 DATE_EXPECTED = "expected a date such as '2027-01-01' or '2027-01-01T06:00'"
+#: Earliest and latest dates a scenario may name (start, end of the horizon, events): the
+#: time series are indexed with pandas' nanosecond timestamps (1677-2262), and no weather,
+#: price or equipment data describe years outside these.
+DATE_MIN = dt.datetime(1900, 1, 1)
+DATE_MAX = dt.datetime(2200, 1, 1)
 
 _DURATION_RE = re.compile(
     r"^\s*(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>[a-z]*)\s*$"
@@ -185,7 +190,8 @@ def parse_date(value: Any) -> dt.datetime:
     Raises
     ------
     pydantic_core.PydanticCustomError
-        ``scenario_date`` for anything else (numbers are refused rather than read as epochs).
+        ``scenario_date`` for anything else (numbers are refused rather than read as epochs)
+        and for dates outside :data:`DATE_MIN` .. :data:`DATE_MAX`.
     """
     if isinstance(value, dt.datetime):
         stamp = value
@@ -202,6 +208,12 @@ def parse_date(value: Any) -> dt.datetime:
         if stamp.utcoffset() != dt.timedelta(0):
             raise _date_error(value, "; give the time without a UTC offset")
         stamp = stamp.replace(tzinfo=None)
+    if not DATE_MIN <= stamp.replace(tzinfo=None) <= DATE_MAX:
+        raise PydanticCustomError(
+            "scenario_date",
+            f"date {_show(value)} is out of range; expected a date from "
+            f"{DATE_MIN:%Y-%m-%d} to {DATE_MAX:%Y-%m-%d}",
+        )
     # Drop subclasses such as ruamel's TimeStamp so that models compare and pickle plainly.
     return dt.datetime(
         stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second,
@@ -251,6 +263,8 @@ NonNegativeInt = Annotated[int, Field(ge=0)]
 
 __all__ = [
     "DATE_EXPECTED",
+    "DATE_MAX",
+    "DATE_MIN",
     "DURATION_EXPECTED",
     "DURATION_UNITS_S",
     "Date",

@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 RngFor = Callable[[int, str, int], np.random.Generator]
+#: ``log(t_s, kind, asset, detail, value)``: where a build-out step writes its events.
+LogFn = Callable[[float, str, str, str, float], None]
 
 #: Why a rack with status FAILED is out (``state.extra["rack_out_reason"]``).
 OUT_NONE, OUT_FAILURE, OUT_MAINTENANCE, OUT_REWORK = range(4)
@@ -114,12 +116,12 @@ def _add_cells(state: SimState, racks: np.ndarray, column: int, sign: float) -> 
 
 
 def _log_by_hall(
-    state: SimState, plan: CapacityPlan, t_s: float, kind: str, racks: np.ndarray, detail: str = ""
+    log: LogFn, plan: CapacityPlan, t_s: float, kind: str, racks: np.ndarray, detail: str = ""
 ) -> None:
     if racks.size:
         counts = np.bincount(plan.rack_hall[racks], minlength=len(plan.hall_names))
         for h in np.flatnonzero(counts):
-            state.log_event(t_s, kind, plan.hall_names[h], detail, float(counts[h]))
+            log(t_s, kind, plan.hall_names[h], detail, float(counts[h]))
 
 
 def _supply_factor(bo: BuildoutPlan, s_idx: int, t0_s: float, t1_s: float) -> float:
@@ -152,6 +154,7 @@ def _step(
     dt_s: float,
     rng_slip: np.random.Generator,
     rng_burn: np.random.Generator,
+    log: LogFn,
 ) -> None:
     status = state.plant.rack_status
     flags = hall_flags(state, len(plan.hall_names))
@@ -165,14 +168,14 @@ def _step(
     ):
         now = times <= t_s + _EPS_S
         for h in np.flatnonzero(now & ~flags[key]):
-            state.log_event(t_s, kind, plan.hall_names[h], "", float(plan.hall_feed_w[h]))
+            log(t_s, kind, plan.hall_names[h], "", float(plan.hall_feed_w[h]))
         flags[key][:] = now
     ready = flags["hall_energised"] & flags["hall_cooling_commissioned"]
     if st.shortage_on is not None:
         on = (bo.shortage_start_s <= t_s + _EPS_S) & (t_s + _EPS_S < bo.shortage_end_s)
         for i in np.flatnonzero(on != st.shortage_on):
             kind = "shortage_start" if on[i] else "shortage_end"
-            state.log_event(t_s, kind, bo.shortage_names[i], "", float(bo.shortage_cut_frac[i]))
+            log(t_s, kind, bo.shortage_names[i], "", float(bo.shortage_cut_frac[i]))
         st.shortage_on = on
 
     # 2. supply and shipments
@@ -211,14 +214,14 @@ def _step(
             status[racks] = DELIVERED
             st.delivered_s[racks] = t_s
             detail = f"slip {slip_s / units.D_S:.1f} d" if slip_s > 0 else ""
-            state.log_event(t_s, "racks_delivered", plan.system_names[s_idx], detail, len(racks))
+            log(t_s, "racks_delivered", plan.system_names[s_idx], detail, float(len(racks)))
 
     # 4. rework returns
     back = np.flatnonzero((reason == OUT_REWORK) & (st.stage_end_s <= t_s + _EPS_S))
     if back.size:
         status[back] = INSTALLED
         reason[back] = OUT_NONE
-        _log_by_hall(state, plan, t_s, "rework_returned", back)
+        _log_by_hall(log, plan, t_s, "rework_returned", back)
 
     # 5. installation
     shell = flags["hall_shell_ready"][plan.rack_hall]
@@ -240,7 +243,7 @@ def _step(
         done = np.concatenate(installed)
         status[done] = INSTALLED
         n_wait = n_wait - np.bincount(bo.hall_crew[plan.rack_hall[done]], minlength=bo.n_crews)
-        _log_by_hall(state, plan, t_s, "racks_installed", done)
+        _log_by_hall(log, plan, t_s, "racks_installed", done)
     st.crew_waiting_prev = n_wait
 
     # 6. burn-in starts
@@ -249,7 +252,7 @@ def _step(
         status[start] = BURN_IN
         st.stage_end_s[start] = t_s + bo.burn_in_s
         _add_cells(state, start, L.C_BURNIN, 1.0)
-        _log_by_hall(state, plan, t_s, "burn_in_started", start)
+        _log_by_hall(log, plan, t_s, "burn_in_started", start)
 
     # 7. burn-in ends
     end = np.flatnonzero((status == BURN_IN) & (st.stage_end_s <= t_s + _EPS_S))
@@ -263,11 +266,36 @@ def _step(
             status[bad] = FAILED
             reason[bad] = OUT_REWORK
             st.stage_end_s[bad] = t_s + bo.rework_s
-            _log_by_hall(state, plan, t_s, "burn_in_failed", bad)
+            _log_by_hall(log, plan, t_s, "burn_in_failed", bad)
         if good.size:
             status[good] = IN_SERVICE
             _add_cells(state, good, L.C_SERVING, 1.0)
-            _log_by_hall(state, plan, t_s, "racks_in_service", good)
+            _log_by_hall(log, plan, t_s, "racks_in_service", good)
+
+
+def _first_step(bo: BuildoutPlan) -> int:
+    """Index of the first build-out step: 0, or earlier when the plan began before the start.
+
+    A run that starts in the middle of its build-out (phases or deliveries dated before the
+    start) plays the steps from the first of those dates, on the same grid of ``step_s``
+    that the steps inside the horizon follow, so that it starts from the state the plan
+    implies by then.
+    """
+    times = np.concatenate(
+        (
+            bo.hall_shell_s[bo.hall_phased],
+            bo.hall_energised_s[bo.hall_phased],
+            bo.hall_commissioned_s[bo.hall_phased],
+            bo.rack_earliest_s[bo.rack_pipeline],
+        )
+    )
+    first_s = float(times.min(initial=0.0))
+    return min(int(np.floor(first_s / bo.step_s + 1e-9)), 0)
+
+
+def _quiet(t_s: float, kind: str, asset: str, detail: str, value: float) -> None:
+    """Log of the steps before the start: the event table begins at the start."""
+    del t_s, kind, asset, detail, value
 
 
 def _buildout_process(
@@ -279,12 +307,18 @@ def _buildout_process(
     rng_slip: np.random.Generator,
     rng_burn: np.random.Generator,
 ) -> Generator[simpy.Event, None, None]:
+    k0 = _first_step(bo)
+    # Steps before the start run before the clock does (the first tick sees their result).
+    for k in range(k0, 0):
+        dt_s = bo.step_s if k > k0 else 0.0
+        _step(state, plan, bo, st, k * bo.step_s, dt_s, rng_slip, rng_burn, _quiet)
     k = 0
     while k * bo.step_s < plan.horizon_s:
         t_s = k * bo.step_s
         if t_s > env.now:
             yield env.timeout(t_s - env.now)
-        _step(state, plan, bo, st, t_s, bo.step_s if k > 0 else 0.0, rng_slip, rng_burn)
+        dt_s = bo.step_s if k > k0 else 0.0
+        _step(state, plan, bo, st, t_s, dt_s, rng_slip, rng_burn, state.log_event)
         k += 1
 
 

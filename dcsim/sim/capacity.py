@@ -18,6 +18,7 @@ from dcsim.model.capacity import CapacityPlan
 from dcsim.model.plant import Plant
 from dcsim.sim.buildout import start_buildout_processes, start_snapshot_process
 from dcsim.sim.failures import start_failure_processes
+from dcsim.sim.grid_events import start_grid_event_process
 
 if TYPE_CHECKING:
     from dcsim.sim.engine import SimState
@@ -30,7 +31,7 @@ RngFor = Callable[[int, str, int], np.random.Generator]
 def start_capacity_processes(
     env: simpy.Environment, state: SimState, plan: CapacityPlan, seed: int, rng_for: RngFor
 ) -> None:
-    """Start the build-out (or fleet entries), failures and daily snapshots.
+    """Start the build-out (or fleet entries), failures, daily snapshots and grid-event log.
 
     Call once, before ``env.run``, with the clock at 0: the build-out takes the racks of
     the halls it builds out of service before the first tick.
@@ -51,6 +52,7 @@ def start_capacity_processes(
     start_buildout_processes(env, state, plan, seed, rng_for)
     start_failure_processes(env, state, plan, seed, rng_for)
     start_snapshot_process(env, state, plan)
+    start_grid_event_process(env, state)
 
 
 def simulate_capacity(

@@ -114,7 +114,7 @@ def test_empty_and_headerless_files(tmp_path):
     assert "no header row" in error(path)
     path.write_text("time,price_usd_per_mwh\n", encoding="utf-8")
     assert "no data rows" in error(path)
-    assert "cannot read file" in error(tmp_path / "absent.csv")
+    assert error(tmp_path / "absent.csv") == f"{tmp_path / 'absent.csv'}: file not found"
 
 
 def test_wrong_year_length(tmp_path):

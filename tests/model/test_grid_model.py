@@ -404,3 +404,34 @@ def test_coincident_peak_without_weather_or_load_file_is_an_error(base):
     with pytest.raises(ConfigError) as info:
         build(scenario(base, start="2027-07-01", tariff=tariff))
     assert info.value.where == "sites.0.tariff.coincident_peak"
+
+
+def test_coincident_peak_needs_no_weather_beyond_the_horizon(base):
+    """The system peak of a month the horizon cuts is found in the whole month's weather.
+
+    The run passes weather for the horizon only (``load_weather``); a horizon ending on
+    10 July or starting on 20 June must give the intervals and avoidance days that a year of
+    weather gives (the months are whole calendar months either way).
+    """
+    from dcsim.model.weather import load_weather
+
+    tariff = {
+        "energy": {"type": "flat", "price_usd_per_mwh": 40},
+        "coincident_peak": {"charge_usd_per_kw_per_y": 100, "avoidance": {}},
+    }
+    spec = {"file": "pvlib:723170TYA.CSV"}
+    sc = scenario(base, start="2027-06-20", horizon="20d", tariff=tariff, weather=spec)
+    site = sc.sites[0]
+    folder = REPO / "scenarios"
+    clipped = load_weather(site.weather, site.location, sc.start, sc.horizon_s, folder, "w")
+    year = load_weather(
+        site.weather, site.location, dt.datetime(2027, 1, 1), 365 * 86400.0, folder, "w"
+    )
+    assert len(clipped.index) < 24 * 30  # the clipped frame does not hold all of June
+    g_clipped = build(sc, clipped.frame())
+    g_year = build(sc, year.frame())
+    assert g_clipped.sites[0].cp_interval_start_s.tolist() == (
+        g_year.sites[0].cp_interval_start_s.tolist()
+    )
+    assert np.array_equal(g_clipped.cp_shed, g_year.cp_shed)
+    assert g_clipped.cp_shed.any()  # late June and early July days are flagged

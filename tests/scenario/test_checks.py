@@ -19,8 +19,11 @@ from dcsim.errors import ConfigError
 from dcsim.scenario import CHECKS, load_scenario, scenario_catalog
 from dcsim.scenario.checks import (
     check_hall_feed_covers_racks,
+    check_horizon_in_calendar,
     check_models_fit_replicas,
     check_rack_groups_known,
+    check_run_fits_in_memory,
+    check_site_can_serve,
     check_time_grid,
     check_unique_names,
     check_workload_models_known,
@@ -88,6 +91,9 @@ def test_each_check_is_tested_here():
         | set(BUILDOUT_CHECKS)
         | set(COOLING_CHECKS)
         | {
+            check_horizon_in_calendar,
+            check_run_fits_in_memory,
+            check_site_can_serve,
             check_unique_names,
             check_time_grid,
             check_rack_groups_known,
@@ -156,6 +162,35 @@ def test_hall_record_interval_below_one_tick(base, catalog):
         "hall_record_every_s",
         "30 s is not a whole number of ticks (60 s)",
     )
+
+
+def test_horizon_ending_after_the_last_date(base, catalog):
+    # From 2150-01-01, 2200-01-01 is 50 years and 12 leap days away: 51y (365 d) passes it.
+    sc = broken(base, lambda d: d.update(start="2150-01-01", horizon_s="51y"))
+    err = fails(check_horizon_in_calendar, sc, catalog)
+    assert err.where == "horizon_s"
+    assert err.message == (
+        "51y from 2150-01-01 ends after 2200-01-01; expected a horizon of at most 50y from "
+        "this start"
+    )
+    check_horizon_in_calendar(broken(base, lambda d: d.update(start="2150-01-01")), catalog)
+
+
+def test_run_that_cannot_fit_in_memory(base, catalog):
+    # 100 y at a 1 ms tick, 2 classes, 1 site, 1 hall. Per tick, 8 B x (2 demand + 8 site
+    # series + 6 grid + 2 weather + 7 calendar) = 200 B; per 15-minute row 8 B x (28 + 2 x 5
+    # + 14) = 416 B, per hourly hall row 8 B x 9 = 72 B; recorded outputs count twice.
+    sc = broken(base, lambda d: d.update(tick_s="1ms", horizon_s="100y"))
+    err = fails(check_run_fits_in_memory, sc, catalog)
+    n_ticks = 100 * 365 * 86400 * 1000
+    rows, hall_rows = 100 * 365 * 96, 100 * 365 * 24
+    total_b = 200 * n_ticks + 2 * (416 * rows + 72 * hall_rows)
+    assert err.where == "tick_s"
+    assert err.message.startswith(f"the run needs about 573.6 TiB ({total_b} bytes) for its ")
+    assert f"inputs ({n_ticks} ticks, 573.6 TiB) and recorded outputs ({rows} rows, " in (
+        err.message
+    )
+    assert err.message.endswith("of memory of this machine; raise tick_s or shorten horizon_s")
 
 
 def test_horizon_below_one_tick(base, catalog):
@@ -231,6 +266,37 @@ def test_hall_feed_below_rack_design_power(base, catalog):
     err = fails(check_hall_feed_covers_racks, sc, catalog)
     assert err.where == f"{HALL}.feed_mw"
     assert err.message.startswith("2 MW is below the racks' design power 2.112 MW")
+
+
+def test_a_hall_feed_the_site_can_never_power(base, catalog):
+    # 200 MW of feed in 2.5 MW modules, 2N: 2 x 80 modules share the load and each loses
+    # a0 = 1.17% of its rating at no load: 160 x 2.5 MW x 0.0117 = 4.68 MW. The transformers
+    # (rated at the 3.2 MW import limit) add 3.2 MW x (0.002 + 0.01 x (4.68 / 3.2)^2).
+    sc = broken(base, lambda d: hall(d).update(feed_mw=200))
+    err = fails(check_site_can_serve, sc, catalog)
+    xfmr_mw = 3.2 * (0.002 + 0.01 * (4.68 / 3.2) ** 2)
+    assert err.where == f"{HALL}.feed_mw"
+    assert err.message.startswith(
+        f"the hall's UPS loses 4.68 MW with no load, {4.68 + xfmr_mw:.2f} MW at the meter "
+        "with the transformers, not below the 3.2 MW site 'main' can supply (import limit): "
+        "the hall can never serve"
+    )
+
+
+def test_no_load_losses_of_all_halls_above_the_import_limit(base, catalog):
+    # Two 2.4 MW halls (one 2.5 MW module, 2N: 2 x 2.5 MW x 0.0117 = 58.5 kW each) behind
+    # a 0.1 MW import limit: each alone fits, 117 kW together (plus the transformers) not.
+    def two_halls(d):
+        d["sites"][0]["import_limit_mw"] = 0.1
+        second = copy.deepcopy(hall(d))
+        second["name"] = "h2"
+        d["sites"][0]["buildings"][0]["halls"].append(second)
+
+    sc = broken(base, two_halls)
+    err = fails(check_site_can_serve, sc, catalog)
+    assert err.where == "sites.0.import_limit_mw"
+    assert err.message.startswith("the UPS no-load losses of its 2 halls, 0.12 MW (")
+    assert "not below the 0.1 MW the site can supply (import limit)" in err.message
 
 
 def test_hall_feed_just_above_design_power_passes(base, catalog):
