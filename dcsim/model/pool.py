@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from dcsim import units
 from dcsim.catalog.load import resolve_id
 from dcsim.catalog.schema import Catalog, Efficiency, Sourced
+from dcsim.catalog.workload_defaults import workload_default
 from dcsim.errors import ConfigError
 from dcsim.kernels.oppoints import pool_operating_point, slo_batch_count
 from dcsim.physics.compute import (
@@ -112,6 +113,11 @@ class PoolSpec:
     ttft_slo_s: float | None
     max_batch_count: float | None = None
     ttft_quantile_frac: float = 0.99
+    # Length spread of the workload, for the M/G/c request queue (dcsim.physics.queueing).
+    output_tok_cv_frac: float = field(
+        default_factory=lambda: workload_default("output_tok_cv_frac")
+    )
+    input_tok_cv_frac: float = field(default_factory=lambda: workload_default("input_tok_cv_frac"))
 
     @property
     def offline(self) -> bool:
@@ -221,6 +227,8 @@ def pool_spec(
     max_batch_count: float | None = None,
     ttft_quantile_frac: float = 0.99,
     efficiency: Efficiency | Mapping[str, float] | None = None,
+    output_tok_cv_frac: float | None = None,
+    input_tok_cv_frac: float | None = None,
 ) -> PoolSpec:
     """Resolve a pool from catalog ids into SI numbers.
 
@@ -273,6 +281,9 @@ def pool_spec(
     efficiency : Efficiency or mapping, optional
         Factors to use instead of the catalog's (calibration); keys ``EFFICIENCY_FACTORS``
         (``t_seq_s`` may be omitted: 0, the schema default).
+    output_tok_cv_frac, input_tok_cv_frac : float or None
+        Coefficients of variation of output and prompt length [-]; None takes the sourced
+        default of ``catalog/data/workload_defaults.yaml``.
 
     Returns
     -------
@@ -402,6 +413,16 @@ def pool_spec(
         ttft_slo_s=None if ttft_slo_s is None else float(ttft_slo_s),
         max_batch_count=None if max_batch_count is None else float(max_batch_count),
         ttft_quantile_frac=float(ttft_quantile_frac),
+        output_tok_cv_frac=float(
+            workload_default("output_tok_cv_frac")
+            if output_tok_cv_frac is None
+            else output_tok_cv_frac
+        ),
+        input_tok_cv_frac=float(
+            workload_default("input_tok_cv_frac")
+            if input_tok_cv_frac is None
+            else input_tok_cv_frac
+        ),
         **factors,
     )
     _check_slo_feasible(spec, where)
@@ -449,6 +470,8 @@ def throughput_optimal_pool_spec(
     ttft_slo_s: float | None,
     kv_precision: str | None = None,
     pool_name: str = "pool",
+    output_tok_cv_frac: float | None = None,
+    input_tok_cv_frac: float | None = None,
 ) -> PoolSpec:
     """Pool with the replica size that maximises rack throughput under the SLO.
 
@@ -461,7 +484,7 @@ def throughput_optimal_pool_spec(
     Parameters
     ----------
     catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok, tpot_slo_s,
-    ttft_slo_s, kv_precision, pool_name
+    ttft_slo_s, kv_precision, pool_name, output_tok_cv_frac, input_tok_cv_frac
         As in :func:`pool_spec`.
 
     Returns
@@ -486,7 +509,8 @@ def throughput_optimal_pool_spec(
             spec = pool_spec(
                 catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
                 tpot_slo_s, ttft_slo_s, replica_gpus=n, kv_precision=kv_precision,
-                pool_name=pool_name,
+                pool_name=pool_name, output_tok_cv_frac=output_tok_cv_frac,
+                input_tok_cv_frac=input_tok_cv_frac,
             )  # fmt: skip
         except ConfigError:
             continue
@@ -497,5 +521,6 @@ def throughput_optimal_pool_spec(
         return pool_spec(
             catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
             tpot_slo_s, ttft_slo_s, kv_precision=kv_precision, pool_name=pool_name,
+            output_tok_cv_frac=output_tok_cv_frac, input_tok_cv_frac=input_tok_cv_frac,
         )  # fmt: skip
     return best[1]
