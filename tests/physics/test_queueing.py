@@ -1,5 +1,6 @@
 """Tests of dcsim.physics.queueing: closed forms, limits, numba, and Ciw simulations."""
 
+import heapq
 import math
 
 import numba
@@ -10,6 +11,7 @@ from dcsim.physics.queueing import (
     atom_exp_sum_tail_frac,
     erlang_c_wait_prob,
     inservice_batch_quantile_count,
+    mg1_tail_params,
     mgc_wait_mean_s,
     mgc_wait_tail_frac,
     replica_ttft_miss_frac,
@@ -79,8 +81,21 @@ def test_mm1_mean_wait_and_tail(rho):
     )
     mu, lam = 1 / service_s, rho / service_s
     assert mgc_wait_tail_frac(1, rho, service_s, 1.0, t_s) == pytest.approx(
-        rho * math.exp(-(mu - lam) * t_s), rel=1e-13
+        rho * math.exp(-(mu - lam) * t_s), rel=1e-9
     )
+    assert mg1_tail_params(rho, service_s, 1.0) == pytest.approx((rho, mu - lam), rel=1e-9)
+
+
+def test_mg1_tail_is_cramer_lundberg():
+    # M/D/1, rho = 0.5, S = 1 s: the decay rate solves 0.5 (e^eta - 1) = eta -> 1.25643 1/s;
+    # prefactor (1 - rho) / (lambda S e^eta - 1) = 0.5 / (0.5 e^1.25643 - 1) = 0.66100.
+    g, eta = mg1_tail_params(0.5, 1.0, 0.0)
+    assert eta == pytest.approx(1.256431, abs=1e-6)
+    assert 0.5 * (math.exp(eta) - 1) == pytest.approx(eta, rel=1e-10)
+    assert g == pytest.approx(0.5 / (0.5 * math.exp(eta) - 1), rel=1e-10)
+    assert g == pytest.approx(0.66100, abs=1e-5)
+    # Gamma service tends to deterministic as cv -> 0.
+    assert mg1_tail_params(0.5, 1.0, 1e-4) == pytest.approx((g, eta), rel=1e-6)
 
 
 @pytest.mark.parametrize(("c", "a"), [(2, 1.0), (10, 8.0), (256, 240.0)])
@@ -234,21 +249,22 @@ def _check_against_ciw(c, rho, cv, customers_n, seed=7):
     ttft99_model = replica_ttft_quantile_s(c, rho * c, _PREFILL_S, _DECODE_S, cv, 0.0, 0.0, 0.99)
     ttft99_sim = _PREFILL_S + np.quantile(waits, 0.99)
     assert mean_model == pytest.approx(waits.mean(), rel=0.10), "mean wait"
-    if cv >= 0.6:
-        assert ttft99_model == pytest.approx(ttft99_sim, rel=0.10), "p99 TTFT"
-    else:
-        # Low spread, few servers: the exponential tail overstates p99 (docs/queueing.md),
-        # on the safe side for rating capacity.
-        assert 0.9 * ttft99_sim <= ttft99_model <= 1.2 * ttft99_sim, "p99 TTFT"
+    upper = 1.10
+    if 2 <= c <= 4 and cv < 1.0:
+        # A few servers and less spread than exponential: the true conditional wait is less
+        # dispersed than the exponential tail, which overstates p99 by up to ~15% here
+        # (docs/queueing.md), on the safe side for rating capacity.
+        upper = 1.20
+    assert 0.90 * ttft99_sim <= ttft99_model <= upper * ttft99_sim, "p99 TTFT"
 
 
 # (c, rho, cv): single server, a few servers, and more servers at the loads where they wait.
-_FAST_CASES = [(1, 0.7, 0.6), (1, 0.9, 1.0), (4, 0.7, 0.6), (16, 0.8, 0.3), (4, 0.5, 1.0)]
+_FAST_CASES = [(1, 0.3, 0.3), (1, 0.9, 1.0), (4, 0.7, 0.6), (16, 0.8, 0.6), (4, 0.5, 1.0)]
 
 
 @pytest.mark.parametrize(("c", "rho", "cv"), _FAST_CASES)
 def test_slot_queue_against_ciw(c, rho, cv):
-    _check_against_ciw(c, rho, cv, 40_000)
+    _check_against_ciw(c, rho, cv, 200_000)
 
 
 @pytest.mark.slow
@@ -258,7 +274,42 @@ def test_slot_queue_against_ciw(c, rho, cv):
     [(1, 0.3), (1, 0.5), (1, 0.95), (4, 0.5), (4, 0.9), (16, 0.7), (16, 0.95), (64, 0.9)],
 )
 def test_slot_queue_against_ciw_grid(c, rho, cv):
-    _check_against_ciw(c, rho, cv, 300_000)
+    _check_against_ciw(c, rho, cv, 1_000_000)
+
+
+def _fcfs_waits(c, lam, prefill_s, decode_s, cv, customers_n, seed):
+    # Plain FCFS M/G/c event simulation (each arrival takes the server free earliest), an
+    # implementation independent of Ciw that runs the ~1e6 customers the many-server regime
+    # needs (its waits are correlated over many service times).
+    rng = np.random.default_rng(seed)
+    arrivals = np.cumsum(rng.exponential(1.0 / lam, customers_n))
+    shape = 1.0 / (cv * cv)
+    services = prefill_s + rng.gamma(shape, decode_s / shape, customers_n)
+    free_at = [0.0] * c
+    waits = np.empty(customers_n)
+    for i in range(customers_n):
+        start = max(arrivals[i], heapq.heappop(free_at))
+        waits[i] = start - arrivals[i]
+        heapq.heappush(free_at, start + services[i])
+    return waits[customers_n // 10 :]
+
+
+# The operating point of gw-campus's chat pool at its rated capacity: c = 129 slots, mean
+# batch 112 (rho = 0.867), residence 18.7 s of which 66 ms prefill, output CV 0.8.
+_POOL_POINT = (129, 0.867, 0.066, 18.63, 0.8)
+
+
+@pytest.mark.slow
+def test_many_server_pool_point_against_simulation():
+    # 2e6 customers (~20 s): at 6e5 one congestion episode still moves the mean wait by 20%.
+    # Ciw runs ~1e3 customers/s with 129 servers, too slow for this regime.
+    c, rho, prefill_s, decode_s, cv = _POOL_POINT
+    service_s = prefill_s + decode_s
+    waits = _fcfs_waits(c, rho * c / service_s, prefill_s, decode_s, cv, 2_000_000, seed=1)
+    cv_s = slot_service_cv_frac(prefill_s, decode_s, cv, 0.0)
+    assert mgc_wait_mean_s(c, rho * c, service_s, cv_s) == pytest.approx(waits.mean(), rel=0.10)
+    ttft99 = replica_ttft_quantile_s(c, rho * c, prefill_s, decode_s, cv, 0.0, 0.0, 0.99)
+    assert ttft99 == pytest.approx(prefill_s + np.quantile(waits, 0.99), rel=0.10)
 
 
 def test_prefill_queue_against_ciw():
