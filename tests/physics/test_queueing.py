@@ -250,10 +250,11 @@ def _check_against_ciw(c, rho, cv, customers_n, seed=7):
     ttft99_sim = _PREFILL_S + np.quantile(waits, 0.99)
     assert mean_model == pytest.approx(waits.mean(), rel=0.10), "mean wait"
     upper = 1.10
-    if 2 <= c <= 4 and cv < 1.0:
-        # A few servers and less spread than exponential: the true conditional wait is less
-        # dispersed than the exponential tail, which overstates p99 by up to ~15% here
-        # (docs/queueing.md), on the safe side for rating capacity.
+    if 2 <= c <= 16 and cv < 1.0:
+        # Few servers and less spread than exponential: the true conditional wait is less
+        # dispersed than the exponential tail, which overstates p99 by 10-20% at some of these
+        # points (c = 4, rho = 0.9, cv = 0.6; c = 16, rho = 0.95, cv = 0.3; docs/queueing.md),
+        # on the safe side for rating capacity.
         upper = 1.20
     assert 0.90 * ttft99_sim <= ttft99_model <= upper * ttft99_sim, "p99 TTFT"
 
