@@ -29,9 +29,11 @@ from dcsim.physics.compute import (
     I_HBM_RESERVE,
     I_HBM_USABLE,
     I_IDLE_W,
+    I_INPUT_CV,
     I_INPUT_TOK,
     I_KV,
     I_MAX_BATCH,
+    I_OUTPUT_CV,
     I_OUTPUT_TOK,
     I_POWER_LIMIT_W,
     I_REPLICA_GPUS,
@@ -45,8 +47,8 @@ from dcsim.physics.compute import (
     rack_power_w,
     replica_prefill_time_s,
     replica_state,
-    ttft_quantile_s,
 )
+from dcsim.physics.queueing import replica_ttft_miss_frac
 
 __all__ = [
     "build_operating_table",
@@ -67,13 +69,15 @@ def _tdp_itl_s(params, batch):
 
 @register_jitable
 def _ttft_excess_s(params, slots, occupancy, ttft_slo_s):
+    # Share of requests missing the TTFT bound minus the allowed share 1 - q (> 0: violated).
     clock = clock_frac_for_cap(params, occupancy, params[I_POWER_LIMIT_W])
     x_tok_per_s, itl_s, _ = replica_state(params, occupancy, clock)
     prefill_s = replica_prefill_time_s(params, clock)
-    service_s = prefill_s + params[I_OUTPUT_TOK] * itl_s
-    busy_frac = x_tok_per_s * prefill_s / params[I_OUTPUT_TOK]
-    quantile = params[I_TTFT_QUANTILE]
-    return ttft_quantile_s(slots, occupancy, service_s, prefill_s, busy_frac, quantile) - ttft_slo_s
+    miss_frac = replica_ttft_miss_frac(
+        slots, occupancy, prefill_s, params[I_OUTPUT_TOK] * itl_s, params[I_OUTPUT_CV],
+        params[I_INPUT_CV], x_tok_per_s * prefill_s / params[I_OUTPUT_TOK], ttft_slo_s,
+    )  # fmt: skip
+    return miss_frac - (1.0 - params[I_TTFT_QUANTILE])
 
 
 @register_jitable
@@ -81,7 +85,7 @@ def _slo_batch(params):
     """Mean batch per replica that meets the pool's latency SLO [-].
 
     Same rule as :func:`dcsim.physics.compute.slo_batch_reference` (KV and stack limit, then
-    the TPOT bound on the batch slots, then the M/M/c TTFT quantile on the mean occupancy),
+    the TPOT bound on the batch slots, then the M/G/c TTFT attainment on the mean occupancy),
     solved by bisection.
 
     Parameters

@@ -253,9 +253,16 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
                             group.stack, workload.input_tok, workload.output_tok,
                             workload.tpot_s, workload.ttft_s,
                         )  # fmt: skip
+                        spread = {
+                            "output_tok_cv_frac": workload.output_tok_cv_frac,
+                            "input_tok_cv_frac": workload.input_tok_cv_frac,
+                        }
                         if group.replica_gpus_count is None:
                             spec = throughput_optimal_pool_spec(
-                                *pool_args, kv_precision=workload.kv_precision, pool_name=where
+                                *pool_args,
+                                kv_precision=workload.kv_precision,
+                                pool_name=where,
+                                **spread,
                             )
                         else:
                             spec = pool_spec(
@@ -263,6 +270,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
                                 replica_gpus=group.replica_gpus_count,
                                 kv_precision=workload.kv_precision,
                                 pool_name=where,
+                                **spread,
                             )
                         pool_specs.append(spec)
                         pool_class.append(wl_index[group.workload])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from dcsim import units
 from dcsim.catalog.load import check_power_limit_w, resolve_id
 from dcsim.catalog.schema import LLM, Accelerator, Catalog, Efficiency, Sourced
+from dcsim.catalog.workload_defaults import workload_default
 from dcsim.errors import ConfigError
 from dcsim.kernels.oppoints import pool_operating_point, slo_batch_count
 from dcsim.physics.compute import (
@@ -124,6 +125,11 @@ class PoolSpec:
     knee_clock_frac: float = 0.5
     v_min_frac: float = 1.0
     c_leak_frac: float = 0.0
+    # Length spread of the workload, for the M/G/c request queue (dcsim.physics.queueing).
+    output_tok_cv_frac: float = field(
+        default_factory=lambda: workload_default("output_tok_cv_frac")
+    )
+    input_tok_cv_frac: float = field(default_factory=lambda: workload_default("input_tok_cv_frac"))
 
     def __post_init__(self) -> None:
         # A spec built by hand without a limit runs at the chip's TDP.
@@ -309,6 +315,8 @@ def pool_spec(
     ttft_quantile_frac: float = 0.99,
     efficiency: Efficiency | Mapping[str, float] | None = None,
     gpu_power_limit_w: float | None = None,
+    output_tok_cv_frac: float | None = None,
+    input_tok_cv_frac: float | None = None,
 ) -> PoolSpec:
     """Resolve a pool from catalog ids into SI numbers.
 
@@ -366,6 +374,9 @@ def pool_spec(
         ``gpu_power_limit_w``, else the accelerator's TDP. Must be above idle power and at
         most the chip's ``max_power_limit_w``. The clock follows it (DVFS law of
         :func:`dcsim.physics.compute.gpu_power_w`).
+    output_tok_cv_frac, input_tok_cv_frac : float or None
+        Coefficients of variation of output and prompt length [-]; None takes the sourced
+        default of ``catalog/data/workload_defaults.yaml``.
 
     Returns
     -------
@@ -540,6 +551,16 @@ def pool_spec(
         knee_clock_frac=chip.knee_clock_frac.value,
         v_min_frac=chip.v_min_frac.value,
         c_leak_frac=chip.c_leak_frac.value,
+        output_tok_cv_frac=float(
+            workload_default("output_tok_cv_frac")
+            if output_tok_cv_frac is None
+            else output_tok_cv_frac
+        ),
+        input_tok_cv_frac=float(
+            workload_default("input_tok_cv_frac")
+            if input_tok_cv_frac is None
+            else input_tok_cv_frac
+        ),
         **factors,
     )
     _check_slo_feasible(spec, where)
@@ -590,6 +611,8 @@ def throughput_optimal_pool_spec(
     *,
     max_batch_count: float | None = None,
     gpu_power_limit_w: float | None = None,
+    output_tok_cv_frac: float | None = None,
+    input_tok_cv_frac: float | None = None,
 ) -> PoolSpec:
     """Pool with the replica size that maximises rack throughput under the SLO.
 
@@ -602,7 +625,8 @@ def throughput_optimal_pool_spec(
     Parameters
     ----------
     catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok, tpot_slo_s,
-    ttft_slo_s, kv_precision, pool_name, max_batch_count, gpu_power_limit_w
+    ttft_slo_s, kv_precision, pool_name, max_batch_count, gpu_power_limit_w,
+    output_tok_cv_frac, input_tok_cv_frac
         As in :func:`pool_spec`.
 
     Returns
@@ -628,7 +652,8 @@ def throughput_optimal_pool_spec(
                 catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
                 tpot_slo_s, ttft_slo_s, replica_gpus=n, kv_precision=kv_precision,
                 pool_name=pool_name, max_batch_count=max_batch_count,
-                gpu_power_limit_w=gpu_power_limit_w,
+                gpu_power_limit_w=gpu_power_limit_w, output_tok_cv_frac=output_tok_cv_frac,
+                input_tok_cv_frac=input_tok_cv_frac,
             )  # fmt: skip
         except ConfigError:
             continue
@@ -640,5 +665,6 @@ def throughput_optimal_pool_spec(
             catalog, rack_system_id, model_id, precision, stack, input_tok, output_tok,
             tpot_slo_s, ttft_slo_s, kv_precision=kv_precision, pool_name=pool_name,
             max_batch_count=max_batch_count, gpu_power_limit_w=gpu_power_limit_w,
+            output_tok_cv_frac=output_tok_cv_frac, input_tok_cv_frac=input_tok_cv_frac,
         )  # fmt: skip
     return best[1]

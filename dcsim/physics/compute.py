@@ -52,6 +52,8 @@ import numpy as np
 from numba.extending import register_jitable
 from scipy.optimize import brentq
 
+from dcsim.physics.queueing import replica_ttft_miss_frac
+
 __all__ = [
     "PARAM_NAMES",
     "PARAMS_COUNT",
@@ -63,7 +65,6 @@ __all__ = [
     "decode_compute_time_s",
     "decode_memory_time_s",
     "decode_step_time_s",
-    "erlang_c_wait_frac",
     "gpu_power_w",
     "inter_token_latency_s",
     "kv_bytes_per_token_b",
@@ -79,7 +80,6 @@ __all__ = [
     "replica_prefill_time_s",
     "replica_state",
     "slo_batch_reference",
-    "ttft_quantile_s",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -134,6 +134,8 @@ PARAM_NAMES: tuple[str, ...] = (
     "attn_decode_width_count",  # 43 attention width per token in decode (hidden for GQA)
     "attn_prefill_width_count",  # 44 attention width per token in prefill (hidden for GQA)
     "eta_moe_frac",  # 45 achieved share of the dense GEMM rate in routed-expert GEMMs
+    "output_tok_cv_frac",  # 46 coefficient of variation of the output length [-]
+    "input_tok_cv_frac",  # 47 coefficient of variation of the prompt length [-]
 )
 PARAMS_COUNT = len(PARAM_NAMES)
 
@@ -183,6 +185,8 @@ I_IMBALANCE = 42
 I_ATTN_DECODE_W = 43
 I_ATTN_PREFILL_W = 44
 I_ETA_MOE = 45
+I_OUTPUT_CV = 46
+I_INPUT_CV = 47
 
 # Bisection stopping rule shared by the solvers below: 200 halvings bound the loop, the
 # relative width 1e-14 stops it (about 47 halvings on [0, 1]).
@@ -704,94 +708,6 @@ def inter_token_latency_s(batch_count, output_tok, step_s, prefill_s):
 
 
 # --------------------------------------------------------------------------------------------
-# Queueing for the TTFT bound
-# --------------------------------------------------------------------------------------------
-@register_jitable
-def erlang_c_wait_frac(servers_count, offered_erl):
-    """Probability that an arrival waits in an M/M/c queue (Erlang C) [0..1].
-
-    Computed through the Erlang-B recursion ``B_k = a B_{k-1} / (k + a B_{k-1})``, which is
-    stable for thousands of servers, then ``C = c B_c / (c - a (1 - B_c))``.
-
-    Parameters
-    ----------
-    servers_count : float
-        Servers c (floored to a whole number) [-].
-    offered_erl : float
-        Offered load a = arrival rate x service time [Erlang].
-
-    Returns
-    -------
-    float
-        Waiting probability; 1 when ``a >= c``.
-    """
-    servers = math.floor(servers_count)
-    if offered_erl <= 0.0:
-        return 0.0
-    if offered_erl >= servers:
-        return 1.0
-    blocking = 1.0
-    for k in range(1, int(servers) + 1):
-        blocking = offered_erl * blocking / (k + offered_erl * blocking)
-    return servers * blocking / (servers - offered_erl * (1.0 - blocking))
-
-
-@register_jitable
-def ttft_quantile_s(
-    slots_count, occupancy_count, service_s, prefill_s, prefill_busy_frac, quantile_frac
-):
-    """Time-to-first-token quantile of a replica [s]: slot wait + prefill queue + prefill.
-
-    Two waits, each from a textbook queue, added (a conservative bound on the quantile of
-    their sum); this is the "queue factor" on ``t_pf`` of MODEL.md section 1, made explicit:
-
-    - *batch slots*, M/M/c: ``c`` slots, a request holds one for its residence time ``S``
-      (prefill plus ``L_out`` inter-token latencies), Poisson arrivals give a mean occupancy
-      ``a`` (the mean batch). The wait is 0 with probability ``1 - C(c, a)`` (Erlang C) and
-      exponential with rate ``(c - a)/S`` otherwise: quantile ``S/(c - a) ln(C/(1 - q))``.
-    - *prefill*, M/M/1: the stacks schedule waiting prompts ahead of decode, one after the
-      other, so prompts queue at a single server of mean service time ``t_pf`` and
-      utilisation ``rho`` = arrival rate x ``t_pf`` (the prefill share of the replica's
-      time). Wait quantile ``t_pf/(1 - rho) ln(rho/(1 - q))``. This is what bounds
-      long-prompt workloads (Llama-3.1-405B Server runs at ~75% of Offline).
-
-    Parameters
-    ----------
-    slots_count : float
-        Batch slots of the replica, c [-].
-    occupancy_count : float
-        Mean sequences in flight, a [-].
-    service_s : float
-        Mean slot residence time per request [s].
-    prefill_s : float
-        Prefill time of one request [s].
-    prefill_busy_frac : float
-        Prefill share of the replica's time, rho [0..1).
-    quantile_frac : float
-        Quantile, e.g. 0.99 [-].
-
-    Returns
-    -------
-    float
-        TTFT at the quantile [s]; +inf when ``a >= c`` or ``rho >= 1``.
-    """
-    servers = math.floor(slots_count)
-    if occupancy_count >= servers or prefill_busy_frac >= 1.0:
-        return math.inf
-    tail_frac = 1.0 - quantile_frac
-    slot_wait_s = 0.0
-    wait_frac = erlang_c_wait_frac(servers, occupancy_count)
-    if wait_frac > tail_frac:
-        slot_wait_s = service_s / (servers - occupancy_count) * math.log(wait_frac / tail_frac)
-    prefill_wait_s = 0.0
-    if prefill_busy_frac > tail_frac:
-        prefill_wait_s = (
-            prefill_s / (1.0 - prefill_busy_frac) * math.log(prefill_busy_frac / tail_frac)
-        )
-    return slot_wait_s + prefill_wait_s + prefill_s
-
-
-# --------------------------------------------------------------------------------------------
 # Power
 # --------------------------------------------------------------------------------------------
 @register_jitable
@@ -1095,8 +1011,10 @@ def slo_batch_reference(params):
     1. ``B_max = min(B_kv, max_batch)``.
     2. TPOT: batch slots ``c`` = the largest whole ``B <= B_max`` with ``ITL(B) <= TPOT``
        (ITL at the TDP-limited clock rises with B).
-    3. TTFT: the mean occupancy ``a < c`` whose ``q``-quantile TTFT (M/M/c, see
-       :func:`ttft_quantile_s`, residence ``t_pf + L_out ITL(a)``) equals the bound.
+    3. TTFT: the mean occupancy ``a < c`` at which a share ``q`` of requests meets the TTFT
+       bound (M/G/c slots plus M/G/1 prefill, residence ``t_pf + L_out ITL(a)``, see
+       :func:`dcsim.physics.queueing.replica_ttft_miss_frac`); the pool's rated capacity is
+       therefore the load at which attainment equals ``q``.
     Offline (both bounds inf): ``B_max``. An SLO that even batch 1 (TPOT) or an empty queue
     (TTFT) misses gives 0.
 
@@ -1128,20 +1046,21 @@ def slo_batch_reference(params):
     if not math.isfinite(ttft_s):
         return slots
 
-    def ttft_excess_s(occupancy):
+    def ttft_excess_frac(occupancy):
         x, itl, _, clock = _tdp_state(params, occupancy)
         prefill_s = replica_prefill_time_s(params, clock)
-        service_s = prefill_s + params[I_OUTPUT_TOK] * itl
-        busy_frac = x * prefill_s / params[I_OUTPUT_TOK]
-        quantile = params[I_TTFT_QUANTILE]
-        return ttft_quantile_s(slots, occupancy, service_s, prefill_s, busy_frac, quantile) - ttft_s
+        miss_frac = replica_ttft_miss_frac(
+            slots, occupancy, prefill_s, params[I_OUTPUT_TOK] * itl, params[I_OUTPUT_CV],
+            params[I_INPUT_CV], x * prefill_s / params[I_OUTPUT_TOK], ttft_s,
+        )  # fmt: skip
+        return miss_frac - (1.0 - params[I_TTFT_QUANTILE])
 
-    if ttft_excess_s(0.0) > 0.0:
+    if ttft_excess_frac(0.0) > 0.0:
         return 0.0
     hi = slots * (1.0 - 1e-12)
-    if ttft_excess_s(hi) <= 0.0:
+    if ttft_excess_frac(hi) <= 0.0:
         return hi
-    return brentq(ttft_excess_s, 0.0, hi, xtol=1e-13, rtol=1e-15, maxiter=500)
+    return brentq(ttft_excess_frac, 0.0, hi, xtol=1e-13, rtol=1e-15, maxiter=500)
 
 
 def _capped_throughput(params, batch, cap_w):

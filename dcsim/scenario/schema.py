@@ -89,6 +89,20 @@ class Workload(_Model):
     )
     input_tok: Pos = Field(description="Mean prompt length [tok].")
     output_tok: Pos = Field(description="Mean output length [tok].")
+    output_tok_cv_frac: NonNeg | None = Field(
+        default=None,
+        description=(
+            "Coefficient of variation of the output length [-] (spread of the request queue's "
+            "service time, docs/queueing.md); null takes the catalog default."
+        ),
+    )
+    input_tok_cv_frac: NonNeg | None = Field(
+        default=None,
+        description=(
+            "Coefficient of variation of the prompt length [-] (spread of prefill times, "
+            "docs/queueing.md); null takes the catalog default."
+        ),
+    )
     tpot_s: Pos | None = Field(
         default=None,
         description="Time-per-output-token SLO [s]; null for an offline class (no bound).",

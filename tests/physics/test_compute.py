@@ -64,6 +64,9 @@ BASE = {
     "attn_decode_width_count": 8192.0,
     "attn_prefill_width_count": 8192.0,
     "eta_moe_frac": 1.0,
+    # Exponential output and prompt lengths: the M/M/c special case of the request queue.
+    "output_tok_cv_frac": 1.0,
+    "input_tok_cv_frac": 1.0,
 }
 
 
@@ -167,25 +170,6 @@ def test_step_time_grows_by_batch_times_per_sequence_overhead():
         itl0 = C.replica_state(make_params(), batch, 1.0)[1]
         itl1 = C.replica_state(make_params(t_seq_s=t_seq_s), batch, 1.0)[1]
         assert itl1 - itl0 == pytest.approx(batch * t_seq_s, rel=1e-9)
-
-
-# ------------------------------------------------------------------------------------ queues
-def test_erlang_c_known_values():
-    # M/M/1: waiting probability = utilisation.
-    assert_allclose(C.erlang_c_wait_frac(1, 0.7), 0.7)
-    # c = 2, a = 1: C = (a^2/2! x 2/(2-1)) / (1 + a + a^2/2! x 2) = 1 / 3.
-    assert_allclose(C.erlang_c_wait_frac(2, 1.0), 1.0 / 3.0)
-    assert C.erlang_c_wait_frac(4, 0.0) == 0.0
-    assert C.erlang_c_wait_frac(4, 4.0) == 1.0
-
-
-def test_ttft_quantile_mm1_prefill_queue():
-    # Slots never wait (a = 0), prefill M/M/1 at rho = 0.5, t_pf = 1 s, q = 0.99:
-    # wait = 1 / (1 - 0.5) x ln(0.5 / 0.01) = 2 ln 50 = 7.824 s; TTFT = 8.824 s.
-    assert_allclose(C.ttft_quantile_s(10, 0.0, 5.0, 1.0, 0.5, 0.99), 1.0 + 2 * math.log(50))
-    # Below the 1% tail there is no wait.
-    assert C.ttft_quantile_s(10, 0.0, 5.0, 1.0, 0.005, 0.99) == 1.0
-    assert math.isinf(C.ttft_quantile_s(10, 10.0, 5.0, 1.0, 0.1, 0.99))
 
 
 # ------------------------------------------------------------------------------------ power

@@ -1,12 +1,25 @@
+"""Tests of dcsim.physics.queueing: closed forms, limits, numba, and Ciw simulations."""
+
 import heapq
 import math
 
 import numba
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
 
-from dcsim.physics.queueing import attainment_table, erlang_c_wait_prob, slo_attainment_frac
+from dcsim.physics.queueing import (
+    atom_exp_sum_tail_frac,
+    erlang_c_wait_prob,
+    inservice_batch_quantile_count,
+    mg1_tail_params,
+    mgc_wait_mean_s,
+    mgc_wait_tail_frac,
+    replica_ttft_miss_frac,
+    replica_ttft_quantile_s,
+    slot_service_cv_frac,
+)
+
+ciw = pytest.importorskip("ciw")
 
 
 def erlang_c_direct(c, a):
@@ -22,14 +35,16 @@ def erlang_c_direct(c, a):
     return top / (s + top)
 
 
+# --- Erlang C ------------------------------------------------------------------------------
+
+
 def test_erlang_c_two_servers_one_erlang_by_hand():
     # c = 2, a = 1: a^2/2! * 2/(2-1) = 1; sum_{k<2} a^k/k! = 1 + 1 = 2 -> C = 1 / (2 + 1) = 1/3.
     assert erlang_c_wait_prob(2, 1.0) == pytest.approx(1.0 / 3.0, rel=1e-14)
 
 
 def test_erlang_c_ten_servers_eight_erlangs_table_value():
-    # Erlang C tables (e.g. call-centre staffing tables): c = 10, a = 8 -> 0.4092 (4 d.p.);
-    # the closed form above gives 0.409180.
+    # Erlang C tables (call-centre staffing): c = 10, a = 8 -> 0.4092 (4 d.p.).
     c_wait = erlang_c_wait_prob(10, 8.0)
     assert c_wait == pytest.approx(0.4092, abs=5e-5)
     assert c_wait == pytest.approx(erlang_c_direct(10, 8.0), rel=1e-12)
@@ -44,83 +59,274 @@ def test_erlang_c_matches_closed_form_up_to_large_c(c, a):
     assert c_wait == pytest.approx(erlang_c_direct(c, a), rel=1e-9, abs=1e-300)
 
 
-def test_erlang_c_single_server_is_utilisation():
-    # M/M/1: P(wait) = rho.
-    for rho in (0.0, 0.1, 0.5, 0.95):
-        assert erlang_c_wait_prob(1, rho) == pytest.approx(rho, rel=1e-14, abs=0.0)
-
-
-def test_erlang_c_overloaded_and_monotone():
-    assert erlang_c_wait_prob(10, 10.0) == 1.0
-    assert erlang_c_wait_prob(10, 12.0) == 1.0
+def test_erlang_c_limits_single_server_and_monotone():
+    for rho in (0.1, 0.5, 0.95):  # M/M/1: P(wait) = rho
+        assert erlang_c_wait_prob(1, rho) == pytest.approx(rho, rel=1e-14)
+    assert erlang_c_wait_prob(4, 0.0) == 0.0
+    assert erlang_c_wait_prob(10, 10.0) == 1.0 and erlang_c_wait_prob(10, 12.0) == 1.0
+    assert erlang_c_wait_prob(10.7, 8.0) == erlang_c_wait_prob(10, 8.0)  # slots floored
     values = [erlang_c_wait_prob(100, a) for a in np.linspace(0.0, 99.9, 200)]
     assert np.all(np.diff(values) >= 0.0)
 
 
-def test_slo_attainment_mm1_formula():
-    # M/M/1: P(W <= t) = 1 - rho exp(-(mu - lambda) t).
-    lam, service_s, t = 0.7, 1.0, 2.0
-    expected = 1.0 - 0.7 * math.exp(-(1.0 - 0.7) * 2.0)
-    assert slo_attainment_frac(1, lam, service_s, t) == pytest.approx(expected, rel=1e-14)
+# --- M/G/c mean wait and tail: special cases with closed forms -------------------------------
 
 
-def test_slo_attainment_limits():
-    # t = 0: only requests that do not wait meet the budget: 1 - C.
-    assert slo_attainment_frac(10, 8.0, 1.0, 0.0) == pytest.approx(1 - 0.409180, abs=1e-6)
-    assert slo_attainment_frac(10, 0.0, 1.0, 0.0) == 1.0
-    assert slo_attainment_frac(10, 10.0, 1.0, 5.0) == 0.0  # unstable queue
-    assert slo_attainment_frac(10, 8.0, 1.0, 1e3) == pytest.approx(1.0, abs=1e-12)
+@pytest.mark.parametrize("rho", [0.3, 0.7, 0.95])
+def test_mm1_mean_wait_and_tail(rho):
+    # M/M/1 (Kleinrock 3.4): W = rho S / (1 - rho); P(W > t) = rho exp(-(mu - lambda) t).
+    service_s, t_s = 2.0, 3.0
+    assert mgc_wait_mean_s(1, rho, service_s, 1.0) == pytest.approx(
+        rho * service_s / (1 - rho), rel=1e-13
+    )
+    mu, lam = 1 / service_s, rho / service_s
+    assert mgc_wait_tail_frac(1, rho, service_s, 1.0, t_s) == pytest.approx(
+        rho * math.exp(-(mu - lam) * t_s), rel=1e-9
+    )
+    assert mg1_tail_params(rho, service_s, 1.0) == pytest.approx((rho, mu - lam), rel=1e-9)
 
 
-def _simulated_attainment(c, lam, service_s, budget_s, customers_n, seed):
-    # FCFS M/M/c by event simulation: each arrival takes the server free earliest.
-    rng = np.random.default_rng(seed)
-    arrivals = np.cumsum(rng.exponential(1.0 / lam, customers_n))
-    services = rng.exponential(service_s, customers_n)
-    free_at = [0.0] * c
-    met = 0
-    for t_arr, s in zip(arrivals, services, strict=True):
-        start = max(t_arr, heapq.heappop(free_at))
-        met += start - t_arr <= budget_s
-        heapq.heappush(free_at, start + s)
-    return met / customers_n
+def test_mg1_tail_is_cramer_lundberg():
+    # M/D/1, rho = 0.5, S = 1 s: the decay rate solves 0.5 (e^eta - 1) = eta -> 1.25643 1/s;
+    # prefactor (1 - rho) / (lambda S e^eta - 1) = 0.5 / (0.5 e^1.25643 - 1) = 0.66100.
+    g, eta = mg1_tail_params(0.5, 1.0, 0.0)
+    assert eta == pytest.approx(1.256431, abs=1e-6)
+    assert 0.5 * (math.exp(eta) - 1) == pytest.approx(eta, rel=1e-10)
+    assert g == pytest.approx(0.5 / (0.5 * math.exp(eta) - 1), rel=1e-10)
+    assert g == pytest.approx(0.66100, abs=1e-5)
+    # Gamma service tends to deterministic as cv -> 0.
+    assert mg1_tail_params(0.5, 1.0, 1e-4) == pytest.approx((g, eta), rel=1e-6)
 
 
-def test_slo_attainment_against_simulation():
-    # c = 4, rho = 0.85: the analytic 0.4893 vs a 200k-customer simulation; the simulation's
-    # standard error with this autocorrelation is a few 1e-3, so compare to 0.015.
-    c, lam, service_s, budget_s = 4, 3.4, 1.0, 0.5
-    analytic = slo_attainment_frac(c, lam, service_s, budget_s)
-    simulated = _simulated_attainment(c, lam, service_s, budget_s, 200_000, seed=1)
-    assert simulated == pytest.approx(analytic, abs=0.015)
+@pytest.mark.parametrize(("c", "a"), [(2, 1.0), (10, 8.0), (256, 240.0)])
+def test_mmc_mean_wait_and_tail(c, a):
+    # M/M/c: W = C S / (c - a); P(W > t) = C exp(-(c mu - lambda) t), whatever the
+    # Cosmetatos factor (it is weighted by 1 - cv^2 = 0).
+    service_s, t_s = 0.5, 0.2
+    c_wait = erlang_c_direct(c, a)
+    assert mgc_wait_mean_s(c, a, service_s, 1.0) == pytest.approx(
+        c_wait * service_s / (c - a), rel=1e-9
+    )
+    drain_per_s = c / service_s - a / service_s
+    assert mgc_wait_tail_frac(c, a, service_s, 1.0, t_s) == pytest.approx(
+        c_wait * math.exp(-drain_per_s * t_s), rel=1e-9
+    )
 
 
-def test_attainment_table():
-    grid = np.linspace(0.0, 1.2, 25)
-    table = attainment_table(64, 2.0, 0.5, grid)
-    assert table.shape == grid.shape
-    for rho, att in zip(grid, table, strict=True):
-        assert att == slo_attainment_frac(64, rho * 64 / 2.0, 2.0, 0.5)
-    assert table[0] == 1.0
-    assert np.all(np.diff(table) <= 1e-15)
-    assert np.all(table[grid >= 1.0] == 0.0)
+@pytest.mark.parametrize("cv", [0.0, 0.3, 0.6, 1.5])
+def test_mg1_is_pollaczek_khinchine(cv):
+    # M/G/1: W = rho S (1 + cv^2) / (2 (1 - rho)) exactly (the Cosmetatos term vanishes at c = 1).
+    rho, service_s = 0.8, 1.5
+    assert mgc_wait_mean_s(1, rho, service_s, cv) == pytest.approx(
+        rho * service_s * (1 + cv * cv) / (2 * (1 - rho)), rel=1e-13
+    )
+
+
+def test_md_c_is_cosmetatos():
+    # M/D/c (cv = 0): half the M/M/c wait times 1 + (1-rho)(c-1)(sqrt(4+5c)-2)/(16 rho c);
+    # c = 4, rho = 0.5: 1 + 0.5 * 3 * (sqrt(24) - 2) / 32 = 1.135890.
+    c, a, service_s = 4, 2.0, 1.0
+    mmc = erlang_c_direct(c, a) * service_s / (c - a)
+    factor = 1 + 0.5 * 3 * (math.sqrt(24) - 2) / 32
+    assert factor == pytest.approx(1.135890, abs=1e-6)
+    assert mgc_wait_mean_s(c, a, service_s, 0.0) == pytest.approx(0.5 * mmc * factor, rel=1e-12)
+
+
+def test_wait_limits():
+    assert mgc_wait_mean_s(8, 0.0, 1.0, 0.5) == 0.0
+    assert math.isinf(mgc_wait_mean_s(8, 8.0, 1.0, 0.5))
+    assert mgc_wait_tail_frac(8, 8.0, 1.0, 0.5, 100.0) == 1.0
+    assert mgc_wait_tail_frac(8, 0.0, 1.0, 0.5, 0.0) == 0.0
+    # t = 0: the tail is the waiting probability itself.
+    assert mgc_wait_tail_frac(10, 8.0, 1.0, 0.5, 0.0) == pytest.approx(erlang_c_direct(10, 8.0))
+
+
+# --- sum of two waits, replica TTFT ---------------------------------------------------------
+
+
+def test_atom_exp_sum_against_numerical_convolution():
+    # P(W1 + W2 > t) by quadrature of the densities (independent of the closed form).
+    p1, m1, p2, m2, t = 0.3, 2.0, 0.6, 0.5, 1.7
+    x = np.linspace(0.0, t, 200_001)
+    f1 = p1 / m1 * np.exp(-x / m1)  # density of the positive part of W1
+    tail2 = p2 * np.exp(-(t - x) / m2)  # P(W2 > t - x) for x <= t
+    cont = np.trapezoid(f1 * tail2, x) + p1 * math.exp(-t / m1)  # W1 > t alone
+    expected = (1 - p1) * p2 * math.exp(-t / m2) + cont
+    assert atom_exp_sum_tail_frac(p1, m1, p2, m2, t) == pytest.approx(expected, rel=1e-8)
+    # Equal means: the Erlang-2 limit, continuous across the switch.
+    near = atom_exp_sum_tail_frac(0.5, 1.0, 0.5, 1.0 + 1e-9, 2.0)
+    equal = atom_exp_sum_tail_frac(0.5, 1.0, 0.5, 1.0, 2.0)
+    assert equal == pytest.approx(0.25 * 3 * math.exp(-2) + 0.5 * math.exp(-2), rel=1e-12)
+    assert near == pytest.approx(equal, rel=1e-8)
+    assert atom_exp_sum_tail_frac(0.5, 1.0, 0.5, 1.0, -1.0) == 1.0
+
+
+def test_slot_service_cv_by_hand():
+    # t_pf = 1 s (cv_in 1), t_dec = 9 s (cv_out 0.5): sqrt(4.5^2 + 1^2) / 10 = 0.46098.
+    assert slot_service_cv_frac(1.0, 9.0, 0.5, 1.0) == pytest.approx(math.hypot(4.5, 1.0) / 10)
+    assert slot_service_cv_frac(0.0, 0.0, 0.5, 1.0) == 0.0
+
+
+def test_replica_ttft_quantile_inverts_the_miss_share():
+    args = (64, 58.0, 0.3, 20.0, 0.8, 1.0, 0.25)
+    for q in (0.5, 0.9, 0.99, 0.999):
+        t_q = replica_ttft_quantile_s(*args, q)
+        assert replica_ttft_miss_frac(*args, t_q) == pytest.approx(1 - q, rel=1e-8)
+    # Prefill alone (no slot wait, M/M/1 prefill at rho = 0.5, t_pf = 1 s): the old model's
+    # hand value 1 + 2 ln 50 at q = 0.99.
+    assert replica_ttft_quantile_s(10, 0.0, 1.0, 5.0, 0.0, 1.0, 0.5, 0.99) == pytest.approx(
+        1.0 + 2 * math.log(50), rel=1e-10
+    )
+    # Below the tail share nobody waits: TTFT is the prefill; unstable queues are infinite.
+    assert replica_ttft_quantile_s(10, 0.0, 1.0, 5.0, 0.0, 1.0, 0.005, 0.99) == 1.0
+    assert math.isinf(replica_ttft_quantile_s(10, 10.0, 1.0, 5.0, 0.5, 1.0, 0.1, 0.99))
+    assert replica_ttft_miss_frac(10, 10.0, 1.0, 5.0, 0.5, 1.0, 0.1, 1e9) == 1.0
+
+
+def test_inservice_batch_quantile_against_poisson():
+    # 1 + Poisson(a) capped at c; Poisson(10) quantiles: P(N <= 9) = 0.4579, P(N <= 10) =
+    # 0.5830 -> median 10; P(N <= 17) = 0.9857, P(N <= 18) = 0.9928 -> p99 18.
+    assert inservice_batch_quantile_count(64, 10.0, 0.5) == 11.0
+    assert inservice_batch_quantile_count(64, 10.0, 0.99) == 19.0
+    assert inservice_batch_quantile_count(15, 10.0, 0.99) == 15.0  # capped at the slots
+    assert inservice_batch_quantile_count(64, 0.0, 0.99) == 1.0
+    # Large mean, no underflow: Poisson(900) p99 ~ 900 + 2.326 sqrt(900) = 970 (normal).
+    assert inservice_batch_quantile_count(2000, 900.0, 0.99) == pytest.approx(971, abs=3)
 
 
 # --- numba ---------------------------------------------------------------------------------
 
 
 def test_numba_njit_matches_python():
-    assert numba.njit(erlang_c_wait_prob)(10, 8.0) == erlang_c_wait_prob(10, 8.0)
     assert numba.njit(erlang_c_wait_prob)(10_000, 9_900.0) == pytest.approx(
-        erlang_c_wait_prob(10_000, 9_900.0), rel=1e-13
+        erlang_c_direct(10_000, 9_900.0), rel=1e-9
     )
-    assert numba.njit(slo_attainment_frac)(32, 28.0, 1.0, 0.2) == pytest.approx(
-        slo_attainment_frac(32, 28.0, 1.0, 0.2), rel=1e-13
+    args = (64, 58.0, 0.3, 20.0, 0.8, 1.0, 0.25)
+    assert numba.njit(replica_ttft_miss_frac)(*args, 2.0) == pytest.approx(
+        replica_ttft_miss_frac(*args, 2.0), rel=1e-12
     )
-    grid = np.linspace(0.0, 1.1, 45)
-    assert_allclose(
-        numba.njit(attainment_table)(256, 3.0, 1.0, grid),
-        attainment_table(256, 3.0, 1.0, grid),
-        rtol=1e-13,
-        atol=1e-300,
+    assert numba.njit(replica_ttft_quantile_s)(*args, 0.99) == pytest.approx(
+        replica_ttft_quantile_s(*args, 0.99), rel=1e-10
     )
+    assert numba.njit(inservice_batch_quantile_count)(512, 400.0, 0.99) == (
+        inservice_batch_quantile_count(512, 400.0, 0.99)
+    )
+
+
+# --- against Ciw simulations ----------------------------------------------------------------
+# A replica's slot queue: Poisson arrivals, c servers, service = prefill (deterministic) +
+# decode (gamma with the output-length CV). TTFT = wait + prefill. Waits are compared after a
+# 10% warm-up; the simulation error at the sizes below is a few percent (batch means), inside
+# the 10% tolerance with the approximation's own error.
+
+_PREFILL_S = 0.05
+_DECODE_S = 0.95
+
+
+def _ciw_slot_queue(c, rho, cv, customers_n, seed):
+    lam = rho * c / (_PREFILL_S + _DECODE_S)
+    shape = 1.0 / (cv * cv)
+    service = ciw.dists.Deterministic(_PREFILL_S) + ciw.dists.Gamma(
+        shape=shape, scale=_DECODE_S / shape
+    )
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=lam)],
+        service_distributions=[service],
+        number_of_servers=[c],
+    )
+    ciw.seed(seed)
+    sim = ciw.Simulation(network)
+    sim.simulate_until_max_customers(customers_n, method="Finish")
+    waits = np.array([r.waiting_time for r in sim.get_all_records()])
+    return waits[customers_n // 10 :]
+
+
+def _check_against_ciw(c, rho, cv, customers_n, seed=7):
+    waits = _ciw_slot_queue(c, rho, cv, customers_n, seed)
+    service_s = _PREFILL_S + _DECODE_S
+    cv_s = slot_service_cv_frac(_PREFILL_S, _DECODE_S, cv, 0.0)
+    mean_model = mgc_wait_mean_s(c, rho * c, service_s, cv_s)
+    ttft99_model = replica_ttft_quantile_s(c, rho * c, _PREFILL_S, _DECODE_S, cv, 0.0, 0.0, 0.99)
+    ttft99_sim = _PREFILL_S + np.quantile(waits, 0.99)
+    assert mean_model == pytest.approx(waits.mean(), rel=0.10), "mean wait"
+    upper = 1.10
+    if 2 <= c <= 16 and cv < 1.0:
+        # Few servers and less spread than exponential: the true conditional wait is less
+        # dispersed than the exponential tail, which overstates p99 by 10-20% at some of these
+        # points (c = 4, rho = 0.9, cv = 0.6; c = 16, rho = 0.95, cv = 0.3; docs/queueing.md),
+        # on the safe side for rating capacity.
+        upper = 1.20
+    assert 0.90 * ttft99_sim <= ttft99_model <= upper * ttft99_sim, "p99 TTFT"
+
+
+# (c, rho, cv): single server, a few servers, and more servers at the loads where they wait.
+_FAST_CASES = [(1, 0.3, 0.3), (1, 0.9, 1.0), (4, 0.7, 0.6), (16, 0.8, 0.6), (4, 0.5, 1.0)]
+
+
+@pytest.mark.parametrize(("c", "rho", "cv"), _FAST_CASES)
+def test_slot_queue_against_ciw(c, rho, cv):
+    _check_against_ciw(c, rho, cv, 200_000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cv", [0.3, 0.6, 1.0])
+@pytest.mark.parametrize(
+    ("c", "rho"),
+    [(1, 0.3), (1, 0.5), (1, 0.95), (4, 0.5), (4, 0.9), (16, 0.7), (16, 0.95), (64, 0.9)],
+)
+def test_slot_queue_against_ciw_grid(c, rho, cv):
+    _check_against_ciw(c, rho, cv, 1_000_000)
+
+
+def _fcfs_waits(c, lam, prefill_s, decode_s, cv, customers_n, seed):
+    # Plain FCFS M/G/c event simulation (each arrival takes the server free earliest), an
+    # implementation independent of Ciw that runs the ~1e6 customers the many-server regime
+    # needs (its waits are correlated over many service times).
+    rng = np.random.default_rng(seed)
+    arrivals = np.cumsum(rng.exponential(1.0 / lam, customers_n))
+    shape = 1.0 / (cv * cv)
+    services = prefill_s + rng.gamma(shape, decode_s / shape, customers_n)
+    free_at = [0.0] * c
+    waits = np.empty(customers_n)
+    for i in range(customers_n):
+        start = max(arrivals[i], heapq.heappop(free_at))
+        waits[i] = start - arrivals[i]
+        heapq.heappush(free_at, start + services[i])
+    return waits[customers_n // 10 :]
+
+
+# The operating point of gw-campus's chat pool at its rated capacity: c = 129 slots, mean
+# batch 112 (rho = 0.867), residence 18.7 s of which 66 ms prefill, output CV 0.8.
+_POOL_POINT = (129, 0.867, 0.066, 18.63, 0.8)
+
+
+@pytest.mark.slow
+def test_many_server_pool_point_against_simulation():
+    # 2e6 customers (~20 s): at 6e5 one congestion episode still moves the mean wait by 20%.
+    # Ciw runs ~1e3 customers/s with 129 servers, too slow for this regime.
+    c, rho, prefill_s, decode_s, cv = _POOL_POINT
+    service_s = prefill_s + decode_s
+    waits = _fcfs_waits(c, rho * c / service_s, prefill_s, decode_s, cv, 2_000_000, seed=1)
+    cv_s = slot_service_cv_frac(prefill_s, decode_s, cv, 0.0)
+    assert mgc_wait_mean_s(c, rho * c, service_s, cv_s) == pytest.approx(waits.mean(), rel=0.10)
+    ttft99 = replica_ttft_quantile_s(c, rho * c, prefill_s, decode_s, cv, 0.0, 0.0, 0.99)
+    assert ttft99 == pytest.approx(prefill_s + np.quantile(waits, 0.99), rel=0.10)
+
+
+def test_prefill_queue_against_ciw():
+    # M/G/1 prefill queue (gamma prompt lengths, cv 0.6) at rho = 0.7: mean wait and the p99
+    # TTFT of a request that never waits for a slot.
+    prefill_s, cv, rho, n = 0.2, 0.6, 0.7, 60_000
+    shape = 1.0 / (cv * cv)
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=rho / prefill_s)],
+        service_distributions=[ciw.dists.Gamma(shape=shape, scale=prefill_s / shape)],
+        number_of_servers=[1],
+    )
+    ciw.seed(11)
+    sim = ciw.Simulation(network)
+    sim.simulate_until_max_customers(n, method="Finish")
+    waits = np.array([r.waiting_time for r in sim.get_all_records()])[n // 10 :]
+    assert mgc_wait_mean_s(1, rho, prefill_s, cv) == pytest.approx(waits.mean(), rel=0.10)
+    ttft99 = replica_ttft_quantile_s(1000, 0.0, prefill_s, 1.0, 0.0, cv, rho, 0.99)
+    assert ttft99 == pytest.approx(prefill_s + np.quantile(waits, 0.99), rel=0.10)
