@@ -241,7 +241,10 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
                 for g_idx, group in enumerate(hall.rack_groups):
                     where = f"sites.{s_idx}.buildings.{b_idx}.halls.{h_local}.rack_groups.{g_idx}"
                     workload = scenario.workloads[wl_index[group.workload]]
-                    key = (group.system, group.workload, group.stack, group.replica_gpus_count)
+                    key = (
+                        group.system, group.workload, group.stack, group.replica_gpus_count,
+                        group.gpu_power_limit_w, group.max_batch_count,
+                    )  # fmt: skip
                     if key not in pool_key_index:
                         pool_key_index[key] = len(pool_specs)
                         name = f"{group.workload}@{group.system}"
@@ -256,6 +259,8 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
                         spread = {
                             "output_tok_cv_frac": workload.output_tok_cv_frac,
                             "input_tok_cv_frac": workload.input_tok_cv_frac,
+                            "gpu_power_limit_w": group.gpu_power_limit_w,
+                            "max_batch_count": group.max_batch_count,
                         }
                         if group.replica_gpus_count is None:
                             spec = throughput_optimal_pool_spec(
