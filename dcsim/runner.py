@@ -89,7 +89,8 @@ def run(
     """
     sc = resolve_scenario(scenario, overrides)
     if seed is not None:
-        sc = set_base_dir(sc.model_copy(update={"seed": seed}), base_dir(sc))
+        # Through the schema, so that a bad seed is the same one-line error as in the file.
+        sc = resolve_scenario(sc, {"seed": seed})
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     catalog = scenario_catalog(sc)
