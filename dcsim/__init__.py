@@ -28,7 +28,7 @@ from dcsim.errors import ConfigError  # noqa: E402
 # The public names load on first use, so that ``dcsim --help`` or ``dcsim validate`` do not
 # pay for Numba, pandas, dask and the model (seconds) before they are needed.
 _LAZY = {
-    "check": "dcsim.results.baseline",
+    "check": "dcsim.regression",
     "Comparison": "dcsim.results.compare",
     "compare": "dcsim.results.compare",
     "read_run": "dcsim.results.io",

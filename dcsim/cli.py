@@ -503,8 +503,8 @@ def check(
     set_: SetOpt = None,
 ) -> None:
     """Run scenarios with their fixed seeds and compare KPIs with baselines; exit 1 on drift."""
-    from dcsim.results.baseline import check as check_api
-    from dcsim.results.baseline import metric_rows
+    from dcsim.regression import check as check_api
+    from dcsim.regression import metric_rows
     from dcsim.results.compare import fmt_value
 
     def started(name: str) -> None:

@@ -389,7 +389,7 @@ def test_baseline_text_and_infinite_tolerance_are_exit_2(baseline, no_simulation
 
 
 def test_update_shows_what_it_removes(baseline, small_hall):
-    from dcsim.results.baseline import read_baseline, write_baseline
+    from dcsim.regression import read_baseline, write_baseline
 
     b = read_baseline(baseline)
     run = dcsim.run(small_hall, overrides={"horizon_s": "2h"})

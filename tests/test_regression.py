@@ -1,4 +1,4 @@
-"""dcsim.results.baseline: tolerances, baseline files, comparison and the check itself.
+"""dcsim.regression: tolerances, baseline files, comparison and the check itself.
 
 The tolerance rule is checked against hand arithmetic; the end-to-end check runs
 small-hall for one day (about a second) into a temporary baseline folder, then edits the
@@ -17,7 +17,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from dcsim.errors import ConfigError
-from dcsim.results.baseline import (
+from dcsim.regression import (
     BASELINE_FORMAT_VERSION,
     DEFAULT_TOLERANCES,
     Tolerance,
@@ -466,7 +466,7 @@ def test_update_lists_what_it_removes(tmp_path):
     b = read_baseline(path)
     kpis = {k: v for k, v in KPIS.items() if k not in ("pue", "gpus_count")}
     metrics = compare_to_baseline(synthetic(kpis), b)
-    from dcsim.results.baseline import ScenarioCheck
+    from dcsim.regression import ScenarioCheck
 
     c = ScenarioCheck("scen", path, tmp_path / "scen.yaml", {}, metrics=metrics, updated=True)
     assert sorted(m.name for m in c.removed) == ["gpus_count", "pue"]
