@@ -87,8 +87,9 @@ def test_compare_writes_csv_markdown_and_overlay(two_runs, tmp_path):
 def test_compare_changed_only(two_runs):
     r = invoke("compare", *two_runs, "--changed")
     assert r.exit_code == 0
-    assert "power_capped_tok" in r.stdout
-    assert "demand_tok" not in r.stdout  # identical demand in both runs
+    kpi_table = r.stdout.split("Monthly capacity forecast")[0]
+    assert "power_capped_tok" in kpi_table
+    assert "demand_tok" not in kpi_table  # identical demand in both runs
 
 
 def test_compare_incomplete_run_folder_is_one_line(two_runs, tmp_path):
