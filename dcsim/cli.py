@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import os
 import sys
@@ -29,7 +30,7 @@ app = typer.Typer(
     name="dcsim",
     help="Simulate what an AI data-center campus can deliver: tokens, power, cost, water.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 console = Console()
@@ -45,6 +46,75 @@ SetOpt = Annotated[
         help="Override a scenario field: path.to.field=value (list items by index or name).",
     ),
 ]
+
+
+#: Python logging levels accepted by ``--log-level``.
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class _StderrHandler(logging.Handler):
+    """Log records as ``dcsim: <level>: <message>`` on the *current* stderr.
+
+    Looking stderr up at each record (not once) keeps test runners' captures and redirected
+    streams working.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(f"dcsim: {record.levelname.lower()}: {record.getMessage()}\n")
+        except (OSError, ValueError):
+            pass  # stderr gone: nothing to say it with
+
+
+def configure_logging(level: str) -> None:
+    """Send the ``dcsim`` loggers' records at ``level`` and above to stderr.
+
+    Parameters
+    ----------
+    level
+        One of :data:`LOG_LEVELS`.
+    """
+    log = logging.getLogger("dcsim")
+    for handler in [h for h in log.handlers if isinstance(h, _StderrHandler)]:
+        log.removeHandler(handler)
+    log.addHandler(_StderrHandler())
+    log.setLevel(level.upper())
+    log.propagate = False  # one line per record, not a second from the root logger
+
+
+def _version(value: bool) -> None:
+    if value:
+        from dcsim import __version__
+
+        typer.echo(f"dcsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", "-v", count=True, help="More messages: -v info, -vv debug."),
+    ] = 0,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            help="Messages shown on stderr: debug, info, warning (default) or error.",
+        ),
+    ] = None,
+) -> None:
+    """Simulate what an AI data-center campus can deliver: tokens, power, cost, water."""
+    if log_level is not None and log_level.lower() not in LOG_LEVELS:
+        raise _fail(f"--log-level: {log_level!r} is not a level; expected {', '.join(LOG_LEVELS)}")
+    level = log_level.lower() if log_level else ("warning", "info", "debug")[min(verbose, 2)]
+    configure_logging(level)
 
 
 def _fail(message: str) -> typer.Exit:

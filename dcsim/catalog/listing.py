@@ -11,6 +11,7 @@ they are listed in long form, one row per figure, named by its dotted path in th
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterator
 from importlib import resources
@@ -122,7 +123,7 @@ def list_table(table: str, catalog: Any = None) -> pd.DataFrame:
     Raises
     ------
     ConfigError
-        ``catalog: unknown table 'x'; known: accelerators, ...`` for any other name.
+        ``catalog: unknown table 'x' (did you mean ...?); known: accelerators, ...``.
     """
     if table in ENTRY_TABLES:
         from dcsim.catalog.load import catalog_table, load_catalog
@@ -134,4 +135,7 @@ def list_table(table: str, catalog: Any = None) -> pd.DataFrame:
         from dcsim.catalog.weather_sites import weather_sites_table
 
         return weather_sites_table()
-    raise ConfigError(f"unknown table {table!r}; known: {', '.join(ALL_TABLES)}", where="catalog")
+    close = difflib.get_close_matches(str(table), ALL_TABLES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    known = ", ".join(ALL_TABLES)
+    raise ConfigError(f"unknown table {table!r}{hint}; known: {known}", where="catalog")
