@@ -524,8 +524,30 @@ def sweep(
         bool, typer.Option("--resume/--no-resume", help="Skip runs already finished.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    solve: Annotated[
+        str | None,
+        typer.Option(
+            "--solve",
+            help="Goal seeking: a numeric field and its range, PATH=LO..HI (needs --target).",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="KPI target for --solve, 'KPI<=VALUE' or 'KPI>=VALUE' (SI units)."
+        ),
+    ] = None,
+    percentile: Annotated[
+        float, typer.Option(help="--solve: percentile over seeds the KPI is taken at [%].")
+    ] = 50.0,
+    tol: Annotated[
+        float | None,
+        typer.Option(
+            help="--solve: final bracket width, in the field's unit (default range/1000)."
+        ),
+    ] = None,
 ) -> None:
-    """Run a grid of variants x seeds on dask; write runs, results.parquet, summary.parquet."""
+    """Run a grid of variants x seeds on dask; or, with --solve, seek a KPI target."""
     from dcsim.sweep import check_scheduler_timeout, check_workers, plan_sweep
     from dcsim.sweep import sweep as sweep_api
 
@@ -533,6 +555,10 @@ def sweep(
     check_scheduler_timeout(scheduler_timeout)
     if out is not None:
         check_output_dir(out, "--out")
+    if solve is not None or target is not None:
+        _solve(scenario, vary, solve, target, seeds, percentile, tol, set_, out, workers, scheduler,
+               scheduler_timeout, resume)  # fmt: skip
+        return
     plan = plan_sweep(scenario, vary, seeds, set_)
     n_points = len({r.point for r in plan})
     _say(f"{n_points} point(s) x {len(plan) // max(n_points, 1)} seed(s) = {len(plan)} run(s)")
@@ -575,6 +601,64 @@ def sweep(
         for key, error in res.failed.items():
             typer.echo(f"dcsim: run {key} failed: {error}", err=True)
         raise typer.Exit(code=1)
+
+
+def _solve(
+    scenario: Path,
+    vary: list[str] | None,
+    solve: str | None,
+    target: str | None,
+    seeds: int,
+    percentile: float,
+    tol: float | None,
+    set_: list[str] | None,
+    out: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    scheduler_timeout: float,
+    resume: bool,
+) -> None:
+    """``dcsim sweep --solve``: bisection on one setting, one table row per iteration."""
+    from dcsim.goalseek import SOLVE_FILE, parse_solve, parse_target
+    from dcsim.goalseek import solve as solve_api
+    from dcsim.report_format import format_quantity
+
+    if solve is None:
+        raise ConfigError("needs --solve PATH=LO..HI", "--target")
+    if target is None:
+        raise ConfigError("needs --target 'KPI<=VALUE' or 'KPI>=VALUE'", "--solve")
+    if vary:
+        raise ConfigError("--vary and --solve cannot be combined; fix other fields with --set",
+                          "--solve")  # fmt: skip
+    path, lo, hi = parse_solve(solve)
+    tgt = parse_target(target)
+    _say(f"seeking {path} in [{lo:g}, {hi:g}] for {tgt} at P{percentile:g} over {seeds} seed(s)")
+
+    def step(it: Any) -> None:
+        mark = "meets" if it.met else "misses"
+        _say(f"  {it.step:>2}  {path}={it.value:.6g}  {tgt.kpi}={it.kpi_value:.6g}  {mark}")
+
+    res = solve_api(
+        scenario, path, lo, hi, tgt, seeds=seeds, percentile=percentile, tol=tol,
+        overrides=set_, out=out, workers=0 if workers is None and seeds == 1 else workers,
+        scheduler=scheduler, scheduler_timeout_s=scheduler_timeout, resume=resume,
+        on_iteration=step,
+    )  # fmt: skip
+    t = Table(title=f"goal seeking: {tgt} (P{percentile:g} over seeds)", header_style="bold")
+    for col in ("step", path, tgt.kpi, "target"):
+        t.add_column(escape(col), justify="right", no_wrap=True)
+    for it in res.iterations:
+        t.add_row(
+            str(it.step), f"{it.value:.6g}", escape(format_quantity(tgt.kpi, it.kpi_value)),
+            "meets" if it.met else "misses",
+        )  # fmt: skip
+    _wide_console().print(t)
+    if res.note:
+        _say(f"note: {res.note}")
+    _say(f"{res.seeking} {path} meeting {tgt}: {res.answer:.6g} "
+         f"(bracket {res.bracket[0]:.6g} .. {res.bracket[1]:.6g}, {len(res.iterations)} runs "
+         f"of {len(set(res.seeds))} seed(s))")  # fmt: skip
+    _say(f"iterations: {res.out_dir / SOLVE_FILE}")
 
 
 def _print_sweep_summary(res: Any) -> None:
