@@ -34,12 +34,16 @@ class Unit:
     words
         Prefix words instead of letters ("million L"), for units whose letter prefixes
         read badly (ML, kt of litres).
+    floor
+        Smallest magnitude that is a quantity, in the shown unit; below it the value is
+        float noise and prints as 0 (half a token: a token count is whole).
     """
 
     symbol: str
     scale: float = 1.0
     prefixes: tuple[int, ...] = (0,)
     words: bool = False
+    floor: float = 5e-4
 
 
 _SI_LETTERS = {-3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P"}
@@ -57,7 +61,7 @@ SUFFIX_UNITS: tuple[tuple[str, Unit], ...] = (
     ("_tok_per_j", Unit("tok/J")),
     ("_tok_per_s", Unit("tok/s", prefixes=_BIG)),
     ("_l_per_s", Unit("L/s")),
-    ("_tok", Unit("tok", prefixes=_BIG)),
+    ("_tok", Unit("tok", prefixes=_BIG, floor=0.5)),
     ("_w", Unit("W", prefixes=_BIG)),
     ("_j", Unit("Wh", scale=1.0 / units.H_S, prefixes=_BIG)),
     ("_usd", Unit("$", prefixes=(0, 3, 6, 9, 12))),
@@ -148,7 +152,7 @@ def format_quantity(name: str, value: Any, signed: bool = False) -> str:
         return f"{sign}{_mantissa(v)} kg CO2"
     if unit.symbol == "" and name.endswith("_count"):
         return sign + (f"{shown:,.0f}" if abs(shown) >= 0.5 else "0")
-    if abs(shown) < NOISE_FLOOR * 10.0 ** min(unit.prefixes):
+    if abs(shown) < unit.floor * 10.0 ** min(unit.prefixes):
         return "$0" if unit.symbol == "$" else f"0 {unit.symbol}".rstrip()
     rounded = abs(float(f"{shown:.{SIGNIFICANT_DIGITS}g}"))
     exp = max((e for e in unit.prefixes if rounded >= 10.0**e), default=unit.prefixes[0])

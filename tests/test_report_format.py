@@ -35,6 +35,8 @@ from dcsim.results.unserved_causes import CAUSE_KEYS, unserved_by_cause
         # Float noise: a residual of 8e-18 of demand, 6.7e-6 tokens.
         ("unserved_frac", 8.05e-18, "0 %"),
         ("power_capped_tok", 6.7e-6, "0 tok"),
+        ("power_capped_tok", 0.0147, "0 tok"),
+        ("power_capped_tok", 3.0, "3.00 tok"),
         # Rounding carries into the next prefix: 999.6 kW is 1.00 MW, not 1000 kW.
         ("it_power_w", 999.6e3, "1.00 MW"),
         ("it_power_w", float("nan"), "-"),
