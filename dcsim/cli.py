@@ -79,7 +79,8 @@ def configure_logging(level: str) -> None:
         log.removeHandler(handler)
     log.addHandler(_StderrHandler())
     log.setLevel(level.upper())
-    log.propagate = False  # one line per record, not a second from the root logger
+    # Records still propagate (to pytest's capture, an application's root handlers); the
+    # root logger has no handler of its own, so nothing prints twice.
 
 
 def _version(value: bool) -> None:
