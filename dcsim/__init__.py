@@ -39,6 +39,7 @@ _LAZY = {
     "save_dashboard": "dcsim.plot.dashboard",
     "read_sweep": "dcsim.sweep",
     "sweep": "dcsim.sweep",
+    "solve": "dcsim.goalseek",
 }
 
 
@@ -80,5 +81,6 @@ __all__ = [
     "read_sweep",
     "run",
     "save_dashboard",
+    "solve",
     "sweep",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import os
 import sys
@@ -29,7 +30,7 @@ app = typer.Typer(
     name="dcsim",
     help="Simulate what an AI data-center campus can deliver: tokens, power, cost, water.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 console = Console()
@@ -45,6 +46,76 @@ SetOpt = Annotated[
         help="Override a scenario field: path.to.field=value (list items by index or name).",
     ),
 ]
+
+
+#: Python logging levels accepted by ``--log-level``.
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class _StderrHandler(logging.Handler):
+    """Log records as ``dcsim: <level>: <message>`` on the *current* stderr.
+
+    Looking stderr up at each record (not once) keeps test runners' captures and redirected
+    streams working.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(f"dcsim: {record.levelname.lower()}: {record.getMessage()}\n")
+        except (OSError, ValueError):
+            pass  # stderr gone: nothing to say it with
+
+
+def configure_logging(level: str) -> None:
+    """Send the ``dcsim`` loggers' records at ``level`` and above to stderr.
+
+    Parameters
+    ----------
+    level
+        One of :data:`LOG_LEVELS`.
+    """
+    log = logging.getLogger("dcsim")
+    for handler in [h for h in log.handlers if isinstance(h, _StderrHandler)]:
+        log.removeHandler(handler)
+    log.addHandler(_StderrHandler())
+    log.setLevel(level.upper())
+    # Records still propagate (to pytest's capture, an application's root handlers); the
+    # root logger has no handler of its own, so nothing prints twice.
+
+
+def _version(value: bool) -> None:
+    if value:
+        from dcsim import __version__
+
+        typer.echo(f"dcsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", "-v", count=True, help="More messages: -v info, -vv debug."),
+    ] = 0,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            help="Messages shown on stderr: debug, info, warning (default) or error.",
+        ),
+    ] = None,
+) -> None:
+    """Simulate what an AI data-center campus can deliver: tokens, power, cost, water."""
+    if log_level is not None and log_level.lower() not in LOG_LEVELS:
+        raise _fail(f"--log-level: {log_level!r} is not a level; expected {', '.join(LOG_LEVELS)}")
+    level = log_level.lower() if log_level else ("warning", "info", "debug")[min(verbose, 2)]
+    configure_logging(level)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -98,35 +169,63 @@ def _user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-#: KPIs shown at the end of a run: key, label, scale, format.
-KPI_ROWS: tuple[tuple[str, str, float, str], ...] = (
-    ("mean_served_tok_per_s", "mean served [Mtok/s]", 1e-6, ".3f"),
-    ("peak_capacity_tok_per_s", "peak capacity [Mtok/s]", 1e-6, ".3f"),
-    ("served_tok", "tokens served [Ttok]", 1e-12, ".3f"),
-    ("unserved_frac", "unserved share [%]", 100.0, ".2f"),
-    ("slo_attainment_frac", "SLO attainment, interactive [%]", 100.0, ".2f"),
-    ("power_capped_tok", "tokens withheld by power caps [Gtok]", 1e-9, ".3f"),
-    ("power_capped_h", "hours with power capping [h]", 1.0, ".1f"),
-    ("facility_energy_j", "facility energy [GWh]", 1 / (1e3 * units.MWH_J), ".2f"),
-    ("it_energy_j", "IT energy [GWh]", 1 / (1e3 * units.MWH_J), ".2f"),
-    ("peak_facility_power_w", "peak facility power [MW]", 1 / units.MW_W, ".1f"),
-    ("pue", "PUE (energy-weighted)", 1.0, ".3f"),
-    ("it_tok_per_j", "tokens per joule, IT [tok/J]", 1.0, ".2f"),
-    ("facility_tok_per_j", "tokens per joule, facility [tok/J]", 1.0, ".2f"),
-    ("mean_gpus_in_service_count", "GPUs in service (mean)", 1.0, ",.0f"),
+#: KPIs shown at the end of a run, in order: key, label. Values are formatted for people by
+#: :func:`dcsim.report_format.format_quantity`, the unit chosen from the key's suffix.
+KPI_ROWS: tuple[tuple[str, str], ...] = (
+    ("mean_served_tok_per_s", "mean served"),
+    ("peak_capacity_tok_per_s", "peak capacity"),
+    ("demand_tok", "tokens demanded"),
+    ("served_tok", "tokens served"),
+    ("unserved_tok", "tokens unserved"),
+    ("unserved_capacity_tok", "  unserved: too little capacity"),
+    ("unserved_power_tok", "  unserved: power and grid caps"),
+    ("unserved_thermal_tok", "  unserved: thermal caps"),
+    ("unserved_frac", "unserved share"),
+    ("final_backlog_tok", "backlog at the end"),
+    ("final_backlog_frac", "backlog at the end, share of demand"),
+    ("slo_attainment_frac", "SLO attainment, interactive"),
+    ("power_capped_tok", "capacity withheld by power caps"),
+    ("power_capped_h", "hours with power capping"),
+    ("thermal_capped_tok", "capacity withheld by thermal caps"),
+    ("facility_energy_j", "facility energy"),
+    ("it_energy_j", "IT energy"),
+    ("peak_facility_power_w", "peak facility power"),
+    ("pue", "PUE (energy-weighted)"),
+    ("wue_l_per_kwh", "WUE"),
+    ("water_l", "water"),
+    ("carbon_location_kg", "carbon, location-based"),
+    ("carbon_market_kg", "carbon, market-based"),
+    ("carbon_location_kg_per_mtok", "carbon per Mtok, location-based"),
+    ("cost_total_usd", "cost, all-in"),
+    ("cost_usd_per_mtok", "cost per Mtok, all-in"),
+    ("cost_energy_usd_per_mtok", "cost per Mtok, energy"),
+    ("it_tok_per_j", "tokens per joule, IT"),
+    ("facility_tok_per_j", "tokens per joule, facility"),
+    ("mean_gpus_in_service_count", "GPUs in service (mean)"),
 )
 
 
+def shown_kpis(result: Any) -> dict[str, Any]:
+    """A run's KPIs plus the unserved tokens split by cause (computed from its time series)."""
+    from dcsim.results.unserved_causes import unserved_by_cause
+
+    kpis = dict(result.kpis)
+    kpis.update(unserved_by_cause(result.timeseries, kpis.get("unserved_tok")))
+    return kpis
+
+
 def kpi_table(kpis: dict[str, Any], title: str = "KPIs") -> Table:
-    """A rich table of the headline KPIs."""
+    """A rich table of the headline KPIs, numbers in engineering notation with units."""
+    from dcsim.report_format import format_quantity
+
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    for key, label, scale, fmt in KPI_ROWS:
+    for key, label in KPI_ROWS:
         value = kpis.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
-        table.add_row(escape(label), format(value * scale, fmt))
+        table.add_row(escape(label), escape(format_quantity(key, value)))
     return table
 
 
@@ -165,7 +264,7 @@ def run(
             bar.update(task, completed=done / total)
 
         result = run_api(sc, write=write, root=out, progress=progress)
-    console.print(kpi_table(result.kpis, title=f"{sc.name} (seed {result.meta['seed']})"))
+    console.print(kpi_table(shown_kpis(result), title=f"{sc.name} (seed {result.meta['seed']})"))
     console.print(f"simulated in {result.meta['wall_time_s']:.1f} s")
     if write:
         console.print(f"results: {result.meta['run_dir']}", markup=False, highlight=False)
@@ -226,35 +325,69 @@ def schema() -> None:
 @_user_errors
 def catalog(
     table: Annotated[
-        str, typer.Argument(help="accelerators, rack_systems, models, precisions, efficiencies")
+        str,
+        typer.Argument(
+            help="accelerators, rack_systems, models, precisions, efficiencies, cooling, power, "
+            "economics, reliability, grid_defaults, facility_it, demand_profiles, weather_sites"
+        ),
     ] = "accelerators",
     scenario: Annotated[
         Path | None, typer.Option(help="Include this scenario's catalog additions.")
     ] = None,
+    format_: Annotated[
+        str, typer.Option("--format", help="table (with a legend of the grades), csv or json.")
+    ] = "table",
 ) -> None:
-    """List catalog entries with their main figures and confidence."""
-    from dcsim.catalog.load import catalog_table, load_catalog
+    """List a catalog table: every figure with its confidence grade (and source)."""
+    from dcsim.catalog.listing import CONFIDENCE_LEGEND, list_table
     from dcsim.scenario import load_scenario, scenario_catalog
 
-    cat = scenario_catalog(load_scenario(scenario)) if scenario else load_catalog()
-    df = catalog_table(cat, table)
-    # One column per figure, its confidence grade beside the value: "132 (S)".
-    grades = {c for c in df.columns if str(c).endswith("_confidence")}
+    if format_ not in ("table", "csv", "json"):
+        raise ConfigError(f"{format_!r} is not a format; expected table, csv or json", "--format")
+    cat = scenario_catalog(load_scenario(scenario)) if scenario else None
+    df = list_table(table, cat)
+    if format_ == "csv":
+        typer.echo(df.to_csv(), nl=False)
+        return
+    if format_ == "json":
+        orient = "index" if df.index.name else "records"
+        typer.echo(df.to_json(orient=orient, indent=2, default_handler=str))
+        return
     t = Table(title=f"catalog: {table}")
-    t.add_column("id", no_wrap=True, min_width=max(len(str(i)) for i in df.index))
-    shown = [c for c in df.columns if c not in grades and c != "name"]
-    for col in shown:
-        t.add_column(str(col), overflow="fold")
-    for idx, row in df.iterrows():
-        cells = []
+    wide = Console(width=max(console.width, 220))
+    if "confidence" in df.columns:  # long form: one row per sourced figure
+        for col in ("entry", "field", "value", "grade", "source"):
+            t.add_column(col, overflow="fold", no_wrap=col != "source")
+        for row in df.itertuples(index=False):
+            t.add_row(
+                escape(row.entry),
+                escape(row.field),
+                escape(_fmt(row.value)),
+                row.confidence,
+                escape(row.source),
+            )
+    else:
+        # One column per figure, its confidence grade beside the value: "132 (S)".
+        grades = {c for c in df.columns if str(c).endswith("_confidence")}
+        t.add_column("id", no_wrap=True, min_width=max((len(str(i)) for i in df.index), default=2))
+        shown = [c for c in df.columns if c not in grades and c != "name"]
         for col in shown:
-            grade = row.get(f"{col}_confidence")
-            text = _fmt(row[col])
-            cells.append(f"{text} ({grade})" if isinstance(grade, str) and text else text)
-        t.add_row(str(idx), *cells)
+            t.add_column(str(col), overflow="fold")
+        for idx, row in df.iterrows():
+            cells = []
+            for col in shown:
+                grade = row.get(f"{col}_confidence")
+                text = _fmt(row[col])
+                cells.append(f"{text} ({grade})" if isinstance(grade, str) and text else text)
+            t.add_row(escape(str(idx)), *(escape(c) for c in cells))
     # A catalog table is wide; let it overflow a narrow terminal or pipe rather than fold
     # every id and figure into slivers.
-    Console(width=max(console.width, 220)).print(t)
+    wide.print(t)
+    wide.print(
+        "confidence: " + "; ".join(f"{g} = {text}" for g, text in CONFIDENCE_LEGEND.items()),
+        markup=False,
+        highlight=False,
+    )
 
 
 # -- planner workflow: compare, sweep, check, plot -------------------------------------------
@@ -273,7 +406,8 @@ def _wide_console() -> Console:
 def _rich_rows(title: str, header: list[str], rows: list[list[str]]) -> Table:
     t = Table(title=title, show_header=True, header_style="bold")
     for i, h in enumerate(header):
-        t.add_column(escape(h), justify="left" if i == 0 else "right", overflow="fold")
+        # Cells are short formatted numbers: never fold them one character per line.
+        t.add_column(escape(h), justify="left" if i == 0 else "right", no_wrap=i > 0)
     for row in rows:
         t.add_row(*(escape(c) for c in row))
     return t
@@ -336,16 +470,9 @@ def compare(
     wide = _wide_console()
     header, rows = cmp.rows(only_changed=changed)
     wide.print(_rich_rows(f"KPIs vs {cmp.reference}", header, rows))
-    cap = cmp.capacity
-    if cap is not None:
-        from dcsim.results.compare import fmt_value
-
-        cap_rows = [
-            [str(idx), *(fmt_value(v) for v in row)]
-            for idx, row in zip(cap.index, cap.itertuples(index=False), strict=True)
-        ]
-        cap_header = [str(cap.index.name or "month")] + [f"{c} [{r}]" for c, r in cap.columns]
-        wide.print(_rich_rows("Monthly capacity forecast", cap_header, cap_rows))
+    cap_rows = cmp.capacity_rows()
+    if cap_rows is not None:
+        wide.print(_rich_rows("Monthly capacity forecast", *cap_rows))
     for path in cmp.to_csv(csv) if csv is not None else []:
         _say(f"csv: {path}")
     if markdown is not None:
@@ -398,8 +525,30 @@ def sweep(
         bool, typer.Option("--resume/--no-resume", help="Skip runs already finished.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    solve: Annotated[
+        str | None,
+        typer.Option(
+            "--solve",
+            help="Goal seeking: a numeric field and its range, PATH=LO..HI (needs --target).",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="KPI target for --solve, 'KPI<=VALUE' or 'KPI>=VALUE' (SI units)."
+        ),
+    ] = None,
+    percentile: Annotated[
+        float, typer.Option(help="--solve: percentile over seeds the KPI is taken at [%].")
+    ] = 50.0,
+    tol: Annotated[
+        float | None,
+        typer.Option(
+            help="--solve: final bracket width, in the field's unit (default range/1000)."
+        ),
+    ] = None,
 ) -> None:
-    """Run a grid of variants x seeds on dask; write runs, results.parquet, summary.parquet."""
+    """Run a grid of variants x seeds on dask; or, with --solve, seek a KPI target."""
     from dcsim.sweep import check_scheduler_timeout, check_workers, plan_sweep
     from dcsim.sweep import sweep as sweep_api
 
@@ -407,6 +556,10 @@ def sweep(
     check_scheduler_timeout(scheduler_timeout)
     if out is not None:
         check_output_dir(out, "--out")
+    if solve is not None or target is not None:
+        _solve(scenario, vary, solve, target, seeds, percentile, tol, set_, out, workers, scheduler,
+               scheduler_timeout, resume)  # fmt: skip
+        return
     plan = plan_sweep(scenario, vary, seeds, set_)
     n_points = len({r.point for r in plan})
     _say(f"{n_points} point(s) x {len(plan) // max(n_points, 1)} seed(s) = {len(plan)} run(s)")
@@ -451,13 +604,72 @@ def sweep(
         raise typer.Exit(code=1)
 
 
+def _solve(
+    scenario: Path,
+    vary: list[str] | None,
+    solve: str | None,
+    target: str | None,
+    seeds: int,
+    percentile: float,
+    tol: float | None,
+    set_: list[str] | None,
+    out: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    scheduler_timeout: float,
+    resume: bool,
+) -> None:
+    """``dcsim sweep --solve``: bisection on one setting, one table row per iteration."""
+    from dcsim.goalseek import SOLVE_FILE, parse_solve, parse_target
+    from dcsim.goalseek import solve as solve_api
+    from dcsim.report_format import format_quantity
+
+    if solve is None:
+        raise ConfigError("needs --solve PATH=LO..HI", "--target")
+    if target is None:
+        raise ConfigError("needs --target 'KPI<=VALUE' or 'KPI>=VALUE'", "--solve")
+    if vary:
+        raise ConfigError("--vary and --solve cannot be combined; fix other fields with --set",
+                          "--solve")  # fmt: skip
+    path, lo, hi = parse_solve(solve)
+    tgt = parse_target(target)
+    _say(f"seeking {path} in [{lo:g}, {hi:g}] for {tgt} at P{percentile:g} over {seeds} seed(s)")
+
+    def step(it: Any) -> None:
+        mark = "meets" if it.met else "misses"
+        _say(f"  {it.step:>2}  {path}={it.value:.6g}  {tgt.kpi}={it.kpi_value:.6g}  {mark}")
+
+    res = solve_api(
+        scenario, path, lo, hi, tgt, seeds=seeds, percentile=percentile, tol=tol,
+        overrides=set_, out=out, workers=0 if workers is None and seeds == 1 else workers,
+        scheduler=scheduler, scheduler_timeout_s=scheduler_timeout, resume=resume,
+        on_iteration=step,
+    )  # fmt: skip
+    t = Table(title=f"goal seeking: {tgt} (P{percentile:g} over seeds)", header_style="bold")
+    for col in ("step", path, tgt.kpi, "target"):
+        t.add_column(escape(col), justify="right", no_wrap=True)
+    for it in res.iterations:
+        t.add_row(
+            str(it.step), f"{it.value:.6g}", escape(format_quantity(tgt.kpi, it.kpi_value)),
+            "meets" if it.met else "misses",
+        )  # fmt: skip
+    _wide_console().print(t)
+    if res.note:
+        _say(f"note: {res.note}")
+    _say(f"{res.seeking} {path} meeting {tgt}: {res.answer:.6g} "
+         f"(bracket {res.bracket[0]:.6g} .. {res.bracket[1]:.6g}, {len(res.iterations)} runs "
+         f"of {len(set(res.seeds))} seed(s))")  # fmt: skip
+    _say(f"iterations: {res.out_dir / SOLVE_FILE}")
+
+
 def _print_sweep_summary(res: Any) -> None:
     """P50 (P10..P90) of a few headline KPIs, one row per point."""
     summary = res.summary
     if summary.empty:
         return
-    labels = {key: (label, scale, fmt) for key, label, scale, fmt in KPI_ROWS}
-    labels.setdefault("power_capped_h", ("hours with power capping [h]", 1.0, ".1f"))
+    from dcsim.report_format import format_quantity
+
+    labels = dict(KPI_ROWS)
     shown = [k for k in SWEEP_SHOWN_KPIS if k in set(summary["kpi"])]
     paths = [c for c in summary.columns if c not in {"point", "kpi", "runs_count", "mean"}]
     paths = [c for c in paths if c not in {"p10", "p50", "p90"}]
@@ -466,21 +678,17 @@ def _print_sweep_summary(res: Any) -> None:
     for p in paths:
         t.add_column(escape(p), justify="right", overflow="fold")
     for k in shown:
-        t.add_column(escape(labels[k][0]), justify="right")
+        t.add_column(escape(labels[k]), justify="right")
     for point, group in summary.groupby("point", sort=True):
         by_kpi = group.set_index("kpi")
         cells = [str(point)] + [str(group.iloc[0][p]) for p in paths]
         for k in shown:
-            _, scale, fmt = labels[k]
             row = by_kpi.loc[k]
             if math.isnan(row["p50"]):
                 cells.append("-")
                 continue
-            fmt_ = fmt.replace(",", "")
-            cells.append(
-                f"{row['p50'] * scale:{fmt_}} ({row['p10'] * scale:{fmt_}} - "
-                f"{row['p90'] * scale:{fmt_}})"
-            )
+            p10, p50, p90 = (format_quantity(k, row[q]) for q in ("p10", "p50", "p90"))
+            cells.append(f"{p50} ({p10} - {p90})")
         t.add_row(*cells)
     _wide_console().print(t)
 
@@ -587,6 +795,8 @@ def plot(
 
 
 def _fmt(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
     if isinstance(v, float):
         return "" if math.isnan(v) else f"{v:g}"
     return str(v)

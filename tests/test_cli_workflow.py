@@ -10,6 +10,7 @@ regression check on short variants of the shipped scenarios (regenerate the base
 from __future__ import annotations
 
 import json
+import re
 import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -84,11 +85,32 @@ def test_compare_writes_csv_markdown_and_overlay(two_runs, tmp_path):
     assert (tmp_path / "o.png").read_bytes()[:8] == PNG_MAGIC
 
 
+def table_cells(line: str) -> list[str]:
+    """Cells of one line of a rich table (light or heavy vertical rules)."""
+    return [c.strip() for c in re.split(r"[│┃]", line.strip().strip("│┃"))]
+
+
+def test_compare_prints_numbers_for_people(two_runs):
+    r = invoke("compare", *two_runs)
+    assert r.exit_code == 0, r.output
+    kpi_part, cap_part = r.stdout.split("Monthly capacity forecast")
+    rows = {c[0]: c for line in kpi_part.splitlines() if len(c := table_cells(line)) == 5}
+    # No float noise: no exponent anywhere, residues of 1e-17 are 0, equal values are "=".
+    assert not re.search(r"\de[+-]\d", kpi_part)
+    assert rows["demand_tok"][3:] == ["=", "="]
+    # The 1.1 MW limit caps the ~1.24 MW peak: the facility peak is 1.10 MW in the second run.
+    assert rows["peak_facility_power_w"][2] == "1.10 MW"
+    assert rows["facility_energy_j"][1].endswith(" MWh")
+    # The monthly table: one row per quantity and run, January 2027 as a column.
+    assert "2027-01" in cap_part and "racks_in_service_count" in cap_part
+
+
 def test_compare_changed_only(two_runs):
     r = invoke("compare", *two_runs, "--changed")
     assert r.exit_code == 0
-    assert "power_capped_tok" in r.stdout
-    assert "demand_tok" not in r.stdout  # identical demand in both runs
+    kpi_table = r.stdout.split("Monthly capacity forecast")[0]
+    assert "power_capped_tok" in kpi_table
+    assert "demand_tok" not in kpi_table  # identical demand in both runs
 
 
 def test_compare_incomplete_run_folder_is_one_line(two_runs, tmp_path):

@@ -1,9 +1,12 @@
 """The run dashboard: one figure with every panel the run has data for.
 
-Panels, top to bottom: power by component; tokens served vs demand and capacity; PUE and
-loop temperatures (when the run records a PUE or temperatures); the monthly capacity
-forecast (when the run has a ``capacity`` table). ``dcsim plot RUN_DIR`` writes it as
-``dashboard.png`` in the run folder.
+Panels, top to bottom: a KPI box (served, unserved, PUE, WUE, cost and CO2 per Mtok, when
+the run has KPIs); power by component against the import limit, the firm block and the
+energised MW; tokens served vs demand and capacity (daily means beyond two weeks); PUE and
+loop temperatures with the rack systems' supply limit (when the run records them); the
+monthly build-out (racks in service, MW energised, stranded; runs of 45 days or more with
+two months or more, partial months hatched). Legends sit right of the data.
+``dcsim plot RUN_DIR`` writes it as ``dashboard.png`` in the run folder.
 """
 
 from __future__ import annotations
@@ -12,22 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from dcsim.fileio import check_output_file
-from dcsim.plot._util import FIGURE_FORMATS, check_dpi, save_figure, timeseries_of
+from dcsim.plot._util import FIGURE_FORMATS, check_dpi, save_figure
+from dcsim.plot.panels import draw_kpi_box, has_buildout, plot_buildout
 from dcsim.plot.series import (
-    plot_capacity,
     plot_power_stack,
     plot_pue_temperatures,
     plot_tokens,
+    span_d,
     temperature_columns,
+    with_hall_temperatures,
 )
-from dcsim.results.compare import CAPACITY_TABLE
 
 #: Height of one dashboard panel [inch] and width of the figure [inch].
 PANEL_HEIGHT_IN = 3.2
 FIGURE_WIDTH_IN = 12.0
 
 #: Panels the dashboard knows, in drawing order; ``dashboard_panels`` says which apply.
-PANELS: tuple[str, ...] = ("power", "tokens", "pue_temperatures", "capacity")
+PANELS: tuple[str, ...] = ("kpis", "power", "tokens", "pue_temperatures", "capacity")
+
+#: Height of the KPI box relative to a panel [-].
+KPI_BOX_HEIGHT_FRAC = 0.22
 
 _DRAW = {
     "power": plot_power_stack,
@@ -49,8 +56,10 @@ def dashboard_panels(result: Any) -> list[str]:
     list of str
         A subsequence of :data:`PANELS`.
     """
-    ts = timeseries_of(result)
+    ts = with_hall_temperatures(result)
     panels = []
+    if getattr(result, "kpis", None):
+        panels.append("kpis")
     if "it_power_w" in ts.columns:
         panels.append("power")
     if "served_tok_per_s" in ts.columns:
@@ -58,8 +67,7 @@ def dashboard_panels(result: Any) -> list[str]:
     has_pue = "pue" in ts.columns and ts["pue"].notna().any()
     if has_pue or temperature_columns(ts):
         panels.append("pue_temperatures")
-    extra = getattr(result, "extra_tables", None)
-    if isinstance(extra, dict) and CAPACITY_TABLE in extra and len(extra[CAPACITY_TABLE]):
+    if has_buildout(result, span_d(ts.index)):
         panels.append("capacity")
     return panels
 
@@ -102,7 +110,8 @@ def plot_dashboard(result: Any, fig: Any = None) -> Any:
     """
     panels = dashboard_panels(result)
     n = max(len(panels), 1)
-    size = (FIGURE_WIDTH_IN, PANEL_HEIGHT_IN * n)
+    heights = [KPI_BOX_HEIGHT_FRAC if p == "kpis" else 1.0 for p in panels] or [1.0]
+    size = (FIGURE_WIDTH_IN, PANEL_HEIGHT_IN * sum(heights))
     if fig is None:
         import matplotlib.pyplot as plt
 
@@ -111,11 +120,13 @@ def plot_dashboard(result: Any, fig: Any = None) -> Any:
         fig.clear()
         fig.set_size_inches(*size)
         fig.set_layout_engine("constrained")
-    axes = fig.subplots(n, 1, squeeze=False)[:, 0]
+    axes = fig.subplots(n, 1, squeeze=False, height_ratios=heights)[:, 0]
     time_axes = []
     for ax, panel in zip(axes, panels, strict=False):
         if panel == "capacity":
-            plot_capacity(result, ax=ax)
+            plot_buildout(result, ax=ax)
+        elif panel == "kpis":
+            draw_kpi_box(result, ax=ax)
         else:
             _DRAW[panel](result, ax=ax)
             time_axes.append(ax)

@@ -97,6 +97,25 @@ def supply_columns(frame: pd.DataFrame) -> list[str]:
     return out
 
 
+#: Runs longer than this are drawn as daily envelopes, not 15-min hairlines [day].
+DAILY_ABOVE_D = 14.0
+
+
+def legend_outside(ax: Any, handles: Any = None, labels: Any = None, twin: bool = False) -> Any:
+    """The legend right of the axes, so it never covers the data (past a twin y axis)."""
+    args = (handles, labels) if handles is not None else ()
+    x = 1.07 if twin else 1.01
+    return ax.legend(*args, loc="upper left", bbox_to_anchor=(x, 1.0), fontsize="small",
+                     borderaxespad=0.0, frameon=False)  # fmt: skip
+
+
+def span_d(index: pd.Index) -> float:
+    """Days the time index spans (0 for fewer than two rows)."""
+    if len(index) < 2 or not isinstance(index, pd.DatetimeIndex):
+        return 0.0
+    return float((index[-1] - index[0]).total_seconds()) / 86400.0
+
+
 def _time_axis(ax: Any) -> None:
     ax.grid(True, alpha=0.3)
     ax.margins(x=0)
@@ -149,11 +168,39 @@ def plot_power_stack(data: Any, ax: Any = None) -> Any:
             ax.plot(x, grid / div, color="tab:red", lw=1.0, ls="--", label="grid import")
     for col in supply_columns(ts):
         ax.plot(x, ts[col] / div, lw=1.0, label=nice_name(col))
+    _draw_power_limits(data, ts, ax, div)
     ax.set_title(TITLE_POWER)
     ax.set_ylabel(label_with_unit("power", unit))
-    ax.legend(loc="upper left", fontsize="small", ncols=2)
+    ax.set_ylim(bottom=0)
+    legend_outside(ax)
     _time_axis(ax)
     return ax
+
+
+#: Line styles of the power ceilings, by legend label.
+LIMIT_STYLES: dict[str, dict[str, Any]] = {
+    "import limit": {"color": "tab:red", "ls": "-", "lw": 1.4},
+    "firm block": {"color": "tab:purple", "ls": "--", "lw": 1.4},
+    "energised": {"color": "tab:brown", "ls": ":", "lw": 1.6},
+    "grid available": {"color": "tab:pink", "ls": "-", "lw": 0.9},
+}
+
+
+def _draw_power_limits(data: Any, ts: pd.DataFrame, ax: Any, div: float) -> None:
+    """Import limit, firm block, energised MW and (when curtailed) the available import."""
+    from dcsim.plot.limits import power_limits
+
+    x = ts.index
+    limits = power_limits(data, x) if not isinstance(data, pd.DataFrame) else {}
+    if "grid_available_w" in ts.columns:
+        avail = ts["grid_available_w"].to_numpy(float)
+        limit = limits.get("import limit")
+        # Drawn only when it departs from the import limit (a curtailment or a disconnect).
+        if limit is None or np.any(avail < limit * (1 - 1e-9)):
+            limits["grid available"] = avail
+    for label, values in limits.items():
+        ax.plot(x, np.asarray(values) / div, drawstyle="steps-post", label=label,
+                **LIMIT_STYLES[label])  # fmt: skip
 
 
 def plot_tokens(data: Any, ax: Any = None) -> Any:
@@ -176,25 +223,84 @@ def plot_tokens(data: Any, ax: Any = None) -> Any:
     require_columns(ts, ["served_tok_per_s"], "plot_tokens")
     ax = new_ax(ax)
     shown = [c for c in ("capacity_tok_per_s", "demand_tok_per_s", "served_tok_per_s") if c in ts]
-    div, unit = display_scale("_tok_per_s", np.concatenate([ts[c].to_numpy(float) for c in shown]))
-    x = ts.index
-    ax.fill_between(x, ts["served_tok_per_s"] / div, alpha=0.35, label="served", lw=0)
-    if "demand_tok_per_s" in ts:
-        ax.plot(x, ts["demand_tok_per_s"] / div, lw=1.0, color="tab:orange", label="demand")
-    if "capacity_tok_per_s" in ts:
-        ax.plot(x, ts["capacity_tok_per_s"] / div, lw=1.0, ls="--", color="black", label="capacity")
+    frame = ts[shown]
+    daily = span_d(ts.index) > DAILY_ABOVE_D
+    if daily:
+        # At year scale a 15-min line is a solid band that hides what is under it: daily
+        # means are what a reader can compare (served against demand, the gap between).
+        frame = frame.resample("1D").mean()
+    div, unit = display_scale("_tok_per_s", frame.to_numpy(float).ravel())
+    x = frame.index
+    tag = " (daily mean)" if daily else ""
+    step = {"step": "post"} if daily else {}
+    drawstyle = "steps-post" if daily else "default"
+    served = frame["served_tok_per_s"].to_numpy(float) / div
+    ax.fill_between(x, served, alpha=0.45, label="served" + tag, lw=0, color="tab:blue", **step)
+    if "demand_tok_per_s" in frame:
+        demand = frame["demand_tok_per_s"].to_numpy(float) / div
+        gap = {"color": "tab:red", "alpha": 0.35, "lw": 0, "label": "unserved or queued"}
+        short = demand > served * (1.0 + 1e-6)
+        if short.any():  # no legend entry for a gap that is not there
+            ax.fill_between(x, served, demand, where=short, **gap, **step)
+        ax.plot(x, demand, lw=1.2, color="tab:orange", label="demand" + tag, drawstyle=drawstyle)
+    if "capacity_tok_per_s" in frame:
+        capacity = frame["capacity_tok_per_s"] / div
+        ax.plot(
+            x, capacity, lw=1.0, ls="--", color="k", label="capacity" + tag, drawstyle=drawstyle
+        )
     ax.set_title(TITLE_TOKENS)
     ax.set_ylabel(label_with_unit("token rate", unit))
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize="small", ncols=3)
+    legend_outside(ax)
     _time_axis(ax)
     return ax
+
+
+#: Hall column of the technology-loop supply temperature [degC] (hall_timeseries).
+HALL_TCS_COLUMN = "temp_tcs_supply_degc"
+
+#: Campus column the dashboard derives from it: the hottest hall at each record.
+HOTTEST_TCS_COLUMN = "temp_tcs_supply_hottest_hall_degc"
+
+
+def with_hall_temperatures(data: Any) -> pd.DataFrame:
+    """The campus series plus the hottest hall's TCS supply temperature, when recorded.
+
+    The hall table is recorded at a coarser interval than the campus series; its per-record
+    maximum over halls is aligned onto the campus index by the last value at or before it.
+    """
+    ts = timeseries_of(data)
+    halls = (getattr(data, "extra_tables", None) or {}).get("hall_timeseries")
+    if not isinstance(halls, pd.DataFrame) or HALL_TCS_COLUMN not in halls.columns:
+        return ts
+    if {HOTTEST_TCS_COLUMN, "temp_tcs_supply_max_degc"} & set(ts.columns):
+        return ts  # the campus series already has the hottest hall's supply
+    if "time" not in halls.columns:
+        return ts
+    hottest = halls.groupby("time")[HALL_TCS_COLUMN].max()
+    if not hottest.notna().any():
+        return ts
+    hottest.index = pd.DatetimeIndex(hottest.index)
+    out = ts.copy()
+    out[HOTTEST_TCS_COLUMN] = hottest.reindex(ts.index, method="ffill").to_numpy()
+    return out
 
 
 def temperature_columns(frame: pd.DataFrame) -> list[str]:
     """Campus temperature columns [degC] with data, at most :data:`MAX_TEMPERATURE_LINES`."""
     cols = [c for c in campus_columns(frame, "_degc") if frame[c].notna().any()]
     return [str(c) for c in cols[:MAX_TEMPERATURE_LINES]]
+
+
+def _draw_loop_limit(data: Any, ax: Any) -> None:
+    """The rack systems' TCS supply limit as a horizontal line (runs with a scenario)."""
+    if isinstance(data, pd.DataFrame):
+        return
+    from dcsim.plot.limits import loop_temperature_limit_degc
+
+    limit = loop_temperature_limit_degc(data)
+    if limit is not None:
+        ax.axhline(limit, color="tab:red", ls="--", lw=1.2, label="TCS supply limit")
 
 
 def plot_pue_temperatures(data: Any, ax: Any = None) -> Any:
@@ -220,7 +326,7 @@ def plot_pue_temperatures(data: Any, ax: Any = None) -> Any:
     ConfigError
         When the data has neither PUE nor temperatures.
     """
-    ts = timeseries_of(data)
+    ts = with_hall_temperatures(data)
     has_pue = "pue" in ts.columns and ts["pue"].notna().any()
     temps = temperature_columns(ts)
     if not has_pue and not temps:
@@ -233,16 +339,18 @@ def plot_pue_temperatures(data: Any, ax: Any = None) -> Any:
         ax.set_ylabel("PUE [-]")
         if temps:
             temp_ax = ax.twinx()
-    for col in temps:
-        temp_ax.plot(x, ts[col], lw=0.9, label=nice_name(col))
+    for col, ls in zip(temps, ("-", "--", "-.", ":") * MAX_TEMPERATURE_LINES, strict=False):
+        # Dashed styles keep equal series (a mean equal to its max) both visible.
+        temp_ax.plot(x, ts[col], lw=1.0, ls=ls, label=nice_name(col))
     if temps:
         temp_ax.set_ylabel(label_with_unit("temperature", "°C"))
+        _draw_loop_limit(data, temp_ax)
     handles, labels = [], []
     for a in {id(ax): ax, id(temp_ax): temp_ax}.values():
         h, lab = a.get_legend_handles_labels()
         handles += h
         labels += lab
-    ax.legend(handles, labels, loc="upper left", fontsize="small", ncols=3)
+    legend_outside(ax, handles, labels, twin=temp_ax is not ax)
     ax.set_title(TITLE_PUE_TEMPS if has_pue and temps else TITLE_PUE if has_pue else TITLE_TEMPS)
     _time_axis(ax)
     return ax

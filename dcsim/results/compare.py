@@ -29,6 +29,7 @@ import pandas as pd
 from dcsim import units
 from dcsim.errors import ConfigError
 from dcsim.fileio import atomic_path, check_output_file, write_text_atomic
+from dcsim.report_format import format_percent, format_quantity
 from dcsim.results.io import KPIS_FILE, read_run
 from dcsim.results.run_result import RunResult
 from dcsim.results.tolerance import default_tolerance
@@ -462,15 +463,10 @@ class Comparison:
         """
         lines = [f"# Comparison against `{self.reference}`", ""]
         lines.append(markdown_table(*self.rows(only_changed=only_changed)))
-        cap = self.capacity
-        if cap is not None:
+        cap_rows = self.capacity_rows()
+        if cap_rows is not None:
             lines += ["", "## Monthly capacity forecast", ""]
-            header = [str(cap.index.name or "")] + [f"{c} [{r}]" for c, r in cap.columns]
-            rows = [
-                [_fmt_key(idx)] + [fmt_value(v) for v in row]
-                for idx, row in zip(cap.index, cap.itertuples(index=False), strict=True)
-            ]
-            lines.append(markdown_table(header, rows))
+            lines.append(markdown_table(*cap_rows))
         text = "\n".join(lines) + "\n"
         if path is not None:
             write_text_atomic(text, check_output_file(path, "--markdown"))
@@ -497,19 +493,47 @@ class Comparison:
             # With one run against the reference, "diff" is unambiguous and keeps it narrow.
             name = "" if len(self.labels) == 2 else f"{label} "
             header += [f"{name}diff", f"{name}diff %"]
-        keep = set(self.changed()) if only_changed else None
+        changed = set(self.changed())
         table = self.table
+        ref = self.kpis[self.reference]
         rows = []
         for kpi, row in table.iterrows():
-            if keep is not None and kpi not in keep:
+            if only_changed and kpi not in changed:
                 continue
-            cells = [str(kpi)] + [fmt_value(row[label]) for label in self.labels]
+            name = str(kpi)
+            cells = [name] + [format_quantity(name, row[label]) for label in self.labels]
+            tol = default_tolerance(name)
             for label in self.labels[1:]:
+                if kpi not in changed or tol.allows(self.kpis.at[kpi, label], ref[kpi]):
+                    # Within the KPI's tolerance: rounding, not a change.
+                    cells += ["=", "="]
+                    continue
                 cells += [
-                    fmt_diff(row[label + ABS_SUFFIX]),
-                    fmt_pct(row[label + REL_SUFFIX]),
+                    format_quantity(name, row[label + ABS_SUFFIX], signed=True),
+                    format_percent(row[label + REL_SUFFIX]),
                 ]
             rows.append(cells)
+        return header, rows
+
+    def capacity_rows(self) -> tuple[list[str], list[list[str]]] | None:
+        """The monthly capacity tables for people: one row per quantity and run, months across.
+
+        Returns
+        -------
+        tuple or None
+            Header (``quantity``, ``run``, one month per column as ``YYYY-MM``) and rows of
+            values formatted by :func:`dcsim.report_format.format_quantity`; None when no run
+            has a capacity table.
+        """
+        cap = self.capacity
+        if cap is None:
+            return None
+        months = [_fmt_month(idx) for idx in cap.index]
+        header = ["quantity", "run", *months]
+        rows = []
+        for column, run in cap.columns:
+            values = cap[(column, run)].to_numpy()
+            rows.append([str(column), str(run), *(format_quantity(str(column), v) for v in values)])
         return header, rows
 
     def __repr__(self) -> str:
@@ -594,6 +618,12 @@ def fmt_pct(value: Any) -> str:
     if not _is_number(value) or math.isnan(float(value)):
         return "-"
     return f"{100.0 * float(value):+.3g} %"
+
+
+def _fmt_month(value: Any) -> str:
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(value).strftime("%Y-%m")
+    return str(value)
 
 
 def _fmt_key(value: Any) -> str:

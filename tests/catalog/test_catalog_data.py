@@ -193,6 +193,8 @@ def test_rack_systems_present_and_wired(cat):
         "gb300-nvl72": ("gb300", 72, 72),
         "vr-nvl144": ("rubin", 72, 72),  # 72 packages = 144 dies
         "mi300x-8": ("mi300x", 8, 8),
+        "mi325x-8": ("mi325x", 8, 8),
+        "mi355x-8": ("mi355x", 8, 8),
     }
     assert set(cat.rack_systems) == set(expected)
     for key, (chip, per_rack, domain) in expected.items():

@@ -111,7 +111,9 @@ def test_tokens_panel():
     got = lines(a)
     np.testing.assert_allclose(got["demand"].get_ydata(), 3.0)
     np.testing.assert_allclose(got["capacity"].get_ydata(), 4.0)
-    assert [t.get_text() for t in a.get_legend().get_texts()] == ["served", "demand", "capacity"]
+    # Demand 3.0 above served 2.5 Mtok/s: the gap is filled and named.
+    legend = [t.get_text() for t in a.get_legend().get_texts()]
+    assert legend == ["served", "unserved or queued", "demand", "capacity"]
     assert a.get_ylim()[0] == 0.0
 
 

@@ -210,10 +210,12 @@ def test_csv_and_markdown(tmp_path):
     text = cmp.to_markdown(tmp_path / "c.md")
     assert (tmp_path / "c.md").read_text() == text
     assert "| KPI | base | alt | diff | diff % |" in text
-    # 1.2 -> 1.08: -0.12 and -10 %.
-    assert "| pue | 1.2 | 1.08 | -0.12 | -10 % |" in text
+    # 1.2 -> 1.08: -0.12 and -10 %, three significant digits.
+    assert "| pue | 1.20 | 1.08 | -0.120 | -10.0 % |" in text
     assert "## Monthly capacity forecast" in text
-    assert "| 2027-02-01 | 11 | 9 | 5 | 5 |" in text
+    # One row per quantity and run, months across: alt's capacity 10 then 9 tok/s.
+    assert "| quantity | run | 2027-01 | 2027-02 |" in text
+    assert "| capacity_tok_per_s | alt | 10.0 tok/s | 9.00 tok/s |" in text
     only = cmp.to_markdown(only_changed=True)
     assert "| served_tok |" in only
 
