@@ -80,7 +80,10 @@ def _hall_chain(h, it_w, hall_par, cc, commit=False):
     scratch copy of the state, so that the cap solve sees exactly the power the final step
     will draw. With ``commit`` the step runs on the real state: the loops move on a tick.
     """
-    cool_par, cool_state, scratch, out, t_db, t_wb, dt_s = cc
+    cool_par, cool_state, scratch, out, t_db, t_wb, dt_s, energised, cooled = cc
+    if not energised[h]:
+        out[:] = 0.0  # nothing energised: no PDU, UPS or cooling load, no heat
+        return 0.0, 0.0, 0.0
     pdu = pdu_loss_w(it_w, hall_par[h, L.H_PDU_EFF])
     ups_out = it_w + pdu
     ups = ups_loss_w(
@@ -99,6 +102,10 @@ def _hall_chain(h, it_w, hall_par, cc, commit=False):
         scratch[h, :] = cool_state[h, :]
         state = scratch
     heat = it_w + pdu
+    if not cooled[h]:
+        # Cooling not commissioned: its plant draws nothing (the hall holds no live racks).
+        out[:] = 0.0
+        return ups_out, pdu + ups, 0.0
     hall_cooling_step(
         h, heat, heat * cool_par[h, CL.CP_LIQUID_FRAC], t_db[s], t_wb[s], cool_par, state,
         dt_s, out,
@@ -318,6 +325,8 @@ def advance(
     site_state,
     cool_par,
     cool_state,
+    hall_energised,
+    hall_cooled,
     rec,
     class_rec,
     hall_rec,
@@ -367,6 +376,11 @@ def advance(
         Cooling plant per hall (``cooling_layout.CP_*``) and its state (loop temperatures,
         units in service; ``cooling_layout.CS_*``); the temperatures are updated in place.
         The hall's heat limit (loops, CDUs, air path) joins its feed limit in the cap solve.
+    hall_energised, hall_cooled
+        Per hall: its feed is energised, its cooling commissioned (bool, set by the
+        build-out between calls). A hall not energised draws nothing (no PDU/UPS no-load
+        loss, no cooling); one energised but not commissioned carries its UPS no-load loss
+        but no cooling. Racks of a hall that is not both count as not powered.
     rec, class_rec, hall_rec, site_rec
         Record accumulators, added to in place (time-weighted means).
     flow_check
@@ -395,6 +409,14 @@ def advance(
     site_want = np.zeros(n_site)
     site_on = np.ones(n_site)
     site_parked_w = np.zeros(n_site)
+    # Racks can run only in halls that are energised and cooled (the build-out starts burn-in
+    # only there; this keeps the tick consistent whatever the caller put in the table).
+    cell_state = cell_state.copy()
+    for c in range(n_cell):
+        if not (hall_energised[cell_hall[c]] and hall_cooled[cell_hall[c]]):
+            cell_state[c, L.C_SERVING] = 0.0
+            cell_state[c, L.C_BURNIN] = 0.0
+            cell_state[c, L.C_IDLE] = 0.0
     cs_work = cell_state.copy()
     hall_limit = np.zeros(n_hall)
     thermal_bound = np.zeros(n_hall)
@@ -405,11 +427,8 @@ def advance(
     site_xfmr_out = np.zeros(n_site)
     site_loss = np.zeros(n_site)
     site_mech = np.zeros(n_site)
-    cc = (cool_par, cool_state, cool_scratch, cool_out, t_db, t_wb, dt_s)
-    n_liquid = 0
-    for h in range(n_hall):
-        if cool_par[h, CL.CP_TYPE] != CL.COOLING_FIXED_COP:
-            n_liquid += 1
+    cc = (cool_par, cool_state, cool_scratch, cool_out, t_db, t_wb, dt_s, hall_energised,
+          hall_cooled)  # fmt: skip
     w_rec = 1.0 / ticks_per_rec
     w_hall = 1.0 / ticks_per_hall_rec
     gpus = 0.0
@@ -449,6 +468,10 @@ def advance(
         # the white space (IT + PDU loss) is exactly the UPS output the feed limit applies to.
         for h in range(n_hall):
             s = int(hall_par[h, L.H_SITE])
+            if not (hall_energised[h] and hall_cooled[h]):
+                hall_limit[h] = 0.0  # no rack runs here (see above): nothing to limit
+                thermal_bound[h] = 0.0
+                continue
             heat_lim = hall_heat_limit_w(h, t_db[s], t_wb[s], cool_par, cool_state, dt_s)
             hall_limit[h] = min(hall_par[h, L.H_FEED_LIMIT_W], heat_lim)
             thermal_bound[h] = 1.0 if heat_lim < hall_par[h, L.H_FEED_LIMIT_W] else 0.0
@@ -601,6 +624,7 @@ def advance(
         heat_total = 0.0
         heat_residual = 0.0
         t_fws_sum = 0.0
+        n_liquid = 0
         t_fws_max = -np.inf
         t_tcs_max = -np.inf
         for h in range(n_hall):
@@ -625,7 +649,9 @@ def advance(
             rec[row, L.R_WATER] += cool_out[CL.CO_WATER_L_PER_S] * w_rec
             hall_rec[hrow, h, L.HR_WATER] += cool_out[CL.CO_WATER_L_PER_S] * w_hall
             hall_rec[hrow, h, L.HR_THERMAL_BOUND] += thermal_bound[h] * w_hall
-            if cool_par[h, CL.CP_TYPE] != CL.COOLING_FIXED_COP:
+            live = hall_energised[h] and hall_cooled[h]
+            if live and cool_par[h, CL.CP_TYPE] != CL.COOLING_FIXED_COP:
+                n_liquid += 1
                 t_fws = cool_out[CL.CO_T_FWS_DEGC]
                 t_tcs = cool_out[CL.CO_T_TCS_SUPPLY_DEGC]
                 t_fws_sum += t_fws
@@ -638,7 +664,7 @@ def advance(
             hall_rec[hrow, h, L.HR_COOLING] += mech_h * w_hall
             it_total += hall_it[h]
             flow_check[1] = max(flow_check[1], ups_out / hall_par[h, L.H_FEED_LIMIT_W])
-        if n_liquid > 0:
+        if n_liquid > 0:  # liquid-cooled halls whose loops run this tick
             rec[row, L.R_T_FWS_MEAN] += t_fws_sum / n_liquid * w_rec
             if t_fws_max > -np.inf:
                 rec[row, L.R_T_FWS_MAX] += t_fws_max * w_rec

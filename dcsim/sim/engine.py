@@ -48,6 +48,20 @@ class SimState:
     tick: int = 0
     wall_kernel_s: float = 0.0
     extra: dict = field(default_factory=dict)
+    #: Per hall: feed energised, cooling commissioned (bool arrays the tick reads). Created
+    #: all True (halls already built); the build-out updates them in place through
+    #: :func:`dcsim.sim.buildout.hall_flags`, which finds them in ``extra`` under these names.
+    hall_energised: np.ndarray | None = None
+    hall_cooled: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n_hall = len(self.plant.hall_names)
+        if self.hall_energised is None:
+            self.hall_energised = np.ones(n_hall, dtype=bool)
+        if self.hall_cooled is None:
+            self.hall_cooled = np.ones(n_hall, dtype=bool)
+        self.extra.setdefault("hall_energised", self.hall_energised)
+        self.extra.setdefault("hall_cooling_commissioned", self.hall_cooled)
 
     def log_event(self, t_s: float, kind: str, asset: str, detail: str, value: float) -> None:
         """Record an event in the run's event table."""
@@ -104,6 +118,8 @@ def _physics(
             state.site_state,
             p.cool_par,
             state.cool_state,
+            state.hall_energised,
+            state.hall_cooled,
             rec.rec,
             rec.class_rec,
             rec.hall_rec,

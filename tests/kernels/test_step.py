@@ -109,6 +109,8 @@ def run(c, demand, fn=advance, dt_s=60.0):
         site_grid_par,
         site_state,
         *default_cool_arrays(c["hall_par"]),
+        c.get("hall_energised", np.ones(2, dtype=bool)),
+        c.get("hall_cooled", np.ones(2, dtype=bool)),
         rec,
         class_rec,
         hall_rec,
@@ -260,7 +262,8 @@ def run_site(c, demand, series_fn=None, grid_par=None, soc0_j=0.0, dt_s=60.0):
         np.zeros(n_class, dtype=np.int64), c["pool_class"], c["pool_rank"], c["n_ranks"],
         c["pool_gpus_per_rack"], c["tab_xcap"], c["tab_p"], c["tab_slo"], c["cell_pool"],
         c["cell_hall"], c["cell_state"], c["hall_par"], c["site_par"], series, gpar, state,
-        *default_cool_arrays(c["hall_par"]), rec, class_rec, hall_rec, site_rec, flow,
+        *default_cool_arrays(c["hall_par"]), np.ones(2, dtype=bool), np.ones(2, dtype=bool),
+        rec, class_rec, hall_rec, site_rec, flow,
     )  # fmt: skip
     return rec, class_rec, site_rec[:, 0, :], flow, state
 
