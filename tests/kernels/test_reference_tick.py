@@ -152,7 +152,8 @@ def _kernel_run(camp, soc0, demand, avail):
 
 
 def _close(a, b, scale):
-    return abs(a - b) <= RTOL * max(abs(scale), 1.0)
+    """a == b to RTOL of the larger of |a|, |b| and the tick's scale (a rate may be 0)."""
+    return abs(a - b) <= RTOL * max(abs(a), abs(b), abs(scale), 1.0)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

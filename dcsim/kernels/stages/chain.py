@@ -14,7 +14,7 @@ from dcsim.kernels.cooling import hall_cooling_step
 from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def hall_chain(h, it_w, halls, work, dt_s, commit):
     """UPS-output power, PDU+UPS loss and mechanical power of hall h [W].
 
@@ -54,7 +54,7 @@ def hall_chain(h, it_w, halls, work, dt_s, commit):
     return ups_out, pdu + ups, out[CL.CO_MECH_W]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def site_power_w(s, hall_it, halls, sites, work, dt_s):
     """Site-meter power of site s for the given hall IT powers (scratch cooling) [W]."""
     xfmr_out = 0.0
@@ -69,7 +69,7 @@ def site_power_w(s, hall_it, halls, sites, work, dt_s):
     return xfmr_out + xfmr
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def commit_halls(dt_s, halls, work):
     """Run every hall's chain and cooling once for the final IT power; the loops move on.
 

@@ -7,7 +7,7 @@ from numba import njit
 from dcsim.physics.demand import backlog_step
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def offer_demand(t, dt_s, classes, work):
     """Offered load per class this tick: demand plus the deferrable backlog [tok/s].
 
@@ -26,7 +26,7 @@ def offer_demand(t, dt_s, classes, work):
             work.offered[k] += ring.sum() / dt_s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def settle_backlog(t, dt_s, classes, work):
     """Book what each class was served: new work queues, queued work is served first.
 

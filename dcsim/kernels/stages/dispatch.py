@@ -25,39 +25,43 @@ MAX_DISPATCH_ROUNDS = 4
 CAP_BISECTION_STEPS = 40
 
 
-@njit(cache=True)
-def cell_point(c, cap, offered_rack, cells, pools):
-    """Delivered rate [tok/s] and wall power [W] of one serving rack of cell c."""
-    p = cells.pool[c]
-    x_cap = interp_cap(pools.tab_xcap, p, cap)
+@njit(cache=True, inline="always")
+def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
+    """Delivered rate [tok/s] and wall power [W] of one serving rack of pool p."""
+    x_cap = interp_cap(tab_xcap, p, cap)
     if x_cap <= 0.0:
-        return 0.0, interp_table(pools.tab_p, p, 0.0, cap)
+        return 0.0, interp_table(tab_p, p, 0.0, cap)
     util = min(offered_rack / x_cap, 1.0)
-    if pools.pack:
+    if pack:
         # A share `util` of the racks runs at capacity, the rest idle at the same cap.
-        p_w = util * interp_table(pools.tab_p, p, 1.0, cap) + (1.0 - util) * interp_table(
-            pools.tab_p, p, 0.0, cap
+        p_w = util * interp_table(tab_p, p, 1.0, cap) + (1.0 - util) * interp_table(
+            tab_p, p, 0.0, cap
         )
         return util * x_cap, p_w
-    return util * x_cap, interp_table(pools.tab_p, p, util, cap)
+    return util * x_cap, interp_table(tab_p, p, util, cap)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def hall_it_w(h, cap, offered_rack, racks, cells, pools):
     """Rack IT power of hall h for given caps and offered loads [W]."""
+    # Arrays taken out of the bundles once: an attribute read inside the loop would cost a
+    # reference-count pair per cell.
+    pool, hall = cells.pool, cells.hall
+    serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
+    tab_xcap, tab_p, pack = pools.tab_xcap, pools.tab_p, pools.pack
     it_w = 0.0
-    for c in range(cells.pool.shape[0]):
-        if cells.hall[c] != h:
+    for c in range(pool.shape[0]):
+        if hall[c] != h:
             continue
-        p = cells.pool[c]
-        _, p_rack = cell_point(c, cap[c], offered_rack[c], cells, pools)
-        it_w += racks.serving[c] * p_rack
-        it_w += racks.burn_in[c] * interp_table(pools.tab_p, p, 1.0, 1.0)
-        it_w += racks.idle[c] * interp_table(pools.tab_p, p, 0.0, 1.0)
+        p = pool[c]
+        _, p_rack = cell_point(p, cap[c], offered_rack[c], tab_xcap, tab_p, pack)
+        it_w += serving[c] * p_rack
+        it_w += burn_in[c] * interp_table(tab_p, p, 1.0, 1.0)
+        it_w += idle[c] * interp_table(tab_p, p, 0.0, 1.0)
     return it_w
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, work, dt_s):
     """Power a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
     if scope == 0:
@@ -69,7 +73,7 @@ def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, work, dt_
     return site_power_w(idx, work.hall_it, halls, sites, work, dt_s)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _in_scope(c, scope, idx, cells, halls):
     if scope == 0:
         return cells.hall[c] == idx
@@ -88,7 +92,6 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
     trial[:] = cap
     in_rank = work.in_rank
     n_cell = cells.pool.shape[0]
-    ctx = (racks, cells, pools, halls, sites, work, dt_s)
     for r in range(pools.n_ranks):
         for c in range(n_cell):
             in_rank[c] = pools.rank[cells.pool[c]] == r and _in_scope(c, scope, idx, cells, halls)
@@ -98,7 +101,10 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
         for c in range(n_cell):
             if in_rank[c]:
                 trial[c] = 0.0
-        if subset_power_w(scope, idx, trial, *ctx) > limit_w:
+        if (
+            subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, work, dt_s)
+            > limit_w
+        ):
             cap[:] = trial
             continue  # even parked, this rank leaves the scope over: go to the next rank
         lo = 0.0
@@ -108,7 +114,10 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
             for c in range(n_cell):
                 if in_rank[c]:
                     trial[c] = cap[c] * mid
-            if subset_power_w(scope, idx, trial, *ctx) <= limit_w:
+            if (
+                subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, work, dt_s)
+                <= limit_w
+            ):
                 lo = mid
             else:
                 hi = mid
@@ -119,7 +128,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _scale_site(s, frac, shed, live, cells, halls):
     for c in range(cells.pool.shape[0]):
         if halls.site[cells.hall[c]] == s:
@@ -152,7 +161,7 @@ def shed_site(s, limit_w, live, cells, pools, halls, sites, work, dt_s):
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _dispatch(racks, cells, pools, work):
     """Spread each class's offered load over its cells in proportion to their capacity."""
     work.cls_cap[:] = 0.0
@@ -168,7 +177,7 @@ def _dispatch(racks, cells, pools, work):
         work.offered_rack[c] = share * work.x_cap[c]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def solve_caps(live, cells, pools, halls, sites, work, dt_s):
     """Dispatch, check the hall then site limits, cap, dispatch again; returns the racks.
 
@@ -193,7 +202,9 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
             for idx in range(n_scope):
                 limit = work.hall_limit[idx] if scope == 0 else work.site_limit[idx]
                 ctx = (cells, pools, halls, sites, work, dt_s)
-                p_now = subset_power_w(scope, idx, work.cap, cs, *ctx)
+                p_now = subset_power_w(
+                    scope, idx, work.cap, cs, cells, pools, halls, sites, work, dt_s
+                )
                 if scope == 1 and rnd == 0:
                     work.site_want[idx] = p_now
                 if math.isnan(p_now) or math.isnan(limit):
@@ -210,7 +221,9 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
                         work.shed.idle[:] = live.idle
                         cs = work.shed
                         shed_any = True
-                    work.site_parked_w[idx] = subset_power_w(1, idx, work.cap, cs, *ctx)
+                    work.site_parked_w[idx] = subset_power_w(
+                        1, idx, work.cap, cs, cells, pools, halls, sites, work, dt_s
+                    )
                     work.site_on[idx] = shed_site(idx, limit, live, *ctx)
         # After capping, a new round moves load to racks with headroom; the last round keeps
         # the offered loads, so the caps just solved hold.
@@ -219,7 +232,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
     return cs
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _slo_attainment(pools, p, util):
     """SLO attainment of pool p at a utilisation of its capped capacity [frac]."""
     n_u = pools.tab_slo.shape[1]
@@ -229,7 +242,7 @@ def _slo_attainment(pools, p, util):
     return pools.tab_slo[p, j] * (1.0 - f) + pools.tab_slo[p, j + 1] * f
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def operating_point(cs, cells, pools, classes, work):
     """Final operating point of every cell; returns the tick's service figures.
 
@@ -255,12 +268,17 @@ def operating_point(cs, cells, pools, classes, work):
         if work.thermal_bound[cells.hall[c]] > 0.0:
             x_fin = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
             throttled_cap += n_c * max(x_state - x_fin, 0.0)
-            x_r0, _ = cell_point(c, work.cap[c], work.offered_rack[c], cells, pools)
+            x_r0, _ = cell_point(
+                cells.pool[c], work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p,
+                pools.pack,
+            )  # fmt: skip
             throttled_lost += n_c * max(min(work.offered_first[c], x_state) - x_r0, 0.0)
     for c in range(n_cell):
         p = cells.pool[c]
         k = pools.klass[p]
-        x_r, p_r = cell_point(c, work.cap[c], work.offered_rack[c], cells, pools)
+        x_r, p_r = cell_point(
+            p, work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p, pools.pack
+        )
         n_serv = cs.serving[c]
         work.delivered[c] = n_serv * x_r
         work.served_cls[k] += work.delivered[c]

@@ -8,7 +8,7 @@ from dcsim.kernels.cooling import hall_heat_limit_w
 from dcsim.physics.onsite import battery_limits_w
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def site_supply_w(s, t, sites, inputs, dt_s):
     """Most power site s can be supplied this tick [W].
 
@@ -30,7 +30,7 @@ def site_supply_w(s, t, sites, inputs, dt_s):
     return supply
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work):
     """Start caps, site supply limits, weather, and hall limits (feed and heat) of tick t.
 

@@ -16,7 +16,7 @@ from dcsim.kernels import layout as L
 from dcsim.kernels.stages.checks import worst
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_cells(row, hrow, cs, cells, record, work):
     """Capacity, caps and serving racks of every cell."""
     w_rec = 1.0 / record.ticks_per_rec
@@ -29,7 +29,7 @@ def record_cells(row, hrow, cs, cells, record, work):
         record.hall_rec[hrow, h, L.HR_SERVING] += n_serv * w_hall
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_classes(t, row, classes, record, work):
     """Per-class series of tick t.
 
@@ -67,7 +67,7 @@ def record_classes(t, row, classes, record, work):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_halls(row, hrow, halls, record, work):
     """Hall power, cooling and temperatures; returns (IT, heat, heat-balance residual) [W].
 
@@ -125,7 +125,7 @@ def record_halls(row, hrow, halls, record, work):
     return it_total, heat_total, heat_residual
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_sites(row, sites, inputs, t, record, work):
     """Per-site supply series of tick t.
 
@@ -187,7 +187,7 @@ def record_sites(row, sites, inputs, t, record, work):
     return facility_total, losses_total, mech_total, import_total, supply_residual
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, record, work):
     """Record tick t: cells, classes, halls, sites, campus totals and the balance checks.
 

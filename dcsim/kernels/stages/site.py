@@ -15,7 +15,7 @@ from dcsim.physics.onsite import site_dispatch, turbine_commit
 from dcsim.physics.power_chain import transformer_loss_w
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def push_event(record, t, kind, s, value):
     """Append one kernel event; past the buffer's end events are counted, not kept."""
     i = record.n_events[0]
@@ -27,7 +27,7 @@ def push_event(record, t, kind, s, value):
     record.n_events[0] = i + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _battery_mode(batt_w):
     if batt_w > 0.0:
         return 1.0
@@ -36,7 +36,7 @@ def _battery_mode(batt_w):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def balance_sites(t, dt_s, sites, inputs, work, record):
     """Meet each site's facility power from its sources; commit turbines for the next tick.
 
