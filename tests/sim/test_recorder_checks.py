@@ -57,3 +57,13 @@ def test_a_nan_balance_check_fails(recorder):
             recorder.check_finite()
     finally:
         recorder.flow_check[:] = 0.0
+
+
+def test_an_infinite_import_limit_is_refused_after_the_run(small_hall):
+    # The transformer is rated at the import limit: an infinite limit gives an infinite
+    # no-load loss, which used to pass as a run with null KPIs and a closed balance.
+    from dcsim.runner import run
+
+    with pytest.raises(ConfigError, match=r"^timeseries column losses_power_w is inf from "
+                       r"2027-01-04 00:00 on"):  # fmt: skip
+        run(small_hall, overrides=["horizon_s=6h", "sites.main.import_limit_mw=.inf"])
