@@ -201,7 +201,6 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
             n_scope = n_hall if scope == 0 else n_site
             for idx in range(n_scope):
                 limit = work.hall_limit[idx] if scope == 0 else work.site_limit[idx]
-                ctx = (cells, pools, halls, sites, work, dt_s)
                 p_now = subset_power_w(
                     scope, idx, work.cap, cs, cells, pools, halls, sites, work, dt_s
                 )
@@ -212,7 +211,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
                 if not p_now > limit:
                     continue
                 violated = True
-                met = cap_to_limit(scope, idx, limit, cs, *ctx)
+                met = cap_to_limit(scope, idx, limit, cs, cells, pools, halls, sites, work, dt_s)
                 if not met and scope == 1:
                     # Even parked, the racks draw more than the site can be supplied.
                     if not shed_any:
@@ -224,7 +223,9 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
                     work.site_parked_w[idx] = subset_power_w(
                         1, idx, work.cap, cs, cells, pools, halls, sites, work, dt_s
                     )
-                    work.site_on[idx] = shed_site(idx, limit, live, *ctx)
+                    work.site_on[idx] = shed_site(
+                        idx, limit, live, cells, pools, halls, sites, work, dt_s
+                    )
         # After capping, a new round moves load to racks with headroom; the last round keeps
         # the offered loads, so the caps just solved hold.
         if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:
