@@ -15,16 +15,16 @@ from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
 
 
 @njit(cache=True, inline="always")
-def hall_chain(h, it_w, halls, work, dt_s, commit):
+def hall_chain(h, it_w, halls, probe, dt_s, commit):
     """UPS-output power, PDU+UPS loss and mechanical power of hall h [W].
 
     The mechanical power comes from the hall's cooling plant at this tick's weather and loop
     state. Without ``commit`` the step runs on a scratch copy of the loop state and writes
-    ``work.probe_out``, so that the cap solve sees exactly the power the final step will
+    ``probe.probe_out``, so that the cap solve sees exactly the power the final step will
     draw; with ``commit`` it runs on ``halls.cool_state`` (the loops move on a tick) and
-    writes ``work.cool_out[h]``.
+    writes ``probe.cool_out[h]``.
     """
-    out = work.cool_out[h] if commit else work.probe_out
+    out = probe.cool_out[h] if commit else probe.probe_out
     if not halls.energised[h]:
         out[:] = 0.0
         return 0.0, 0.0, 0.0
@@ -47,21 +47,23 @@ def hall_chain(h, it_w, halls, work, dt_s, commit):
     s = halls.site[h]
     state = halls.cool_state
     if not commit:
-        work.cool_scratch[h, :] = halls.cool_state[h, :]
-        state = work.cool_scratch
+        probe.cool_scratch[h, :] = halls.cool_state[h, :]
+        state = probe.cool_scratch
     liquid = heat * halls.cool_par[h, CL.CP_LIQUID_FRAC]
-    hall_cooling_step(h, heat, liquid, work.t_db[s], work.t_wb[s], halls.cool_par, state, dt_s, out)
+    hall_cooling_step(
+        h, heat, liquid, probe.t_db[s], probe.t_wb[s], halls.cool_par, state, dt_s, out
+    )
     return ups_out, pdu + ups, out[CL.CO_MECH_W]
 
 
 @njit(cache=True, inline="always")
-def site_power_w(s, hall_it, halls, sites, work, dt_s):
+def site_power_w(s, hall_it, halls, sites, probe, dt_s):
     """Site-meter power of site s for the given hall IT powers (scratch cooling) [W]."""
     xfmr_out = 0.0
     for h in range(halls.site.shape[0]):
         if halls.site[h] != s:
             continue
-        _, loss, mech = hall_chain(h, hall_it[h], halls, work, dt_s, False)
+        _, loss, mech = hall_chain(h, hall_it[h], halls, probe, dt_s, False)
         xfmr_out += hall_it[h] + loss + mech
     xfmr = transformer_loss_w(
         xfmr_out, sites.xfmr_rated_w[s], sites.xfmr_no_load_frac[s], sites.xfmr_load_loss_frac[s]
@@ -85,7 +87,7 @@ def commit_halls(dt_s, halls, work):
         work.hall_ran[h] = 0.0
         if work.site_on[s] <= 0.0:
             continue
-        ups_out, loss_h, mech_h = hall_chain(h, work.hall_it[h], halls, work, dt_s, True)
+        ups_out, loss_h, mech_h = hall_chain(h, work.hall_it[h], halls, work.probe, dt_s, True)
         work.hall_ran[h] = 1.0
         work.hall_ups_out[h] = ups_out
         work.hall_mech[h] = mech_h

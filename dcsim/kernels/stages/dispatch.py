@@ -62,15 +62,15 @@ def hall_it_w(h, cap, offered_rack, racks, cells, pools):
 
 
 @njit(cache=True, inline="always")
-def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, work, dt_s):
+def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, probe, dt_s):
     """Power a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
     if scope == 0:
-        it_w = hall_it_w(idx, cap, work.offered_rack, racks, cells, pools)
+        it_w = hall_it_w(idx, cap, probe.offered_rack, racks, cells, pools)
         return it_w + pdu_loss_w(it_w, halls.pdu_eff_frac[idx])
     for h in range(halls.site.shape[0]):
         if halls.site[h] == idx:
-            work.hall_it[h] = hall_it_w(h, cap, work.offered_rack, racks, cells, pools)
-    return site_power_w(idx, work.hall_it, halls, sites, work, dt_s)
+            probe.hall_it[h] = hall_it_w(h, cap, probe.offered_rack, racks, cells, pools)
+    return site_power_w(idx, probe.hall_it, halls, sites, probe, dt_s)
 
 
 @njit(cache=True, inline="always")
@@ -88,6 +88,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
     are not capped; a limit below their draw is a configuration the checks reject).
     """
     cap = work.cap
+    probe = work.probe
     trial = work.trial
     trial[:] = cap
     in_rank = work.in_rank
@@ -102,7 +103,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
             if in_rank[c]:
                 trial[c] = 0.0
         if (
-            subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, work, dt_s)
+            subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, probe, dt_s)
             > limit_w
         ):
             cap[:] = trial
@@ -115,7 +116,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
                 if in_rank[c]:
                     trial[c] = cap[c] * mid
             if (
-                subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, work, dt_s)
+                subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, probe, dt_s)
                 <= limit_w
             ):
                 lo = mid
@@ -145,12 +146,13 @@ def shed_site(s, limit_w, live, cells, pools, halls, sites, work, dt_s):
     the site is dark (nothing energised, not even the no-load losses of UPS and transformer).
     """
     shed = work.shed
+    probe = work.probe
     lo = 0.0
     hi = 1.0
     for _ in range(CAP_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         _scale_site(s, mid, shed, live, cells, halls)
-        if subset_power_w(1, s, work.cap, shed, cells, pools, halls, sites, work, dt_s) <= limit_w:
+        if subset_power_w(1, s, work.cap, shed, cells, pools, halls, sites, probe, dt_s) <= limit_w:
             lo = mid
         else:
             hi = mid
@@ -202,7 +204,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
             for idx in range(n_scope):
                 limit = work.hall_limit[idx] if scope == 0 else work.site_limit[idx]
                 p_now = subset_power_w(
-                    scope, idx, work.cap, cs, cells, pools, halls, sites, work, dt_s
+                    scope, idx, work.cap, cs, cells, pools, halls, sites, work.probe, dt_s
                 )
                 if scope == 1 and rnd == 0:
                     work.site_want[idx] = p_now
@@ -221,7 +223,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
                         cs = work.shed
                         shed_any = True
                     work.site_parked_w[idx] = subset_power_w(
-                        1, idx, work.cap, cs, cells, pools, halls, sites, work, dt_s
+                        1, idx, work.cap, cs, cells, pools, halls, sites, work.probe, dt_s
                     )
                     work.site_on[idx] = shed_site(
                         idx, limit, live, cells, pools, halls, sites, work, dt_s

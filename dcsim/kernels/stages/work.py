@@ -15,6 +15,22 @@ from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels.bundles import Racks
 
 
+class Probe(NamedTuple):
+    """The arrays the power evaluations of the cap solve touch.
+
+    The same arrays as the fields of :class:`Work` of the same names, passed instead of the
+    whole :class:`Work`, so that the hot path binds a handful of arrays, not fifty.
+    """
+
+    offered_rack: np.ndarray
+    hall_it: np.ndarray
+    cool_out: np.ndarray
+    probe_out: np.ndarray
+    cool_scratch: np.ndarray
+    t_db: np.ndarray
+    t_wb: np.ndarray
+
+
 class Work(NamedTuple):
     """Scratch of one tick (values of the current tick only)."""
 
@@ -69,27 +85,32 @@ class Work(NamedTuple):
     site_unmet: np.ndarray
     site_turb_before: np.ndarray  # units running during the tick (before the commitment)
     nan_limit: np.ndarray  # (1,) bool: a limit check met a NaN power or limit this call
+    probe: Probe  # views of the fields above for the power evaluations
 
 
 @njit(cache=True)
 def new_work(n_class, n_cell, n_hall, n_site):
     """Zeroed :class:`Work` for the given sizes."""
+    offered_rack, hall_it = np.zeros(n_cell), np.zeros(n_hall)
+    cool_out, probe_out = np.zeros((n_hall, CL.CO_NCOLS)), np.zeros(CL.CO_NCOLS)
+    cool_scratch = np.zeros((n_hall, CL.CS_NCOLS))
+    t_db, t_wb = np.zeros(n_site), np.zeros(n_site)
+    probe = Probe(offered_rack, hall_it, cool_out, probe_out, cool_scratch, t_db, t_wb)
     return Work(
         np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
         np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
         np.zeros(n_class),
-        np.ones(n_cell), np.ones(n_cell), np.zeros(n_cell, dtype=np.bool_), np.zeros(n_cell),
+        np.ones(n_cell), np.ones(n_cell), np.zeros(n_cell, dtype=np.bool_), offered_rack,
         np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell),
         Racks(np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell)),
-        np.zeros(n_hall), np.zeros(n_hall), np.zeros(n_hall), np.zeros(n_hall),
-        np.zeros(n_hall), np.zeros(n_hall), np.zeros((n_hall, CL.CO_NCOLS)),
-        np.zeros(CL.CO_NCOLS), np.zeros((n_hall, CL.CS_NCOLS)),
+        hall_it, np.zeros(n_hall), np.zeros(n_hall), np.zeros(n_hall),
+        np.zeros(n_hall), np.zeros(n_hall), cool_out, probe_out, cool_scratch,
         np.zeros(n_site), np.zeros(n_site), np.ones(n_site), np.zeros(n_site),
+        t_db, t_wb, np.zeros(n_site), np.zeros(n_site),
         np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
         np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
         np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
-        np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
-        np.zeros(1, dtype=np.bool_),
+        np.zeros(1, dtype=np.bool_), probe,
     )  # fmt: skip
 
 
