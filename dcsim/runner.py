@@ -98,6 +98,7 @@ def run(
     plan = build_capacity_plan(sc, catalog, plant)
     state = simulate(plant, sc.seed, progress, plan=plan)
     rec = state.recorder
+    rec.check_finite()
     ts = rec.timeseries()
     kpis: dict[str, Any] = compute_kpis(
         ts, plant.class_names, plant.horizon_s, plant.ticks_per_rec * plant.tick_s

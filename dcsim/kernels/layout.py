@@ -43,7 +43,28 @@ SS_TURB_ONLINE = 1  # turbine units running [count]
 SS_TURB_STARTING = 2  # turbine units starting [count]
 SS_TURB_START_LEFT_S = 3  # time until the starting units synchronise [s]
 SS_TURB_SURPLUS_S = 4  # time the need has stayed below the running units [s]
-SS_NCOLS = 5
+SS_BATT_MODE = 5  # battery mode of the last tick: +1 discharge, -1 charge, 0 idle
+SS_NCOLS = 6
+
+# --- kernel events: events[i, :] (written by the site-balance stage, logged by the recorder)
+EV_TICK = 0  # global tick in which the change was decided
+EV_KIND = 1  # one of EV_KIND_*
+EV_SITE = 2  # site index
+EV_VALUE = 3  # turbine units online after the change [count]; battery power [W]
+EV_NCOLS = 4
+EV_KIND_TURBINE_START = 0
+EV_KIND_TURBINE_STOP = 1
+EV_KIND_BATTERY_CHARGE = 2
+EV_KIND_BATTERY_DISCHARGE = 3
+EV_KIND_BATTERY_IDLE = 4
+#: Event-table kind of each EV_KIND_* code.
+EV_KIND_NAMES = (
+    "turbine_start",
+    "turbine_stop",
+    "battery_charge",
+    "battery_discharge",
+    "battery_idle",
+)
 
 # --- per-site time series at the campus record interval: site_rec[row, s, :]
 SR_FACILITY = 0
@@ -82,8 +103,9 @@ SR_NAMES = (
 C_SERVING = 0  # racks in service, weighted by their healthy share [racks]
 C_BURNIN = 1  # racks in burn-in (draw stress power, serve nothing) [racks]
 C_IDLE = 2  # racks installed and powered but not serving [racks]
-C_THERMAL_CAP = 3  # GPU power-cap fraction imposed by cooling (1 = no derate) [frac of TDP]
-C_NCOLS = 4
+C_NCOLS = 3
+# (Cooling does not derate racks through a per-cell column: it acts through the hall's heat
+# limit, which joins the feed limit in the cap solve of the tick.)
 
 # --- workload-class parameters: class_par[k, :]
 K_DEFERRABLE = 0  # 1 if deferrable

@@ -304,7 +304,6 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
     rack_status = np.where(racks_in_service <= 0.0, IN_SERVICE, PLANNED).astype(np.int8)
 
     cell_state = np.zeros((len(cell_pool), L.C_NCOLS))
-    cell_state[:, L.C_THERMAL_CAP] = 1.0
     np.add.at(cell_state[:, L.C_SERVING], racks_cell[rack_status == IN_SERVICE], 1.0)
 
     pool_class_a = np.asarray(pool_class, dtype=np.int64)

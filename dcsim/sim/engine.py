@@ -17,6 +17,7 @@ from functools import partial
 import numpy as np
 import simpy
 
+from dcsim.kernels import bundles as B
 from dcsim.kernels.step import advance
 from dcsim.model.capacity import CapacityPlan
 from dcsim.model.plant import Plant
@@ -48,10 +49,68 @@ class SimState:
     tick: int = 0
     wall_kernel_s: float = 0.0
     extra: dict = field(default_factory=dict)
+    #: Per hall: feed energised, cooling commissioned (bool arrays the tick reads). Created
+    #: all True (halls already built); the build-out updates them in place through
+    #: :func:`dcsim.sim.buildout.hall_flags`, which finds them in ``extra`` under these names.
+    hall_energised: np.ndarray | None = None
+    hall_cooled: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n_hall = len(self.plant.hall_names)
+        if self.hall_energised is None:
+            self.hall_energised = np.ones(n_hall, dtype=bool)
+        if self.hall_cooled is None:
+            self.hall_cooled = np.ones(n_hall, dtype=bool)
+        self.extra.setdefault("hall_energised", self.hall_energised)
+        self.extra.setdefault("hall_cooling_commissioned", self.hall_cooled)
 
     def log_event(self, t_s: float, kind: str, asset: str, detail: str, value: float) -> None:
         """Record an event in the run's event table."""
         self.recorder.log(t_s, kind, asset, detail, value)
+
+
+def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
+    """The typed bundles of one run, over the state's shared arrays (built once per run).
+
+    Parameters
+    ----------
+    state
+        The run's state; its arrays are shared, not copied, so that the processes' changes
+        between two compiled calls are what the next call reads.
+    demand
+        Demand per class and tick (n_class, n_ticks) [tok/s].
+    chunk_ticks
+        Most ticks of one compiled call (sizes the kernel event buffer) [count].
+
+    Returns
+    -------
+    (classes, pools, cells, halls, sites, inputs, record), the arguments of
+    :func:`dcsim.kernels.step.advance` after ``(tick0, n_ticks, dt_s)``.
+    """
+    p = state.plant
+    rec = state.recorder
+    rec.reserve_kernel_events(chunk_ticks)
+    return (
+        B.classes_bundle(p.class_par, demand, state.backlog_tok, state.backlog_head),
+        B.pools_bundle(p),
+        B.cells_bundle(p.cell_pool, p.cell_hall, state.cell_state),
+        B.halls_bundle(
+            p.hall_par, state.hall_energised, state.hall_cooled, p.cool_par, state.cool_state
+        ),
+        B.sites_bundle(p.site_par, p.site_grid_par, state.site_state),
+        B.inputs_bundle(p.site_series),
+        B.record_bundle(
+            rec.rec,
+            rec.class_rec,
+            rec.hall_rec,
+            rec.site_rec,
+            rec.flow_check,
+            p.ticks_per_rec,
+            p.ticks_per_hall_rec,
+            rec.kernel_events,
+            rec.n_kernel_events,
+        ),  # fmt: skip
+    )
 
 
 def _physics(
@@ -64,6 +123,7 @@ def _physics(
     rec = state.recorder
     dt_s = p.tick_s
     chunk_ticks = max(int(MAX_CHUNK_S // dt_s), 1)
+    bundles = run_bundles(state, demand, chunk_ticks)
     while state.tick < p.n_ticks:
         t_next = env.peek()
         if t_next <= env.now:
@@ -76,41 +136,9 @@ def _physics(
             yield env.timeout(t_next - env.now)  # the event falls inside the current tick
             continue
         t0 = time.perf_counter()
-        advance(
-            state.tick,
-            target - state.tick,
-            dt_s,
-            p.ticks_per_rec,
-            p.ticks_per_hall_rec,
-            p.pack,
-            demand,
-            p.class_par,
-            state.backlog_tok,
-            state.backlog_head,
-            p.pool_class,
-            p.pool_rank,
-            p.n_ranks,
-            p.pool_gpus_per_rack,
-            p.tab_xcap,
-            p.tab_p,
-            p.tab_slo,
-            p.cell_pool,
-            p.cell_hall,
-            state.cell_state,
-            p.hall_par,
-            p.site_par,
-            p.site_series,
-            p.site_grid_par,
-            state.site_state,
-            p.cool_par,
-            state.cool_state,
-            rec.rec,
-            rec.class_rec,
-            rec.hall_rec,
-            rec.site_rec,
-            rec.flow_check,
-        )
+        advance(state.tick, target - state.tick, dt_s, *bundles)
         state.wall_kernel_s += time.perf_counter() - t0
+        rec.drain_kernel_events()
         state.tick = target
         if progress is not None:
             progress(state.tick, p.n_ticks)

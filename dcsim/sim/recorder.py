@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dcsim import units
+from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
 from dcsim.model.plant import Plant
@@ -46,6 +47,9 @@ class Recorder:
     site_rec: np.ndarray = field(init=False)
     flow_check: np.ndarray = field(init=False)
     events: list[tuple[float, str, str, str, float]] = field(default_factory=list)
+    #: Buffer of the events the compiled tick emits (rows ``layout.EV_*``) and its fill count.
+    kernel_events: np.ndarray = field(init=False)
+    n_kernel_events: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.plant
@@ -56,10 +60,84 @@ class Recorder:
         self.hall_rec = np.zeros((n_hrows, len(p.hall_names), L.HR_NCOLS))
         self.site_rec = np.zeros((n_rows, len(p.site_names), L.SR_NCOLS))
         self.flow_check = np.zeros(2)
+        self.reserve_kernel_events(1)
+
+    def reserve_kernel_events(self, ticks_per_call: int) -> None:
+        """Size the kernel event buffer for calls of up to ``ticks_per_call`` ticks.
+
+        A site emits at most one turbine and one battery event per tick, so the buffer never
+        overflows between two drains.
+        """
+        n_site = len(self.plant.site_names)
+        self.kernel_events = np.zeros((2 * n_site * max(ticks_per_call, 1), L.EV_NCOLS))
+        self.n_kernel_events = np.zeros(1, dtype=np.int64)
+
+    def drain_kernel_events(self) -> None:
+        """Move the events of the last compiled call into the event log."""
+        n = int(self.n_kernel_events[0])
+        if n > self.kernel_events.shape[0]:
+            raise RuntimeError(f"kernel event buffer overflow: {n} events")
+        p = self.plant
+        for row in self.kernel_events[:n]:
+            kind = int(row[L.EV_KIND])
+            # A turbine change takes effect from the next tick; a battery mode holds from the
+            # tick in which it was dispatched.
+            tick = int(row[L.EV_TICK])
+            if kind in (L.EV_KIND_TURBINE_START, L.EV_KIND_TURBINE_STOP):
+                tick += 1
+            self.log(
+                tick * p.tick_s,
+                L.EV_KIND_NAMES[kind],
+                p.site_names[int(row[L.EV_SITE])],
+                "",
+                float(row[L.EV_VALUE]),
+            )
+        self.n_kernel_events[0] = 0
 
     def log(self, t_s: float, kind: str, asset: str, detail: str, value: float) -> None:
         """Append one event record."""
         self.events.append((t_s, kind, asset, detail, float(value)))
+
+    def check_finite(self) -> None:
+        """Fail on a recorded series or check that is not a number.
+
+        Every recorded flow must be finite; a NaN or infinity means a non-finite input (an
+        infinite limit, a NaN in a data file) reached the physics. The balance check must be
+        a number and the limit check a number or +inf (unmet demand).
+
+        Raises
+        ------
+        ConfigError
+            One line naming the series (and site, hall or class) and the first time.
+        """
+        p = self.plant
+        buffers = (
+            ("timeseries", self.rec, L.R_NAMES, None, p.ticks_per_rec),
+            ("timeseries", self.class_rec, L.KR_NAMES, p.class_names, p.ticks_per_rec),
+            ("site_timeseries", self.site_rec, L.SR_NAMES, p.site_names, p.ticks_per_rec),
+            ("hall_timeseries", self.hall_rec, L.HR_NAMES, p.hall_names, p.ticks_per_hall_rec),
+        )
+        for table, buf, names, assets, ticks_per_row in buffers:
+            bad = ~np.isfinite(buf)
+            if not bad.any():
+                continue
+            # Row-major order: the first bad element is in the earliest bad row.
+            idx = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), buf.shape)
+            row = int(idx[0])
+            col = names[int(idx[-1])]
+            where = col if assets is None else f"{assets[int(idx[1])]}.{col}"
+            when = self.plant.start + dt.timedelta(seconds=row * ticks_per_row * p.tick_s)
+            raise ConfigError(
+                f"{table} column {where} is {buf[idx]} from {when:%Y-%m-%d %H:%M} on: a "
+                "non-finite input (an infinite limit or a NaN in a data file) reached the "
+                "physics; give finite values"
+            )
+        if np.isnan(self.flow_check).any() or self.flow_check[0] == np.inf:
+            which = "energy balance" if not np.isfinite(self.flow_check[0]) else "power limit"
+            raise ConfigError(
+                f"the {which} check is not a number: a non-finite input (an infinite limit or "
+                "a NaN in a data file) reached the physics; give finite values"
+            )
 
     def _index(self, ticks_per_row: int, n_rows: int) -> pd.DatetimeIndex:
         step = dt.timedelta(seconds=ticks_per_row * self.plant.tick_s)

@@ -5,9 +5,12 @@ it delivers the share u of that capacity (u, c in [0, 1]): bilinear, so the look
 it exactly on any grid, and every number below is a hand calculation.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+from dcsim.kernels import bundles as B
 from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
 from dcsim.kernels.step import advance
@@ -53,7 +56,6 @@ def campus(feed_w=(10e6, 10e6), import_w=30e6, deferrable=False, racks=(40, 40))
         class_par[1, L.K_BUCKETS] = 3  # deadline = 3 buckets of 2 ticks
     cell_state = np.zeros((2, L.C_NCOLS))
     cell_state[:, L.C_SERVING] = racks
-    cell_state[:, L.C_THERMAL_CAP] = 1.0
     tab_xcap, tab_p = linear_tables()
     return dict(
         class_par=class_par,
@@ -72,6 +74,44 @@ def campus(feed_w=(10e6, 10e6), import_w=30e6, deferrable=False, racks=(40, 40))
     )
 
 
+def call_advance(c, demand, dt_s, series, gpar, state, out, fn=advance):
+    """Build the bundles of campus ``c`` and advance it over the whole demand matrix.
+
+    ``out`` = (rec, class_rec, hall_rec, site_rec, flow, backlog, head), filled in place.
+    Returns the kernel event rows.
+    """
+    rec, class_rec, hall_rec, site_rec, flow, backlog, head = out
+    n = demand.shape[1]
+    n_hall = c["hall_par"].shape[0]
+    cool_par, cool_state = default_cool_arrays(c["hall_par"])
+    events = np.zeros((2 * n * c["site_par"].shape[0], L.EV_NCOLS))
+    n_events = np.zeros(1, dtype=np.int64)
+    pools = SimpleNamespace(
+        pool_class=c["pool_class"], pool_rank=c["pool_rank"], n_ranks=c["n_ranks"],
+        pool_gpus_per_rack=c["pool_gpus_per_rack"], tab_xcap=c["tab_xcap"], tab_p=c["tab_p"],
+        tab_slo=c["tab_slo"], pack=c.get("pack", False),
+    )  # fmt: skip
+    fn(
+        0,
+        n,
+        dt_s,
+        B.classes_bundle(c["class_par"], demand, backlog, head),
+        B.pools_bundle(pools),
+        B.cells_bundle(c["cell_pool"], c["cell_hall"], c["cell_state"]),
+        B.halls_bundle(
+            c["hall_par"],
+            c.get("hall_energised", np.ones(n_hall, dtype=bool)),
+            c.get("hall_cooled", np.ones(n_hall, dtype=bool)),
+            cool_par,
+            cool_state,
+        ),
+        B.sites_bundle(c["site_par"], gpar, state),
+        B.inputs_bundle(series),
+        B.record_bundle(rec, class_rec, hall_rec, site_rec, flow, 1, 1, events, n_events),
+    )
+    return events[: n_events[0]]
+
+
 def run(c, demand, fn=advance, dt_s=60.0):
     n_class, n = demand.shape
     rec = np.zeros((n, L.R_NCOLS))
@@ -82,39 +122,8 @@ def run(c, demand, fn=advance, dt_s=60.0):
     site_series, site_grid_par, site_state = default_site_arrays(c["site_par"], n)
     backlog = np.zeros((n_class, 3))
     head = np.zeros(n_class, dtype=np.int64)
-    fn(
-        0,
-        n,
-        dt_s,
-        1,
-        1,
-        False,
-        demand,
-        c["class_par"],
-        backlog,
-        head,
-        c["pool_class"],
-        c["pool_rank"],
-        c["n_ranks"],
-        c["pool_gpus_per_rack"],
-        c["tab_xcap"],
-        c["tab_p"],
-        c["tab_slo"],
-        c["cell_pool"],
-        c["cell_hall"],
-        c["cell_state"],
-        c["hall_par"],
-        c["site_par"],
-        site_series,
-        site_grid_par,
-        site_state,
-        *default_cool_arrays(c["hall_par"]),
-        rec,
-        class_rec,
-        hall_rec,
-        site_rec,
-        flow,
-    )
+    out = (rec, class_rec, hall_rec, site_rec, flow, backlog, head)
+    call_advance(c, demand, dt_s, site_series, site_grid_par, site_state, out, fn=fn)
     return rec, class_rec, hall_rec, flow, backlog
 
 
@@ -240,8 +249,11 @@ def test_invariants_random_demand():
 # --------------------------------------------------------------------------- site supply
 
 
-def run_site(c, demand, series_fn=None, grid_par=None, soc0_j=0.0, dt_s=60.0):
-    """Run with per-tick site inputs; ``series_fn(series)`` edits the default arrays."""
+def run_site(c, demand, series_fn=None, grid_par=None, soc0_j=0.0, dt_s=60.0, events=None):
+    """Run with per-tick site inputs; ``series_fn(series)`` edits the default arrays.
+
+    ``events``: a list that receives the kernel event rows (``layout.EV_*``).
+    """
     n_class, n = demand.shape
     rec = np.zeros((n, L.R_NCOLS))
     class_rec = np.zeros((n, n_class, L.KR_NCOLS))
@@ -254,14 +266,11 @@ def run_site(c, demand, series_fn=None, grid_par=None, soc0_j=0.0, dt_s=60.0):
     if grid_par is not None:
         gpar[0] = grid_par
     state[0, L.SS_SOC_J] = soc0_j
-    args = [c[k] for k in ("class_par",)]
-    advance(
-        0, n, dt_s, 1, 1, False, demand, *args, np.zeros((n_class, 3)),
-        np.zeros(n_class, dtype=np.int64), c["pool_class"], c["pool_rank"], c["n_ranks"],
-        c["pool_gpus_per_rack"], c["tab_xcap"], c["tab_p"], c["tab_slo"], c["cell_pool"],
-        c["cell_hall"], c["cell_state"], c["hall_par"], c["site_par"], series, gpar, state,
-        *default_cool_arrays(c["hall_par"]), rec, class_rec, hall_rec, site_rec, flow,
-    )  # fmt: skip
+    out = (rec, class_rec, hall_rec, site_rec, flow, np.zeros((n_class, 3)),
+           np.zeros(n_class, dtype=np.int64))  # fmt: skip
+    rows = call_advance(c, demand, dt_s, series, gpar, state, out)
+    if events is not None:
+        events.extend(rows)
     return rec, class_rec, site_rec[:, 0, :], flow, state
 
 
@@ -409,3 +418,57 @@ def test_battery_and_supply_balances_close_every_tick_under_random_events():
         assert np.all(site[:, L.SR_GRID_IMPORT] <= site[:, L.SR_GRID_AVAIL] * (1 + 1e-9) + 1e-6)
         assert np.all(site[:, L.SR_UNMET] <= 1e-6)
         assert flow[0] < 1e-9 and flow[1] <= 1 + 1e-9
+
+
+# --------------------------------------------------------------------------- kernel events
+
+
+def test_turbine_and_battery_changes_are_kernel_events():
+    # The set-up of test_turbines_take_over_after_their_start_delay: the battery bridges the
+    # 3 MW gap for the 10 ticks the two units take to synchronise, then the units carry it.
+    demand = np.tile([[30000.0], [15000.0]], (1, 30))
+    f_w = facility_for_batch_w(campus(), 30000.0, 15000.0)
+
+    def curtail(series):
+        series[0, :, L.ST_GRID_AVAIL_W] = f_w - 3.0e6
+
+    e_j = 10 * 3.6e9
+    g = battery(5e6, e_j, turbines=(2, 2e6, 600.0, 0.5))
+    events = []
+    _, _, site, _, _ = run_site(campus(), demand, curtail, g, soc0_j=e_j, events=events)
+    got = [(int(e[L.EV_TICK]), L.EV_KIND_NAMES[int(e[L.EV_KIND])], e[L.EV_VALUE]) for e in events]
+    # Tick 0: discharge starts (3 MW); tick 9: the commitment brings both units online for
+    # tick 10; tick 10: the battery goes idle (the units carry the gap; it holds its charge).
+    assert [(t, k) for t, k, _ in got] == [
+        (0, "battery_discharge"),
+        (9, "turbine_start"),
+        (10, "battery_idle"),
+    ]
+    assert got[0][2] == pytest.approx(3e6, rel=1e-9)
+    assert got[1][2] == 2.0
+    # The events agree with the recorded series: discharge for ticks 0-9, none after.
+    assert np.all(site[:10, L.SR_BATTERY] > 0) and np.all(np.abs(site[10:, L.SR_BATTERY]) < 1e-3)
+
+
+# --------------------------------------------------------------------------- NaN checks
+
+
+def test_a_nan_input_fails_the_balance_and_limit_checks():
+    # With max(), a NaN residual was ignored and the balance reported as closed; NaN must
+    # stay NaN so that every comparison with a tolerance fails.
+    demand = np.tile([[30000.0], [15000.0]], (1, 5))
+
+    def nan_grid(series):
+        series[0, 2, L.ST_GRID_AVAIL_W] = np.nan
+
+    _, _, _, flow, _ = run_site(campus(), demand, nan_grid)
+    assert np.isnan(flow[0])
+    assert np.isnan(flow[1])
+    assert not flow[0] < 1e-9  # what an invariant check asks
+
+
+def test_finite_inputs_keep_the_checks_finite():
+    demand = np.tile([[30000.0], [15000.0]], (1, 5))
+    _, _, _, flow, _ = run_site(campus(), demand)
+    assert flow[0] < 1e-12
+    assert flow[1] <= 1.0

@@ -41,7 +41,9 @@ def test_racks_pools_and_cells(plant):
     # Racks of the first group (12) sit in cell 0, the next 4 in cell 1.
     assert list(plant.rack_cell) == [0] * 12 + [1] * 4
     assert list(plant.cell_state[:, L.C_SERVING]) == [12.0, 4.0]
-    assert list(plant.cell_state[:, L.C_THERMAL_CAP]) == [1.0, 1.0]
+    # Nothing in burn-in or idle at the start (the small hall has no build-out).
+    assert list(plant.cell_state[:, L.C_BURNIN]) == [0.0, 0.0]
+    assert list(plant.cell_state[:, L.C_IDLE]) == [0.0, 0.0]
     assert np.all(plant.rack_status == IN_SERVICE)
     assert plant.rack_group_label == ["main/b1/h1/chat", "main/b1/h1/batch"]
     assert plant.hall_names == ["main/b1/h1"]

@@ -1,0 +1,262 @@
+"""Typed bundles the staged tick reads and writes: named tuples of arrays.
+
+The compiled tick (:func:`dcsim.kernels.step.advance`) takes a handful of bundles instead of
+tables addressed by integer columns. Each bundle is a :class:`typing.NamedTuple` of NumPy
+arrays and scalars; numba types it as a named tuple, reads fields by name at compile time
+(no lookup at run time) and caches the compiled code on disk (``cache=True``), which numba
+does not do for ``jitclass`` and does unreliably for ``structref`` (see ``docs/core.md``).
+
+Mutable state stays shared with the SimPy processes: the bundle fields that the processes
+change (rack counts of a cell, battery and turbine state, loop temperatures, hall flags) are
+views of, or the very arrays held by, :class:`dcsim.sim.engine.SimState`, so a change made
+between two compiled calls is what the next call reads.
+
+The builders here are plain Python and run once per run (:func:`bundles_for_run`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from dcsim.kernels import grid_layout as G
+from dcsim.kernels import layout as L
+
+
+class Classes(NamedTuple):
+    """Workload classes: demand, deadlines and the deferrable backlog."""
+
+    demand_tok_per_s: np.ndarray  # (n_class, n_ticks_total) demand [tok/s]
+    deferrable: np.ndarray  # (n_class,) bool
+    interactive: np.ndarray  # (n_class,) bool: has a latency SLO
+    bucket_ticks: np.ndarray  # (n_class,) int64: ticks per backlog age bucket
+    buckets: np.ndarray  # (n_class,) int64: age buckets in use (ring length)
+    backlog_tok: np.ndarray  # (n_class, n_buckets) ring of queued work [tok]; updated
+    backlog_head: np.ndarray  # (n_class,) int64: newest bucket; updated
+
+
+class Pools(NamedTuple):
+    """Rack pools: their class, capping rank and operating-point tables."""
+
+    klass: np.ndarray  # (n_pool,) int64: class served
+    rank: np.ndarray  # (n_pool,) int64: capping rank, 0 = capped first
+    n_ranks: int
+    gpus_per_rack: np.ndarray  # (n_pool,) [count]
+    tab_xcap: np.ndarray  # (n_pool, n_cap) rack capacity [tok/s]
+    tab_p: np.ndarray  # (n_pool, n_u, n_cap) rack power [W]
+    tab_slo: np.ndarray  # (n_pool, n_u) SLO attainment [frac]
+    pack: bool  # pack load onto few racks (else spread evenly)
+
+
+class Cells(NamedTuple):
+    """Cells (racks of one pool in one hall): where they are and how many racks do what."""
+
+    pool: np.ndarray  # (n_cell,) int64
+    hall: np.ndarray  # (n_cell,) int64
+    serving: np.ndarray  # (n_cell,) racks in service, by healthy share [racks]
+    burn_in: np.ndarray  # (n_cell,) racks in burn-in (stress power, no service) [racks]
+    idle: np.ndarray  # (n_cell,) racks powered, not serving [racks]
+
+
+class Racks(NamedTuple):
+    """Rack counts per cell as the tick sees them (live halls only; shed share removed)."""
+
+    serving: np.ndarray
+    burn_in: np.ndarray
+    idle: np.ndarray
+
+
+class Halls(NamedTuple):
+    """Halls: feed and power chain, state flags, cooling plant."""
+
+    site: np.ndarray  # (n_hall,) int64
+    feed_limit_w: np.ndarray  # UPS-output capacity of the feed [W]
+    pdu_eff_frac: np.ndarray
+    ups_module_w: np.ndarray  # rated output of one UPS module [W]
+    ups_modules_active: np.ndarray  # modules sharing the load [count]
+    ups_a0_frac: np.ndarray
+    ups_a1_frac: np.ndarray
+    ups_a2_frac: np.ndarray
+    energised: np.ndarray  # bool: feed energised (set by the build-out)
+    cooled: np.ndarray  # bool: cooling commissioned (set by the build-out)
+    cool_par: np.ndarray  # cooling plant, columns cooling_layout.CP_*
+    cool_state: np.ndarray  # loop temperatures and units in service, CS_*; updated
+
+
+class Sites(NamedTuple):
+    """Sites: connection, transformer, battery and turbines, and their state."""
+
+    import_limit_w: np.ndarray  # physical import limit at the meter [W]
+    xfmr_rated_w: np.ndarray
+    xfmr_no_load_frac: np.ndarray
+    xfmr_load_loss_frac: np.ndarray
+    batt_power_w: np.ndarray
+    batt_energy_j: np.ndarray
+    batt_eta_charge_frac: np.ndarray
+    batt_eta_discharge_frac: np.ndarray
+    batt_reserve_j: np.ndarray
+    batt_policy: np.ndarray  # int64, grid_layout.POLICY_*
+    peak_threshold_w: np.ndarray
+    turb_units: np.ndarray  # [count]
+    turb_unit_w: np.ndarray
+    turb_start_s: np.ndarray
+    turb_min_load_frac: np.ndarray
+    turb_min_run_s: np.ndarray
+    soc_j: np.ndarray  # battery state of charge [J]; updated
+    turb_online: np.ndarray  # units running [count]; updated
+    turb_starting: np.ndarray  # units starting [count]; updated
+    turb_start_left_s: np.ndarray  # until the starting units synchronise [s]; updated
+    turb_surplus_s: np.ndarray  # the need has stayed below the running units [s]; updated
+    batt_mode: np.ndarray  # battery mode of the last tick (+1, -1, 0); updated
+
+
+class Inputs(NamedTuple):
+    """Per-tick site inputs, each (n_site, n_ticks_total)."""
+
+    contract_w: np.ndarray  # contracted import before curtailment [W]
+    grid_avail_w: np.ndarray  # import the meter may take (0 in a disconnect) [W]
+    solar_w: np.ndarray
+    clean_w: np.ndarray
+    batt_cmd: np.ndarray  # arbitrage signal: +1 discharge, -1 charge, 0 hold
+    cp_shed: np.ndarray  # 1 where deferrable work is parked for a coincident peak
+    t_db_degc: np.ndarray
+    t_wb_degc: np.ndarray
+
+
+class Record(NamedTuple):
+    """Record accumulators (time-weighted means per row; columns are the output schema)."""
+
+    rec: np.ndarray  # (n_row, layout.R_NCOLS) campus
+    class_rec: np.ndarray  # (n_row, n_class, layout.KR_NCOLS)
+    hall_rec: np.ndarray  # (n_hall_row, n_hall, layout.HR_NCOLS)
+    site_rec: np.ndarray  # (n_row, n_site, layout.SR_NCOLS)
+    flow_check: np.ndarray  # (2,) largest balance residual, largest power/limit ratio
+    ticks_per_rec: int
+    ticks_per_hall_rec: int
+    events: np.ndarray  # (n_max, layout.EV_NCOLS) kernel events (tick, kind, site, value)
+    n_events: np.ndarray  # (1,) int64 events written; more than n_max are counted, not kept
+
+
+def classes_bundle(class_par, demand_tok_per_s, backlog_tok, backlog_head) -> Classes:
+    """:class:`Classes` from the plant's class table (columns ``layout.K_*``)."""
+    return Classes(
+        demand_tok_per_s=demand_tok_per_s,
+        deferrable=class_par[:, L.K_DEFERRABLE] > 0.0,
+        interactive=class_par[:, L.K_INTERACTIVE] > 0.0,
+        bucket_ticks=class_par[:, L.K_BUCKET_TICKS].astype(np.int64),
+        buckets=class_par[:, L.K_BUCKETS].astype(np.int64),
+        backlog_tok=backlog_tok,
+        backlog_head=backlog_head,
+    )
+
+
+def pools_bundle(plant) -> Pools:
+    """:class:`Pools` of a :class:`~dcsim.model.plant.Plant`."""
+    return Pools(
+        klass=np.asarray(plant.pool_class, dtype=np.int64),
+        rank=np.asarray(plant.pool_rank, dtype=np.int64),
+        n_ranks=int(plant.n_ranks),
+        gpus_per_rack=np.asarray(plant.pool_gpus_per_rack, dtype=np.float64),
+        tab_xcap=plant.tab_xcap,
+        tab_p=plant.tab_p,
+        tab_slo=plant.tab_slo,
+        pack=bool(plant.pack),
+    )
+
+
+def cells_bundle(cell_pool, cell_hall, cell_state) -> Cells:
+    """:class:`Cells` whose counts are views of ``cell_state`` (changes show through)."""
+    return Cells(
+        pool=np.asarray(cell_pool, dtype=np.int64),
+        hall=np.asarray(cell_hall, dtype=np.int64),
+        serving=cell_state[:, L.C_SERVING],
+        burn_in=cell_state[:, L.C_BURNIN],
+        idle=cell_state[:, L.C_IDLE],
+    )
+
+
+def halls_bundle(hall_par, energised, cooled, cool_par, cool_state) -> Halls:
+    """:class:`Halls` from the hall table (columns ``layout.H_*``) and the shared state."""
+    return Halls(
+        site=hall_par[:, L.H_SITE].astype(np.int64),
+        feed_limit_w=np.ascontiguousarray(hall_par[:, L.H_FEED_LIMIT_W]),
+        pdu_eff_frac=np.ascontiguousarray(hall_par[:, L.H_PDU_EFF]),
+        ups_module_w=np.ascontiguousarray(hall_par[:, L.H_UPS_MODULE_W]),
+        ups_modules_active=np.ascontiguousarray(hall_par[:, L.H_UPS_MODULES_ACTIVE]),
+        ups_a0_frac=np.ascontiguousarray(hall_par[:, L.H_UPS_A0]),
+        ups_a1_frac=np.ascontiguousarray(hall_par[:, L.H_UPS_A1]),
+        ups_a2_frac=np.ascontiguousarray(hall_par[:, L.H_UPS_A2]),
+        energised=energised,
+        cooled=cooled,
+        cool_par=cool_par,
+        cool_state=cool_state,
+    )
+
+
+def sites_bundle(site_par, site_grid_par, site_state) -> Sites:
+    """:class:`Sites`; the state fields are views of ``site_state`` (columns ``SS_*``)."""
+
+    def col(j):
+        return np.ascontiguousarray(site_grid_par[:, j])
+
+    return Sites(
+        import_limit_w=np.ascontiguousarray(site_par[:, L.S_IMPORT_LIMIT_W]),
+        xfmr_rated_w=np.ascontiguousarray(site_par[:, L.S_XFMR_RATED_W]),
+        xfmr_no_load_frac=np.ascontiguousarray(site_par[:, L.S_XFMR_NO_LOAD]),
+        xfmr_load_loss_frac=np.ascontiguousarray(site_par[:, L.S_XFMR_LOAD_LOSS]),
+        batt_power_w=col(G.G_BATT_POWER_W),
+        batt_energy_j=col(G.G_BATT_ENERGY_J),
+        batt_eta_charge_frac=col(G.G_BATT_ETA_CHARGE_FRAC),
+        batt_eta_discharge_frac=col(G.G_BATT_ETA_DISCHARGE_FRAC),
+        batt_reserve_j=col(G.G_BATT_RESERVE_J),
+        batt_policy=site_grid_par[:, G.G_BATT_POLICY].astype(np.int64),
+        peak_threshold_w=col(G.G_PEAK_THRESHOLD_W),
+        turb_units=col(G.G_TURB_UNITS),
+        turb_unit_w=col(G.G_TURB_UNIT_W),
+        turb_start_s=col(G.G_TURB_START_S),
+        turb_min_load_frac=col(G.G_TURB_MIN_LOAD_FRAC),
+        turb_min_run_s=col(G.G_TURB_MIN_RUN_S),
+        soc_j=site_state[:, L.SS_SOC_J],
+        turb_online=site_state[:, L.SS_TURB_ONLINE],
+        turb_starting=site_state[:, L.SS_TURB_STARTING],
+        turb_start_left_s=site_state[:, L.SS_TURB_START_LEFT_S],
+        turb_surplus_s=site_state[:, L.SS_TURB_SURPLUS_S],
+        batt_mode=site_state[:, L.SS_BATT_MODE],
+    )
+
+
+def inputs_bundle(site_series) -> Inputs:
+    """:class:`Inputs`: one contiguous (n_site, n_ticks) array per column of ``site_series``."""
+
+    def col(j):
+        return np.ascontiguousarray(site_series[:, :, j])
+
+    return Inputs(
+        contract_w=col(L.ST_CONTRACT_W),
+        grid_avail_w=col(L.ST_GRID_AVAIL_W),
+        solar_w=col(L.ST_SOLAR_W),
+        clean_w=col(L.ST_CLEAN_W),
+        batt_cmd=col(L.ST_BATT_CMD),
+        cp_shed=col(L.ST_CP_SHED),
+        t_db_degc=col(L.ST_T_DB_DEGC),
+        t_wb_degc=col(L.ST_T_WB_DEGC),
+    )
+
+
+def record_bundle(
+    rec, class_rec, hall_rec, site_rec, flow_check, ticks_per_rec, ticks_per_hall_rec, events,
+    n_events,
+) -> Record:  # fmt: skip
+    """:class:`Record` over the recorder's buffers."""
+    return Record(
+        rec=rec,
+        class_rec=class_rec,
+        hall_rec=hall_rec,
+        site_rec=site_rec,
+        flow_check=flow_check,
+        ticks_per_rec=int(ticks_per_rec),
+        ticks_per_hall_rec=int(ticks_per_hall_rec),
+        events=events,
+        n_events=n_events,
+    )

@@ -1,0 +1,298 @@
+"""Stage 3: dispatch, the cap solve that meets the hall and site limits, the final point.
+
+Dispatch: each class's served rate = min(offered, capacity of its racks at their caps),
+spread over its cells in proportion to their capacity. A hall over its limit (feed or heat)
+or a site over its supply lowers the power caps of its racks, lowest-priority pools first
+(bisection on a common scale of the caps of one rank), then load is dispatched again so
+that it moves to racks with headroom. A site whose racks, all parked, still draw more than it
+can be supplied sheds a share of them (all racks of the site, evenly).
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from dcsim.kernels.stages.chain import site_power_w
+from dcsim.kernels.tables import interp_cap, interp_table
+from dcsim.physics.power_chain import pdu_loss_w
+
+#: Re-dispatch rounds per tick before the caps are fixed without moving load (each round only
+#: lowers caps, so the loop is monotone; real cases settle in one or two).
+MAX_DISPATCH_ROUNDS = 4
+#: Bisection steps on a pool's cap: 2^-40 of the cap range, far below any physical meaning.
+CAP_BISECTION_STEPS = 40
+
+
+@njit(cache=True, inline="always")
+def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
+    """Delivered rate [tok/s] and wall power [W] of one serving rack of pool p."""
+    x_cap = interp_cap(tab_xcap, p, cap)
+    if x_cap <= 0.0:
+        return 0.0, interp_table(tab_p, p, 0.0, cap)
+    util = min(offered_rack / x_cap, 1.0)
+    if pack:
+        # A share `util` of the racks runs at capacity, the rest idle at the same cap.
+        p_w = util * interp_table(tab_p, p, 1.0, cap) + (1.0 - util) * interp_table(
+            tab_p, p, 0.0, cap
+        )
+        return util * x_cap, p_w
+    return util * x_cap, interp_table(tab_p, p, util, cap)
+
+
+@njit(cache=True, inline="always")
+def hall_it_w(h, cap, offered_rack, racks, cells, pools):
+    """Rack IT power of hall h for given caps and offered loads [W]."""
+    # Arrays taken out of the bundles once: an attribute read inside the loop would cost a
+    # reference-count pair per cell.
+    pool, hall = cells.pool, cells.hall
+    serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
+    tab_xcap, tab_p, pack = pools.tab_xcap, pools.tab_p, pools.pack
+    it_w = 0.0
+    for c in range(pool.shape[0]):
+        if hall[c] != h:
+            continue
+        p = pool[c]
+        _, p_rack = cell_point(p, cap[c], offered_rack[c], tab_xcap, tab_p, pack)
+        it_w += serving[c] * p_rack
+        it_w += burn_in[c] * interp_table(tab_p, p, 1.0, 1.0)
+        it_w += idle[c] * interp_table(tab_p, p, 0.0, 1.0)
+    return it_w
+
+
+@njit(cache=True, inline="always")
+def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, probe, dt_s):
+    """Power a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
+    if scope == 0:
+        it_w = hall_it_w(idx, cap, probe.offered_rack, racks, cells, pools)
+        return it_w + pdu_loss_w(it_w, halls.pdu_eff_frac[idx])
+    for h in range(halls.site.shape[0]):
+        if halls.site[h] == idx:
+            probe.hall_it[h] = hall_it_w(h, cap, probe.offered_rack, racks, cells, pools)
+    return site_power_w(idx, probe.hall_it, halls, sites, probe, dt_s)
+
+
+@njit(cache=True, inline="always")
+def _in_scope(c, scope, idx, cells, halls):
+    if scope == 0:
+        return cells.hall[c] == idx
+    return halls.site[cells.hall[c]] == idx
+
+
+@njit(cache=True)
+def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s):
+    """Lower ``work.cap`` in a hall or site, lowest rank first, until its power <= limit.
+
+    Returns True if the limit could be met with serving racks alone (burn-in and idle racks
+    are not capped; a limit below their draw is a configuration the checks reject).
+    """
+    cap = work.cap
+    probe = work.probe
+    trial = work.trial
+    trial[:] = cap
+    in_rank = work.in_rank
+    n_cell = cells.pool.shape[0]
+    for r in range(pools.n_ranks):
+        for c in range(n_cell):
+            in_rank[c] = pools.rank[cells.pool[c]] == r and _in_scope(c, scope, idx, cells, halls)
+        if not in_rank.any():
+            continue
+        # Largest common scale s in [0, 1] of this rank's caps with power <= limit.
+        for c in range(n_cell):
+            if in_rank[c]:
+                trial[c] = 0.0
+        if (
+            subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, probe, dt_s)
+            > limit_w
+        ):
+            cap[:] = trial
+            continue  # even parked, this rank leaves the scope over: go to the next rank
+        lo = 0.0
+        hi = 1.0
+        for _ in range(CAP_BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            for c in range(n_cell):
+                if in_rank[c]:
+                    trial[c] = cap[c] * mid
+            if (
+                subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, probe, dt_s)
+                <= limit_w
+            ):
+                lo = mid
+            else:
+                hi = mid
+        for c in range(n_cell):
+            if in_rank[c]:
+                cap[c] = cap[c] * lo
+        return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _scale_site(s, frac, shed, live, cells, halls):
+    for c in range(cells.pool.shape[0]):
+        if halls.site[cells.hall[c]] == s:
+            shed.serving[c] = live.serving[c] * frac
+            shed.burn_in[c] = live.burn_in[c] * frac
+            shed.idle[c] = live.idle[c] * frac
+
+
+@njit(cache=True)
+def shed_site(s, limit_w, live, cells, pools, halls, sites, work, dt_s):
+    """Switch off a share of site s's racks (all of them, evenly) so its power <= limit.
+
+    Works on ``work.shed`` (a copy of ``live``). Returns the share kept on [0..1]; 0 means
+    the site is dark (nothing energised, not even the no-load losses of UPS and transformer).
+    """
+    shed = work.shed
+    probe = work.probe
+    lo = 0.0
+    hi = 1.0
+    for _ in range(CAP_BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        _scale_site(s, mid, shed, live, cells, halls)
+        if subset_power_w(1, s, work.cap, shed, cells, pools, halls, sites, probe, dt_s) <= limit_w:
+            lo = mid
+        else:
+            hi = mid
+    _scale_site(s, lo, shed, live, cells, halls)
+    if lo < 2.0 ** -(CAP_BISECTION_STEPS - 2):
+        _scale_site(s, 0.0, shed, live, cells, halls)
+        return 0.0
+    return lo
+
+
+@njit(cache=True, inline="always")
+def _dispatch(racks, cells, pools, work):
+    """Spread each class's offered load over its cells in proportion to their capacity."""
+    work.cls_cap[:] = 0.0
+    n_cell = cells.pool.shape[0]
+    for c in range(n_cell):
+        work.x_cap[c] = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
+        work.cls_cap[pools.klass[cells.pool[c]]] += racks.serving[c] * work.x_cap[c]
+    for c in range(n_cell):
+        k = pools.klass[cells.pool[c]]
+        share = 0.0
+        if work.cls_cap[k] > 0.0:
+            share = min(work.offered[k] / work.cls_cap[k], 1.0)
+        work.offered_rack[c] = share * work.x_cap[c]
+
+
+@njit(cache=True, inline="always")
+def solve_caps(live, cells, pools, halls, sites, work, dt_s):
+    """Dispatch, check the hall then site limits, cap, dispatch again; returns the racks.
+
+    Reads ``work.offered``, ``cap`` (start caps), ``hall_limit``, ``site_limit``; writes
+    ``work.cap``, ``offered_rack``, ``served_first``, ``offered_first``, ``site_want``,
+    ``site_on`` and ``site_parked_w``. Returns ``live``, or ``work.shed`` when a site shed.
+    """
+    cs = live
+    shed_any = False
+    n_hall = halls.site.shape[0]
+    n_site = sites.import_limit_w.shape[0]
+    for rnd in range(MAX_DISPATCH_ROUNDS + 1):
+        _dispatch(cs, cells, pools, work)
+        if rnd == 0:
+            for k in range(work.offered.shape[0]):
+                work.served_first[k] = min(work.offered[k], work.cls_cap[k])
+            work.offered_first[:] = work.offered_rack
+        violated = False
+        # Halls first (scope 0, limit at the UPS output), then sites (scope 1, meter).
+        for scope in range(2):
+            n_scope = n_hall if scope == 0 else n_site
+            for idx in range(n_scope):
+                limit = work.hall_limit[idx] if scope == 0 else work.site_limit[idx]
+                p_now = subset_power_w(
+                    scope, idx, work.cap, cs, cells, pools, halls, sites, work.probe, dt_s
+                )
+                if scope == 1 and rnd == 0:
+                    work.site_want[idx] = p_now
+                if math.isnan(p_now) or math.isnan(limit):
+                    work.nan_limit[0] = True  # a failed check (see record_tick), not a pass
+                if not p_now > limit:
+                    continue
+                violated = True
+                met = cap_to_limit(scope, idx, limit, cs, cells, pools, halls, sites, work, dt_s)
+                if not met and scope == 1:
+                    # Even parked, the racks draw more than the site can be supplied.
+                    if not shed_any:
+                        work.shed.serving[:] = live.serving
+                        work.shed.burn_in[:] = live.burn_in
+                        work.shed.idle[:] = live.idle
+                        cs = work.shed
+                        shed_any = True
+                    work.site_parked_w[idx] = subset_power_w(
+                        1, idx, work.cap, cs, cells, pools, halls, sites, work.probe, dt_s
+                    )
+                    work.site_on[idx] = shed_site(
+                        idx, limit, live, cells, pools, halls, sites, work, dt_s
+                    )
+        # After capping, a new round moves load to racks with headroom; the last round keeps
+        # the offered loads, so the caps just solved hold.
+        if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:
+            break
+    return cs
+
+
+@njit(cache=True, inline="always")
+def _slo_attainment(pools, p, util):
+    """SLO attainment of pool p at a utilisation of its capped capacity [frac]."""
+    n_u = pools.tab_slo.shape[1]
+    u_pos = util * (n_u - 1)
+    j = min(int(u_pos), n_u - 2)
+    f = u_pos - j
+    return pools.tab_slo[p, j] * (1.0 - f) + pools.tab_slo[p, j + 1] * f
+
+
+@njit(cache=True, inline="always")
+def operating_point(cs, cells, pools, classes, work):
+    """Final operating point of every cell; returns the tick's service figures.
+
+    Writes ``work.delivered``, ``x_cap`` (capacity at the final cap), ``served_cls``,
+    ``cap_cls`` and ``hall_it``. Returns (SLO-weighted served [tok/s], capacity withheld by
+    thermal limits [tok/s], capacity at uncapped racks [tok/s], service lost to thermal
+    limits [tok/s]). Capacity a thermal limit withheld is the drop below the uncapped
+    capacity in halls whose binding limit was their cooling (a site limit in the same tick
+    is counted there too).
+    """
+    work.hall_it[:] = 0.0
+    work.served_cls[:] = 0.0
+    work.cap_cls[:] = 0.0
+    slo_w = 0.0
+    throttled_cap = 0.0
+    unthrottled_cap = 0.0
+    throttled_lost = 0.0
+    n_cell = cells.pool.shape[0]
+    for c in range(n_cell):
+        n_c = cs.serving[c]
+        x_state = interp_cap(pools.tab_xcap, cells.pool[c], 1.0)
+        unthrottled_cap += n_c * x_state
+        if work.thermal_bound[cells.hall[c]] > 0.0:
+            x_fin = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
+            throttled_cap += n_c * max(x_state - x_fin, 0.0)
+            x_r0, _ = cell_point(
+                cells.pool[c], work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p,
+                pools.pack,
+            )  # fmt: skip
+            throttled_lost += n_c * max(min(work.offered_first[c], x_state) - x_r0, 0.0)
+    for c in range(n_cell):
+        p = cells.pool[c]
+        k = pools.klass[p]
+        x_r, p_r = cell_point(
+            p, work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p, pools.pack
+        )
+        n_serv = cs.serving[c]
+        work.delivered[c] = n_serv * x_r
+        work.served_cls[k] += work.delivered[c]
+        xc = interp_cap(pools.tab_xcap, p, work.cap[c])
+        work.x_cap[c] = xc
+        work.cap_cls[k] += n_serv * xc
+        h = cells.hall[c]
+        work.hall_it[h] += n_serv * p_r
+        work.hall_it[h] += cs.burn_in[c] * interp_table(pools.tab_p, p, 1.0, 1.0)
+        work.hall_it[h] += cs.idle[c] * interp_table(pools.tab_p, p, 0.0, 1.0)
+        if classes.interactive[k] and xc > 0.0:
+            util = min(x_r / max(xc, 1e-300), 1.0)
+            slo_w += work.delivered[c] * _slo_attainment(pools, p, util)
+    return slo_w, throttled_cap, unthrottled_cap, throttled_lost

@@ -1,0 +1,132 @@
+"""Per-call scratch of the tick: one named tuple of arrays, allocated once per compiled call.
+
+Every stage reads and writes named fields of :class:`Work` instead of local arrays, so a
+stage's inputs and outputs are visible in its signature and in ``docs/core.md``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from dcsim.kernels import cooling_layout as CL
+from dcsim.kernels.bundles import Racks
+
+
+class Probe(NamedTuple):
+    """The arrays the power evaluations of the cap solve touch.
+
+    The same arrays as the fields of :class:`Work` of the same names, passed instead of the
+    whole :class:`Work`, so that the hot path binds a handful of arrays, not fifty.
+    """
+
+    offered_rack: np.ndarray
+    hall_it: np.ndarray
+    cool_out: np.ndarray
+    probe_out: np.ndarray
+    cool_scratch: np.ndarray
+    t_db: np.ndarray
+    t_wb: np.ndarray
+
+
+class Work(NamedTuple):
+    """Scratch of one tick (values of the current tick only)."""
+
+    # per class
+    offered: np.ndarray  # demand + backlog offered this tick [tok/s]
+    expired: np.ndarray  # backlog past its deadline this tick [tok]
+    cls_cap: np.ndarray  # capacity of the class's racks at their caps [tok/s]
+    served_first: np.ndarray  # served in the first dispatch round (before capping) [tok/s]
+    served_cls: np.ndarray  # served at the final operating point [tok/s]
+    cap_cls: np.ndarray  # capacity at the final caps [tok/s]
+    unserved_cls: np.ndarray  # [tok/s]
+    backlog_cls: np.ndarray  # queued at the end of the tick [tok]
+    capped_lost_cls: np.ndarray  # served before capping minus served after [tok/s]
+    # per cell
+    cap: np.ndarray  # GPU power cap [frac of TDP]
+    trial: np.ndarray  # caps tried by the bisection [frac of TDP]
+    in_rank: np.ndarray  # bool: cell in the rank and scope being capped
+    offered_rack: np.ndarray  # load offered to one serving rack [tok/s]
+    offered_first: np.ndarray  # the same, first round [tok/s]
+    x_cap: np.ndarray  # rack capacity at its cap [tok/s]
+    delivered: np.ndarray  # served by the cell [tok/s]
+    shed: Racks  # rack counts after a site shed (a share of the live racks switched off)
+    # per hall
+    hall_it: np.ndarray  # rack IT power [W]
+    hall_limit: np.ndarray  # min(feed, heat limit) at the UPS output [W]
+    thermal_bound: np.ndarray  # 1 if the heat limit is below the feed [-]
+    hall_ran: np.ndarray  # 1 if the hall's chain was committed this tick [-]
+    hall_ups_out: np.ndarray  # [W]
+    hall_mech: np.ndarray  # cooling power [W]
+    cool_out: np.ndarray  # (n_hall, CO_NCOLS) committed cooling outputs
+    probe_out: np.ndarray  # (CO_NCOLS,) cooling outputs of a scratch evaluation
+    cool_scratch: np.ndarray  # (n_hall, CS_NCOLS) loop state for scratch evaluations
+    # per site
+    site_limit: np.ndarray  # most power the site can be supplied this tick [W]
+    site_want: np.ndarray  # site power before any capping [W]
+    site_on: np.ndarray  # share of the site's racks kept on (1 unless shed) [frac]
+    site_parked_w: np.ndarray  # site power with its racks parked, when shed [W]
+    t_db: np.ndarray  # [degC]
+    t_wb: np.ndarray  # [degC]
+    site_xfmr_out: np.ndarray  # power through the transformer [W]
+    site_loss: np.ndarray  # PDU + UPS losses [W]
+    site_mech: np.ndarray  # cooling power [W]
+    site_xfmr: np.ndarray  # transformer loss [W]
+    site_w: np.ndarray  # site-meter power [W]
+    site_avail: np.ndarray  # grid import available [W]
+    site_import: np.ndarray
+    site_solar: np.ndarray
+    site_clean: np.ndarray
+    site_turbine: np.ndarray
+    site_battery: np.ndarray  # + discharge, - charge [W]
+    site_spill: np.ndarray
+    site_unmet: np.ndarray
+    site_turb_before: np.ndarray  # units running during the tick (before the commitment)
+    nan_limit: np.ndarray  # (1,) bool: a limit check met a NaN power or limit this call
+    probe: Probe  # views of the fields above for the power evaluations
+
+
+@njit(cache=True)
+def new_work(n_class, n_cell, n_hall, n_site):
+    """Zeroed :class:`Work` for the given sizes."""
+    offered_rack, hall_it = np.zeros(n_cell), np.zeros(n_hall)
+    cool_out, probe_out = np.zeros((n_hall, CL.CO_NCOLS)), np.zeros(CL.CO_NCOLS)
+    cool_scratch = np.zeros((n_hall, CL.CS_NCOLS))
+    t_db, t_wb = np.zeros(n_site), np.zeros(n_site)
+    probe = Probe(offered_rack, hall_it, cool_out, probe_out, cool_scratch, t_db, t_wb)
+    return Work(
+        np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
+        np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
+        np.zeros(n_class),
+        np.ones(n_cell), np.ones(n_cell), np.zeros(n_cell, dtype=np.bool_), offered_rack,
+        np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell),
+        Racks(np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell)),
+        hall_it, np.zeros(n_hall), np.zeros(n_hall), np.zeros(n_hall),
+        np.zeros(n_hall), np.zeros(n_hall), cool_out, probe_out, cool_scratch,
+        np.zeros(n_site), np.zeros(n_site), np.ones(n_site), np.zeros(n_site),
+        t_db, t_wb, np.zeros(n_site), np.zeros(n_site),
+        np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
+        np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
+        np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
+        np.zeros(1, dtype=np.bool_), probe,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def live_racks(cells, halls):
+    """Rack counts of the cells in halls that are energised and cooled; 0 elsewhere.
+
+    The build-out starts burn-in only in such halls; this keeps the tick consistent
+    whatever the caller put in the cell counts.
+    """
+    n_cell = cells.pool.shape[0]
+    out = Racks(np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell))
+    for c in range(n_cell):
+        h = cells.hall[c]
+        if halls.energised[h] and halls.cooled[h]:
+            out.serving[c] = cells.serving[c]
+            out.burn_in[c] = cells.burn_in[c]
+            out.idle[c] = cells.idle[c]
+    return out
