@@ -177,7 +177,11 @@ def test_placeholders_take_the_latest_runs():
 
 @pytest.mark.parametrize(
     "command",
-    ["dcsim validate scenarios/*.yaml", "dcsim catalog rack_systems"],
+    [
+        "dcsim validate scenarios/*.yaml",
+        "dcsim catalog rack_systems",
+        "dcsim schema > scenario.schema.json",
+    ],
 )
 def test_readme_commands_without_simulation(command, reader_dir):
     # The quick commands of the tour, run as written (no substitution but the worktree's dcsim).
@@ -186,6 +190,9 @@ def test_readme_commands_without_simulation(command, reader_dir):
     assert proc.returncode == 0, proc.stderr
     if "validate" in command:
         assert "scenarios/gw-campus.yaml: ok" in proc.stdout
+    elif "schema" in command:
+        schema = json.loads((reader_dir / "scenario.schema.json").read_text())
+        assert "horizon_s" in schema["properties"]
     else:
         assert "gb200-nvl72" in proc.stdout.lower() or "GB200" in proc.stdout
 
