@@ -949,8 +949,13 @@ def _same_baseline(
     scenario: Path,
     overrides: Mapping[str, Any],
     metrics: Sequence[MetricCheck],
+    scenario_hash: str,
 ) -> bool:
-    """True when rewriting ``previous`` would change nothing but its time stamp."""
+    """True when rewriting ``previous`` would change nothing but its time stamp.
+
+    The scenario hash counts: identical metrics from an edited scenario still need the new
+    hash written, or the next check refuses the baseline as made from another scenario.
+    """
     if previous is None or not metrics:
         return False
     doc = previous.document
@@ -960,6 +965,7 @@ def _same_baseline(
         and previous.dcsim_version == dcsim_version()
         and previous.scenario.resolve() == Path(scenario).resolve()
         and previous.overrides == dict(overrides)
+        and previous.scenario_hash == scenario_hash
         and not any(m.changed or m.status in ("new", "missing") for m in metrics)
     )
 
@@ -1102,7 +1108,8 @@ def check(
                 sc_check.notes.append(
                     f"the resolved scenario differs from the baseline's ({change})"
                 )
-        if update and _same_baseline(previous, scenario, ovr, sc_check.metrics):
+        now_hash = str(result.meta.get("scenario_hash"))
+        if update and _same_baseline(previous, scenario, ovr, sc_check.metrics, now_hash):
             sc_check.unchanged = True
         elif update:
             if previous is not None and previous.dcsim_version != dcsim_version():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -471,3 +472,20 @@ def test_update_lists_what_it_removes(tmp_path):
     c = ScenarioCheck("scen", path, tmp_path / "scen.yaml", {}, metrics=metrics, updated=True)
     assert sorted(m.name for m in c.removed) == ["gpus_count", "pue"]
     assert {m.name: m.baseline for m in c.removed}["gpus_count"] == 1152
+
+
+def test_update_after_a_scenario_edit_that_moves_no_metric_writes_the_new_hash(tmp_path):
+    # A free-text description changes the resolved scenario (its hash) but no KPI: the update
+    # must still rewrite the baseline, or the next check refuses it as another scenario's.
+    scenario = tmp_path / "hall.yaml"
+    text = (Path(__file__).parent.parent / "scenarios" / "small-hall.yaml").read_text()
+    scenario.write_text(text)
+    folder = tmp_path / "bl"
+    check([scenario], folder, update=True, overrides=["horizon_s=1h"])
+    assert "description: >-\n  " in text
+    scenario.write_text(text.replace("description: >-\n  ", "description: >-\n  Edited. ", 1))
+    with pytest.raises(ConfigError, match="no longer resolves"):
+        check(baseline_dir=folder)
+    (c,) = check(baseline_dir=folder, update=True).checks
+    assert c.updated and not c.unchanged
+    assert check(baseline_dir=folder).passed
