@@ -151,3 +151,24 @@ def test_hbm_slip_moves_the_capacity_forecast():
     # January (before the cut) matches; by June the slipped plan trails.
     assert b[0] == pytest.approx(a[0], abs=5)
     assert b[5] < a[5] - 100
+
+
+def test_site_matches_its_dallas_weather():
+    """The campus sits ~25 km from the DFW station of the library's site:dallas."""
+    from dcsim.catalog.weather_sites import weather_sites_table
+
+    sc = dcsim.load_scenario(SCENARIOS / "gw-campus.yaml")
+    site = sc.sites[0]
+    assert site.weather.file == "site:dallas"
+    st = weather_sites_table().loc["dallas"]
+    lat1, lon1 = math.radians(site.location.latitude_deg), math.radians(site.location.longitude_deg)
+    lat2, lon2 = math.radians(st["latitude_deg"]), math.radians(st["longitude_deg"])
+    # Haversine, mean Earth radius 6,371 km. By hand: 0.26 deg of longitude at 32.9 N is
+    # 0.26 x 111.2 x cos(32.9 deg) = 24.3 km, well inside the 300 km warning distance.
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    d_km = 2 * 6371.0 * math.asin(math.sqrt(a))
+    assert d_km == pytest.approx(24.3, abs=1.0)
+    assert site.location.utc_offset_h == st["utc_offset_h"]
