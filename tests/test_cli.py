@@ -180,10 +180,10 @@ def test_validate_lists_files_and_checks(repo, monkeypatch):
     result = invoke("validate", "scenarios/gw-campus.yaml", "scenarios/small-hall.yaml")
     assert result.exit_code == 0, (result.output, result.exception)
     text = " ".join(result.stdout.split())
-    # small-hall: 2 workloads, 12 + 4 racks, 7 days; gw-campus: 3 workloads, 16 x 400 racks,
+    # small-hall: 2 workloads, 12 + 4 racks, 7 days; gw-campus: 3 workloads, 24 x 400 racks,
     # 1y = 365 days.
     assert "scenarios/small-hall.yaml: ok (2 workloads, 16 racks, 7 days)" in text
-    assert "scenarios/gw-campus.yaml: ok (3 workloads, 6400 racks, 365 days)" in text
+    assert "scenarios/gw-campus.yaml: ok (3 workloads, 9600 racks, 365 days)" in text
     for check in CHECKS:
         assert check.__name__ in text
     assert text.index("checks:") > text.index("small-hall.yaml: ok")

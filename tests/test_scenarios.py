@@ -15,7 +15,7 @@ import pytest
 import dcsim
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
-#: Short horizon per scenario: gw-campus has 6,400 racks in 48 cells, 6 h keeps it fast.
+#: Short horizon per scenario: gw-campus has 9,600 racks in 72 cells, 6 h keeps it fast.
 SHORT = {p.name: "6h" for p in SCENARIOS if p.name.startswith("gw-campus")}
 
 
@@ -50,7 +50,7 @@ def test_scenario_validates_and_runs_a_short_horizon(path):
 
 def test_gw_campus_is_about_a_gigawatt(gw_campus):
     # Building b1 (4 GB200 halls, 1,600 racks x 72 = 115,200 GPUs) is in service at the
-    # start; b2-b4 are built out later. A few racks are out for failures or maintenance.
+    # start; b2-b6 are built out later. A few racks are out for failures or maintenance.
     res = dcsim.run(gw_campus, overrides={"horizon_s": "6h"})
     k = res.kpis
     assert 0.98 * 1600 * 72 < k["mean_gpus_in_service_count"] <= 1600 * 72
@@ -77,13 +77,13 @@ def test_gw_campus_full_year(gw_campus):
     # 1 year = 365 d of 15-min rows.
     assert len(res.timeseries) == 365 * 96
     assert k["served_tok"] > 0
-    # The build-out energises b2, b3 and b4 (12 halls) during the year and fills them.
+    # The build-out energises b2-b6 (20 halls) during the year and fills them.
     ev = res.events
-    assert (ev["kind"] == "hall_energised").sum() == 12
+    assert (ev["kind"] == "hall_energised").sum() == 20
     cap = res.extra_tables["capacity"]
     assert len(cap) == 13  # 2027-01-04 .. 2028-01-04 touches 13 calendar months
-    assert cap["racks_in_service_end_count"].iloc[-1] > 0.95 * 6400
-    assert (cap["racks_in_service_end_count"] <= 6400).all()
+    assert cap["racks_in_service_end_count"].iloc[-1] > 0.95 * 9600
+    assert (cap["racks_in_service_end_count"] <= 9600).all()
     # Grid: never above what the contract makes available; cooling: heat balance closes.
     assert (ts_le(res, "grid_import_w", "grid_available_w")).all()
     assert k["total_power_cost_usd"] > 0 and k["wue_l_per_kwh"] >= 0
