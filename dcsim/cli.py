@@ -316,9 +316,9 @@ def validate(
 @_user_errors
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion)."""
-    from dcsim.scenario.schema import Scenario
+    from dcsim.scenario.json_schema import scenario_json_schema
 
-    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+    typer.echo(json.dumps(scenario_json_schema(), indent=2))
 
 
 @app.command()

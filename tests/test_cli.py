@@ -195,7 +195,7 @@ def test_schema_is_json_schema_of_the_scenario():
     schema = json.loads(result.stdout)
     props = schema["properties"]
     assert {"sites", "workloads", "horizon_s", "tick_s", "seed"} <= set(props)
-    assert {"name", "start", "horizon_s", "workloads", "sites"} <= set(schema["required"])
+    assert {"name", "start", "horizon_s", "workloads", "sites"} <= set(schema["else"]["required"])
     # Nested models come as $defs that editors resolve: a hall's feed is in there.
     assert "feed_mw" in schema["$defs"]["Hall"]["properties"]
 

@@ -156,7 +156,7 @@ def test_non_finite_numbers_in_a_file_name_the_line(tmp_path):
     line_no = text.splitlines().index("    import_limit_mw: .inf") + 1
     line = refused(tmp_path, str(path))
     assert line == (
-        f"dcsim: error: {path}:{line_no}: sites.0.import_limit_mw: inf must be a finite number"
+        f"dcsim: error: {path}:{line_no}: sites.main.import_limit_mw: inf must be a finite number"
     )
 
 
@@ -317,7 +317,7 @@ def test_a_hall_feed_the_site_can_never_power(tmp_path):
             command=command,
         )  # fmt: skip
         assert line.startswith(
-            "dcsim: error: --set sites.0.buildings.0.halls.0.feed_mw: the hall's UPS loses "
+            "dcsim: error: --set sites.main.buildings.0.halls.0.feed_mw: the hall's UPS loses "
             "4.68 MW with no load"
         )
         assert "the hall can never serve" in line

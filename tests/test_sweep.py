@@ -107,10 +107,10 @@ def test_a_variant_file_is_read_with_its_base(small_hall, tmp_path):
     [
         (
             [f"{LIMIT}=1.1", "sites.main.import_limt_mw=1,2"],
-            "--vary sites.0.import_limt_mw: unknown field 'import_limt_mw'; "
+            "--vary sites.main.import_limt_mw: unknown field 'import_limt_mw'; "
             "did you mean 'import_limit_mw'?",
         ),
-        ([f"{LIMIT}=1.1,abc"], "--vary sites.0.import_limit_mw: expected a number, got 'abc'"),
+        ([f"{LIMIT}=1.1,abc"], "--vary sites.main.import_limit_mw: expected a number, got 'abc'"),
         (["horizon_s=1d,2x"], "--vary horizon_s: expected a duration"),
         (["sites.mian.import_limit_mw=1"], "--vary sites.mian.import_limit_mw: no such field"),
     ],

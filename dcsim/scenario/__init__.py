@@ -10,7 +10,7 @@ from dcsim.catalog.load import load_catalog
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
 from dcsim.scenario.checks import CHECKS, run_checks
-from dcsim.scenario.load import LineIndex, _locate, dump_resolved, load_model
+from dcsim.scenario.load import LineIndex, dump_resolved, error_where, load_model
 from dcsim.scenario.schema import Scenario
 
 __all__ = [
@@ -28,15 +28,18 @@ def _path_tuple(dotted: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
 
 
-def _at_line(err: ConfigError, source: str, index: LineIndex) -> ConfigError:
-    """Re-raise a check's error (``where`` = dotted field path) as ``file:line: path: ...``."""
+def _at_line(
+    err: ConfigError, source: str, index: LineIndex, scenario: Scenario | None = None
+) -> ConfigError:
+    """Re-raise a check's error (``where`` = dotted field path) as ``file:line: path: ...``.
+
+    List items are named by their ``name`` when ``scenario`` is given, else by index.
+    """
     if err.where is None:
         return ConfigError(err.message, where=source)
-    line = _locate(index, _path_tuple(err.where))
-    if isinstance(line, str):  # the value came from an override
-        return ConfigError(f"{err.message}", where=f"{line} {err.where}")
-    where = f"{source}:{line}" if line is not None else source
-    return ConfigError(f"{err.where}: {err.message}", where=where)
+    data = None if scenario is None else scenario.model_dump(by_alias=True)
+    where, text, _ = error_where(source, index, data, _path_tuple(err.where), err.message)
+    return ConfigError(text, where=where)
 
 
 def scenario_catalog(scenario: Scenario) -> Catalog:
@@ -73,7 +76,7 @@ def load_scenario(
         catalog = scenario_catalog(scenario)
         run_checks(scenario, catalog)
     except ConfigError as err:
-        raise _at_line(err, source, index) from None
+        raise _at_line(err, source, index, scenario) from None
     set_base_dir(scenario, Path(path).resolve().parent)
     return scenario
 

@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 
 from dcsim.scenario.base import Frac, NonNeg, Pos
 from dcsim.scenario.base import ScenarioModel as _Model
-from dcsim.scenario.types import Date, DurationS
+from dcsim.scenario.types import DataPath, Date, DurationS
 
 __all__ = [
     "MONTHS",
@@ -306,13 +306,16 @@ class TouPrice(_Model):
 class FilePrice(_Model):
     """Hourly prices from a CSV file (columns ``time``, ``price_usd_per_mwh``).
 
-    The path is relative to the scenario file's folder. A one-year file (8760 or 8784 rows
-    from 1 January 00:00) repeats over longer horizons; a file covering the horizon is used
-    as is. Header lines starting with ``#`` should say how the file was made.
+    The path is relative to the folder of the scenario file that declares it. A one-year
+    file (8760 or 8784 rows from 1 January 00:00) repeats over longer horizons; a file
+    covering the horizon is used as is. Header lines starting with ``#`` should say how the
+    file was made.
     """
 
     type: Literal["file"] = "file"
-    path: str = Field(min_length=1, description="CSV file, relative to the scenario folder.")
+    path: DataPath = Field(
+        description="CSV file, relative to the folder of the file that declares it."
+    )
 
 
 EnergyPrice = Annotated[FlatPrice | TouPrice | FilePrice, Field(discriminator="type")]
@@ -361,11 +364,11 @@ class CoincidentPeak(_Model):
         min_length=1,
         description="Months with a coincident peak (ERCOT: June-September).",
     )
-    system_load_path: str | None = Field(
+    system_load_path: DataPath | None = Field(
         default=None,
         description=(
-            "Hourly system-load CSV (columns time, system_load_mw), relative to the scenario "
-            "folder; null for the weather proxy."
+            "Hourly system-load CSV (columns time, system_load_mw), relative to the folder "
+            "of the file that declares it; null for the weather proxy."
         ),
     )
     peak_hour_h: HourOfDay | None = Field(
@@ -416,7 +419,9 @@ class FileCarbon(_Model):
     """Hourly grid carbon intensity from a CSV file (columns ``time``, ``carbon_kg_per_mwh``)."""
 
     type: Literal["file"] = "file"
-    path: str = Field(min_length=1, description="CSV file, relative to the scenario folder.")
+    path: DataPath = Field(
+        description="CSV file, relative to the folder of the file that declares it."
+    )
 
 
 CarbonIntensity = Annotated[ConstantCarbon | FileCarbon, Field(discriminator="type")]

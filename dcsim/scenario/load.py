@@ -44,7 +44,13 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from dcsim.errors import ConfigError
-from dcsim.scenario.types import DATE_EXPECTED, format_duration, parse_duration_s
+from dcsim.scenario.types import (
+    DATA_PATH,
+    DATE_EXPECTED,
+    format_duration,
+    is_relative_data_path,
+    parse_duration_s,
+)
 
 #: A field path: mapping keys and list indexes, e.g. ``("sites", 0, "name")``.
 FieldPath = tuple[Any, ...]
@@ -52,6 +58,28 @@ FieldPath = tuple[Any, ...]
 LineIndex = dict[FieldPath, int | str]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Origin(str):
+    """Where an overridden value came from (``"--set"`` or ``"variant.yaml:12"``), as text.
+
+    It also remembers the path as the planner spelt it (``sites.campus.import_limit_mw``)
+    and the field path it resolved to, so that an error inside the value names the path
+    the way it was written.
+    """
+
+    spelt: tuple[str, ...]
+    path: FieldPath
+
+    def __new__(cls, text: str, spelt: Sequence[str] = (), path: FieldPath = ()) -> Origin:
+        """Text ``text`` for a value set at ``spelt`` (as written), resolved to ``path``."""
+        obj = super().__new__(cls, text)
+        obj.spelt, obj.path = tuple(spelt), tuple(path)
+        return obj
+
+    def __reduce__(self) -> Any:
+        return (Origin, (str(self), self.spelt, self.path))
+
 
 #: Largest YAML file read [B]; scenario files are a few tens of kB.
 MAX_YAML_BYTES = 4 * 1024 * 1024
@@ -68,8 +96,10 @@ _MISSING = object()
 __all__ = [
     "FieldPath",
     "LineIndex",
+    "Origin",
     "apply_overrides",
     "dump_resolved",
+    "error_where",
     "format_validation_errors",
     "load_model",
     "load_yaml_with_lines",
@@ -484,12 +514,12 @@ def apply_overrides(
         segments = [s.strip() for s in raw_path.split(".")]
         if not raw_path or any(s == "" for s in segments):
             raise ConfigError("empty field name in path", where=f"{where} {raw_path}")
-        container, key, _, origin = _resolve_override(new_data, segments, raw_path, where)
+        container, key, resolved, origin = _resolve_override(new_data, segments, raw_path, where)
         container[key] = copy.deepcopy(value)
         depth = len(origin)
         for old in [p for p in new_index if len(p) > depth and p[:depth] == origin]:
             del new_index[old]
-        new_index[origin] = where
+        new_index[origin] = Origin(where, segments, resolved)
     return new_data, new_index
 
 
@@ -712,20 +742,104 @@ def _error_entries(
                 name,
             ) in suggested:
                 continue
-        origin = _locate(index, line_path)
-        dotted = ".".join(str(p) for p in field_path)
-        if isinstance(origin, str):
-            where, text, order = f"{origin} {dotted}".rstrip(), message, (0, 0)
-        elif origin is None:
-            where, text, order = source, f"{dotted}: {message}" if dotted else message, (1, 0)
-        else:
-            where = f"{source}:{origin}"
-            text, order = (f"{dotted}: {message}" if dotted else message), (1, origin)
+        where, text, order = error_where(source, index, data, field_path, message, line_path)
         if (where, text) not in seen:
             seen.add((where, text))
             entries.append((order, where, text))
     entries.sort(key=lambda e: e[0])  # stable: pydantic's order within a line
     return entries
+
+
+def error_where(
+    source: str,
+    index: LineIndex,
+    data: Any,
+    field_path: FieldPath,
+    message: str,
+    line_path: FieldPath | None = None,
+) -> tuple[str, str, tuple[int, int]]:
+    """Where an error is reported, its text and its sort key.
+
+    The field path is named as the planner wrote it: list items by their ``name`` (items
+    without a unique name, or whose name reads as an index or holds a dot, by index), and
+    the part set by an override as the override spelt it. An error in a value that came from
+    a base file while an override (``--set`` or a variant's ``set:``) changed the same item or
+    one beside it is reported at that override: the base file was valid on its own.
+
+    Parameters
+    ----------
+    source
+        The file validated, as named in messages.
+    index
+        Field path -> line or origin.
+    data
+        The data validated (for the names of list items).
+    field_path
+        The path of the error [-].
+    message
+        What is wrong.
+    line_path
+        The path whose line to report; ``field_path`` by default.
+
+    Returns
+    -------
+    where : str
+        ``"<file>:<line>"``, ``"<base file>:<line>"``, ``"--set <path>"`` or ``source``.
+    text : str
+        ``"<path>: <message>"`` (the path is in ``where`` for a ``--set`` origin).
+    order : tuple
+        Sort key: overrides first, then by line.
+    """
+    line_path = field_path if line_path is None else line_path
+    origin = _locate(index, line_path)
+    if not isinstance(origin, Origin):
+        origin = _override_near(index, line_path) or origin
+    dotted = _display_path(data, field_path, origin if isinstance(origin, Origin) else None)
+    text = f"{dotted}: {message}" if dotted else message
+    if isinstance(origin, str):
+        if re.search(r":\d+$", origin):  # a file and line: a variant's set: or a base file
+            return origin, text, (0, 0)
+        return f"{origin} {dotted}".rstrip(), message, (0, 0)
+    if origin is None:
+        return source, text, (1, 0)
+    return f"{source}:{origin}", text, (1, origin)
+
+
+def _override_near(index: LineIndex, path: FieldPath) -> Origin | None:
+    """The first override inside ``path``, or else inside its nearest ancestor below the top."""
+    for k in range(len(path), 0, -1):
+        head = path[:k]
+        for key, origin in index.items():
+            if isinstance(origin, Origin) and key[:k] == head:
+                return origin
+    return None
+
+
+def _display_path(data: Any, path: FieldPath, origin: Origin | None) -> str:
+    """A field path as dotted text, list items by name, the overridden part as spelt."""
+    parts: list[str] = []
+    node = data
+    for elem in path:
+        parts.append(_item_name(node, elem) if isinstance(node, list) else str(elem))
+        node = _child(node, elem)
+    if origin is not None and origin.spelt:
+        same = 0
+        while same < min(len(path), len(origin.path)) and path[same] == origin.path[same]:
+            same += 1
+        parts[:same] = origin.spelt[:same]
+    return ".".join(parts)
+
+
+def _item_name(items: list[Any], elem: Any) -> str:
+    """A list item's ``name`` when it names the item unambiguously in a dotted path."""
+    if not _present(items, elem):
+        return str(elem)
+    name = items[elem].get("name") if isinstance(items[elem], dict) else None
+    if not isinstance(name, str) or not name or "." in name or re.fullmatch(r"[+-]?\d+", name):
+        return str(elem)
+    if sum(isinstance(it, dict) and it.get("name") == name for it in items) != 1:
+        return str(elem)
+    return name
 
 
 def _is_mismatch(err: Any) -> bool:
@@ -1240,14 +1354,16 @@ def load_model(
     ConfigError
         Any problem with the file, the overrides or the values, as one line.
     """
-    data, line_index = load_with_extends(path)
+    data, line_index = load_with_extends(path, model_cls=model_cls)
     if overrides:
         data, line_index = apply_overrides(data, overrides, line_index=line_index)
     return validate_model(model_cls, data, path, line_index, context=context), line_index
 
 
 def load_with_extends(
-    path: str | Path, _seen: tuple[Path, ...] = ()
+    path: str | Path,
+    _seen: tuple[Path, ...] = (),
+    model_cls: type[BaseModel] | None = None,
 ) -> tuple[dict[str, Any], LineIndex]:
     """Read a YAML file that may be a variant of another one.
 
@@ -1260,12 +1376,18 @@ def load_with_extends(
     ----------
     path
         The YAML file.
+    model_cls
+        The root model of the file. When given, relative data paths (fields typed
+        :data:`~dcsim.scenario.types.DataPath`) that a base file in another folder declares
+        are rewritten relative to this file's folder, so that each resolves from the folder
+        of the file that wrote it; a path in a variant's ``set:`` resolves from the variant's
+        folder, as any path of the variant does.
 
     Returns
     -------
     data, line_index
         The composed data and, per field path, its line in the variant or ``"<base>:<line>"``
-        for values that come from a base file.
+        for values that come from a base file (named by the path the variant reaches it by).
 
     Raises
     ------
@@ -1301,10 +1423,13 @@ def load_with_extends(
             "a variant to extend a base at most that many levels deep",
             where=f"{path}:{line}",
         )
-    base, base_index = load_with_extends(base_path, (*_seen, path.resolve()))
+    base, base_index = load_with_extends(base_path, (*_seen, path.resolve()), model_cls)
+    if model_cls is not None:
+        _rebase_data_paths(model_cls, base, base_path.parent, path.resolve().parent)
     # Lines of the base file are named with its file, so that messages do not mislead.
+    shown = os.path.normpath(path.parent / str(base_ref))
     out_index: LineIndex = {
-        k: (f"{base_path.name}:{v}" if isinstance(v, int) else v) for k, v in base_index.items()
+        k: (f"{shown}:{v}" if isinstance(v, int) else v) for k, v in base_index.items()
     }
     for key, value in data.items():
         base[key] = value
@@ -1321,6 +1446,65 @@ def load_with_extends(
             where = f"{path}:{index.get(('set', key), line)}"
             base, out_index = apply_overrides(base, {key: value}, where=where, line_index=out_index)
     return base, out_index
+
+
+def _rebase_data_paths(model_cls: type[BaseModel], data: Any, old: Path, new: Path) -> None:
+    """Rewrite relative data paths in ``data`` from folder ``old`` to folder ``new``, in place.
+
+    Both folders are resolved (symlinks followed), so that the ``..`` of the rewritten path
+    climbs the real folders the operating system will.
+    """
+    if old == new:
+        return
+    for field_path in _data_path_fields(model_cls, data, ()):
+        container = _node_at(data, field_path[:-1])
+        value = container[field_path[-1]]
+        if is_relative_data_path(value):
+            container[field_path[-1]] = Path(os.path.relpath(old / value, new)).as_posix()
+
+
+def _data_path_fields(tp: Any, node: Any, path: FieldPath) -> list[FieldPath]:
+    """Paths of the text values in ``node`` whose type (``tp``) is marked as a data path."""
+    found: list[FieldPath] = []
+    while True:  # strip Annotated and Optional, noting the marker on the way
+        if typing.get_origin(tp) is typing.Annotated:
+            if any(meta is DATA_PATH for meta in tp.__metadata__):
+                return [path] if isinstance(node, str) else []
+            tp = typing.get_args(tp)[0]
+            continue
+        members = _union_members(tp)
+        if members is None:
+            break
+        if len(members) == 1:
+            tp = members[0]
+            continue
+        # Any member that marks a path marks it (tagged unions name fields consistently).
+        seen: set[FieldPath] = set()
+        for member in members:
+            for p in _data_path_fields(member, node, path):
+                if p not in seen:
+                    seen.add(p)
+                    found.append(p)
+        return found
+    if isinstance(tp, type) and issubclass(tp, BaseModel) and isinstance(node, dict):
+        for key, value in node.items():
+            info = _model_field(tp, key)
+            if info is None:
+                continue
+            if any(meta is DATA_PATH for meta in info.metadata) and isinstance(value, str):
+                found.append((*path, key))
+            else:
+                found += _data_path_fields(info.annotation, value, (*path, key))
+    elif _origin(tp) in (list, Sequence, typing.Sequence) and isinstance(node, list):
+        item_tp = _item_type(tp, 0)
+        for i, item in enumerate(node):
+            found += _data_path_fields(item_tp, item, (*path, i))
+    elif _origin(tp) in (dict, Mapping, typing.Mapping) and isinstance(node, dict):
+        args = typing.get_args(tp)
+        if len(args) == 2:
+            for key, value in node.items():
+                found += _data_path_fields(args[1], value, (*path, key))
+    return found
 
 
 def dump_resolved(model: BaseModel, header: str | None = None) -> str:

@@ -192,9 +192,7 @@ class FixedCopCooling(_Model):
     cop: Pos = Field(description="Heat removed per unit of electrical power [W/W].")
 
 
-Cooling = Annotated[
-    FixedCopCooling | LiquidCooling | AirCooling, Field(discriminator="type")
-]
+Cooling = Annotated[FixedCopCooling | LiquidCooling | AirCooling, Field(discriminator="type")]
 
 
 class Hall(_Model):

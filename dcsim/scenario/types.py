@@ -280,3 +280,30 @@ __all__ = [
     "parse_date",
     "parse_duration_s",
 ]
+
+
+class DataPathMarker:
+    """Marks a field whose text names a data file, relative to the file that declares it.
+
+    The loader finds such fields (:func:`dcsim.scenario.load.load_with_extends`) so that a
+    relative path written in a base file keeps resolving from the base file's folder when a
+    variant in another folder extends it.
+    """
+
+    def __repr__(self) -> str:
+        return "DataPathMarker()"
+
+
+#: The one marker instance that :data:`DataPath` carries.
+DATA_PATH = DataPathMarker()
+
+#: A data file (CSV, weather file): relative to the folder of the file that declares it,
+#: absolute, or ``<scheme>:<name>`` for a built-in source (``pvlib:``, ``site:``).
+DataPath = Annotated[str, Field(min_length=1), DATA_PATH]
+
+
+def is_relative_data_path(value: str) -> bool:
+    """Whether a data path is relative to a folder (not absolute, no ``scheme:`` prefix)."""
+    if re.match(r"^[A-Za-z][\w+.-]*:", value):
+        return False  # pvlib:, site: (and a Windows drive letter)
+    return not value.startswith(("/", "\\", "~"))

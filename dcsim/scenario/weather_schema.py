@@ -2,8 +2,8 @@
 
 The integrator adds ``weather: Weather | None`` to ``Site``; ``None`` means the default file
 (:data:`DEFAULT_WEATHER_FILE`, Greensboro NC, a humid subtropical Cfa climate). Files are
-resolved relative to the scenario file's folder; a name starting with ``pvlib:`` is a sample
-shipped inside pvlib. Example::
+resolved relative to the folder of the scenario file that declares them; a name starting
+with ``pvlib:`` is a sample shipped inside pvlib. Example::
 
     weather:
       file: pvlib:723170TYA.CSV
@@ -20,7 +20,7 @@ from pydantic import Field
 
 from dcsim.scenario.base import Name
 from dcsim.scenario.base import ScenarioModel as _Model
-from dcsim.scenario.types import Date, DurationS
+from dcsim.scenario.types import DataPath, Date, DurationS
 
 __all__ = ["DEFAULT_WEATHER_FILE", "HeatWave", "Weather"]
 
@@ -49,11 +49,11 @@ class Weather(_Model):
     waves shift the dry bulb; the wet bulb is recomputed holding ``humidity_held`` fixed.
     """
 
-    file: str = Field(
+    file: DataPath = Field(
         default=DEFAULT_WEATHER_FILE,
-        min_length=1,
         description=(
-            "Weather file, relative to the scenario file, or 'pvlib:<name>' for a pvlib sample "
+            "Weather file, relative to the folder of the scenario file that declares it, or "
+            "'pvlib:<name>' for a pvlib sample "
             "(723170TYA.CSV Greensboro NC, 12839.tm2 Miami FL, 703165TY.csv Sand Point AK), "
             "or 'site:<id>' for the synthetic typical year of a library site (e.g. "
             "site:phoenix; list: dcsim.catalog.weather_sites.weather_sites_table())."

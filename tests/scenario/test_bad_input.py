@@ -88,7 +88,7 @@ def test_unknown_model_suggests_the_close_ones(tmp_path):
     text = edit(CHAT_MODEL, "- name: chat\n    model: llama-3.1-7b")
     path, msg = run_bad(tmp_path, text)
     line = line_of(text, "llama-3.1-7b")
-    assert msg.startswith(f"{path}:{line}: workloads.0.model: unknown model 'llama-3.1-7b'")
+    assert msg.startswith(f"{path}:{line}: workloads.chat.model: unknown model 'llama-3.1-7b'")
     # 'llama-3.1-7b' is one edit from both llama-3.1-8b and llama-3.1-70b.
     assert re.search(r"did you mean 'llama-3\.1-(8b|70b)'", msg)
 
@@ -97,7 +97,7 @@ def test_unknown_rack_system(tmp_path):
     text = edit(RACK_GROUP_CHAT, RACK_GROUP_CHAT.replace("gb200-nvl72", "gb200-nvl36"))
     path, msg = run_bad(tmp_path, text)
     line = line_of(text, "gb200-nvl36")
-    field = "sites.0.buildings.0.halls.0.rack_groups.0.system"
+    field = "sites.main.buildings.b1.halls.h1.rack_groups.chat.system"
     assert msg.startswith(f"{path}:{line}: {field}: unknown rack system 'gb200-nvl36'")
     assert "did you mean 'gb200-nvl72'" in msg
 
@@ -107,7 +107,7 @@ def test_unknown_rack_system_on_the_command_line(tmp_path):
     _, msg = run_bad(
         tmp_path, text, "--set", "sites.main.buildings.b1.halls.h1.rack_groups.chat.system=x1"
     )
-    assert msg.startswith("--set sites.0.buildings.0.halls.0.rack_groups.0.system: ")
+    assert msg.startswith("--set sites.main.buildings.b1.halls.h1.rack_groups.chat.system: ")
     assert "unknown rack system 'x1'" in msg
 
 
@@ -126,7 +126,7 @@ def test_model_that_does_not_fit_its_replica(tmp_path):
     path, msg = run_bad(tmp_path, text)
     # Blamed on the rack group (its line holds replica_gpus_count, flow style).
     line = line_of(text, "replica_gpus_count: 1")
-    assert msg.startswith(f"{path}:{line}: sites.0.buildings.0.halls.0.rack_groups.0: ")
+    assert msg.startswith(f"{path}:{line}: sites.main.buildings.b1.halls.h1.rack_groups.chat: ")
     assert "does not fit a replica of 1 x gb200" in msg
     # Needed: weights 405e9 params x 2 B (bf16) = 810 GB, plus the KV cache of one sequence
     # of 2,000 + 400 tokens at 2 (K, V) x 126 layers x 8 KV heads x 128 dims x 2 B =
@@ -141,17 +141,22 @@ def test_model_that_does_not_fit_its_replica(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "field", "shown"),
     [
-        ("feed_mw: 2.4 ", "feed_mw: 0 ", "sites.0.buildings.0.halls.0.feed_mw", "0 must be > 0"),
+        (
+            "feed_mw: 2.4 ",
+            "feed_mw: 0 ",
+            "sites.main.buildings.b1.halls.h1.feed_mw",
+            "0 must be > 0",
+        ),
         (
             "import_limit_mw: 3.2",
             "import_limit_mw: -5",
-            "sites.0.import_limit_mw",
+            "sites.main.import_limit_mw",
             "-5 must be > 0",
         ),
         (
             "count: 12,",
             "count: 0,",
-            "sites.0.buildings.0.halls.0.rack_groups.0.count",
+            "sites.main.buildings.b1.halls.h1.rack_groups.chat.count",
             "0 must be > 0",
         ),
     ],
@@ -166,7 +171,7 @@ def test_capacities_must_be_positive(tmp_path, old, new, field, shown):
 def test_capacity_from_the_command_line_names_the_origin(tmp_path):
     text = SMALL_HALL.read_text(encoding="utf-8")
     _, msg = run_bad(tmp_path, text, "--set", "sites.main.import_limit_mw=-5")
-    assert msg == "--set sites.0.import_limit_mw: -5 must be > 0"
+    assert msg == "--set sites.main.import_limit_mw: -5 must be > 0"
 
 
 def test_missing_required_field(tmp_path):
@@ -184,7 +189,7 @@ def test_wrong_unit_suffix_suggests_the_right_one(tmp_path):
     text = edit("feed_mw: 2.4 ", "feed_kw: 2400 ")
     path, msg = run_bad(tmp_path, text)
     line = line_of(text, "feed_kw")
-    assert msg.startswith(f"{path}:{line}: sites.0.buildings.0.halls.0.feed_kw: ")
+    assert msg.startswith(f"{path}:{line}: sites.main.buildings.b1.halls.h1.feed_kw: ")
     assert "did you mean 'feed_mw'" in msg
 
 
@@ -193,7 +198,7 @@ def test_wrong_unit_suffix_is_one_line_naming_the_hall(tmp_path):
     text = edit("feed_mw: 2.4 ", "feed_kw: 2400 ")
     path, msg = run_bad(tmp_path, text)
     assert msg.startswith(f"{path}:")
-    assert "sites.0.buildings.0.halls.0.feed_" in msg
+    assert "sites.main.buildings.b1.halls.h1.feed_" in msg
 
 
 def test_yaml_syntax_error_gives_the_line(tmp_path):
@@ -239,7 +244,7 @@ def test_validate_reports_the_same_line(tmp_path):
     text = edit("feed_mw: 2.4 ", "feed_mw: 0 ")
     path, msg = run_bad(tmp_path, text, command="validate")
     line = line_of(text, "feed_mw: 0")
-    assert msg == f"{path}:{line}: sites.0.buildings.0.halls.0.feed_mw: 0 must be > 0"
+    assert msg == f"{path}:{line}: sites.main.buildings.b1.halls.h1.feed_mw: 0 must be > 0"
 
 
 def test_every_profile_name_the_schema_accepts_runs(tmp_path):

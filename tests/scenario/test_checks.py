@@ -140,7 +140,7 @@ def test_duplicate_hall_names_in_a_file_point_at_the_second_name(tmp_path):
         load_scenario(path)
     second = [i + 1 for i, s in enumerate(text.splitlines()) if s.strip() == "- name: h1"][1]
     assert str(info.value) == (
-        f"{path}:{second}: sites.0.buildings.1.halls.0.name: hall name 'h1' is used twice"
+        f"{path}:{second}: sites.main.buildings.b1.halls.h1.name: hall name 'h1' is used twice"
     )
 
 

@@ -252,39 +252,39 @@ def test_yaml_tags_are_refused(tmp_path):
     ("old", "new", "expected"),
     [
         # out of range: value and bound
-        ("power_mw: 100", "power_mw: -5", "10: sites.0.buildings.0.power_mw: -5 must be > 0"),
+        ("power_mw: 100", "power_mw: -5", "10: sites.main.buildings.b1.power_mw: -5 must be > 0"),
         # wrong type
         (
             "power_mw: 100",
             "power_mw: abc",
-            "10: sites.0.buildings.0.power_mw: expected a number, got 'abc'",
+            "10: sites.main.buildings.b1.power_mw: expected a number, got 'abc'",
         ),
         # missing required field: reported at the mapping that lacks it
         ("horizon_s: 1y\n", "", "1: horizon_s: missing required field 'horizon_s'"),
         (
             "    import_limit_mw: 50\n",
             "",
-            "17: sites.1.import_limit_mw: missing required field 'import_limit_mw'",
+            "17: sites.edge.import_limit_mw: missing required field 'import_limit_mw'",
         ),
         # discriminated union with a wrong tag: at the line of `type:`
         (
             "type: dry_cooler",
             "type: tower2",
-            "12: sites.0.buildings.0.cooling: type: 'tower2' is not one of 'dry_cooler', "
+            "12: sites.main.buildings.b1.cooling: type: 'tower2' is not one of 'dry_cooler', "
             "'tower'; did you mean 'tower'?",
         ),
         # ... and without a tag
         (
             "          type: dry_cooler\n",
             "",
-            "11: sites.0.buildings.0.cooling: missing required field 'type' "
+            "11: sites.main.buildings.b1.cooling: missing required field 'type' "
             "(one of 'dry_cooler', 'tower')",
         ),
         # errors inside a union member: the tag is not part of the path
         (
             "approach_delta_k: 5",
             "approach_delta_k: 0",
-            "16: sites.0.buildings.1.cooling.approach_delta_k: 0 must be > 0",
+            "16: sites.main.buildings.b2.cooling.approach_delta_k: 0 must be > 0",
         ),
         # durations
         (
@@ -328,20 +328,20 @@ def test_yaml_tags_are_refused(tmp_path):
         (
             "cooling: {type: tower, approach_delta_k: 5}",
             "cooling: tower",
-            "16: sites.0.buildings.1.cooling: expected a mapping with type: 'dry_cooler' or "
+            "16: sites.main.buildings.b2.cooling: expected a mapping with type: 'dry_cooler' or "
             "'tower' and its fields, got 'tower'",
         ),
         # model validator raising ConfigError(where=...): at the field it names
         (
             "    import_limit_mw: 50\n",
             "    import_limit_mw: 50\n    export_limit_mw: 60\n",
-            "19: sites.1.export_limit_mw: 60.0 must be <= import_limit_mw 50.0",
+            "19: sites.edge.export_limit_mw: 60.0 must be <= import_limit_mw 50.0",
         ),
         # model validator raising ValueError: at the model (the site's dash line)
         (
             "import_limit_mw: 500",
             "import_limit_mw: 150",
-            "6: sites.0: buildings draw 220.0 MW, more than 150.0",
+            "6: sites.main: buildings draw 220.0 MW, more than 150.0",
         ),
         # root validator naming a path with an index
         ("name: edge", "name: main", "17: sites.1.name: site names must be unique"),
@@ -358,14 +358,14 @@ def test_unknown_field_suggests_the_unit_it_meant(tmp_path):
     # The misspelt key also leaves power_mw missing; the did-you-mean error says both, so it
     # is the only one reported, at the misspelt key's own line.
     assert message == (
-        f"{path}:10: sites.0.buildings.0.power_kw: unknown field 'power_kw'; "
+        f"{path}:10: sites.main.buildings.b1.power_kw: unknown field 'power_kw'; "
         "did you mean 'power_mw'?"
     )
     path, message, error = error_of(
         tmp_path, edited("power_mw: 100", "power_mw: 100\n        power_kw: 3")
     )
     assert message == (
-        f"{path}:11: sites.0.buildings.0.power_kw: unknown field 'power_kw'; "
+        f"{path}:11: sites.main.buildings.b1.power_kw: unknown field 'power_kw'; "
         "did you mean 'power_mw'?"
     )
 
@@ -388,7 +388,7 @@ def test_unknown_field_without_a_close_name_lists_the_fields(tmp_path):
         tmp_path, edited("power_mw: 100", "power_mw: 100\n        colour: red")
     )
     assert message == (
-        f"{path}:11: sites.0.buildings.0.colour: unknown field 'colour' "
+        f"{path}:11: sites.main.buildings.b1.colour: unknown field 'colour' "
         "(known fields: name, power_mw, cooling)"
     )
 
@@ -404,7 +404,7 @@ def test_several_errors_first_in_file_order_with_count(tmp_path):
     assert error.errors == [
         f"{path}:3: horizon_s: expected a duration such as '15min', '1h', '2d', '1y', got 'soon'",
         f"{path}:5: share_frac: 2 must be <= 1",
-        f"{path}:16: sites.0.buildings.1.power_mw: -1 must be > 0",
+        f"{path}:16: sites.main.buildings.b2.power_mw: -1 must be > 0",
     ]
     assert all(LINE_FORMAT.match(line) for line in error.errors)
 
@@ -528,11 +528,11 @@ def test_error_in_overridden_value_points_at_the_override(tmp_path):
     path = write(tmp_path, BASE)
     with pytest.raises(ConfigError) as info:
         load_model(Scen, path, overrides=["sites.main.import_limit_mw=-5"])
-    assert str(info.value) == "--set sites.0.import_limit_mw: -5 must be > 0"
+    assert str(info.value) == "--set sites.main.import_limit_mw: -5 must be > 0"
     with pytest.raises(ConfigError) as info:
         load_model(Scen, path, overrides=["sites.edge.import_limt_mw=3"])
     assert str(info.value) == (
-        "--set sites.1.import_limt_mw: unknown field 'import_limt_mw'; "
+        "--set sites.edge.import_limt_mw: unknown field 'import_limt_mw'; "
         "did you mean 'import_limit_mw'?"
     )
     with pytest.raises(ConfigError) as info:
@@ -542,7 +542,7 @@ def test_error_in_overridden_value_points_at_the_override(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_model(Scen, path, overrides=["sites.0.buildings.b2.cooling={type: dry_cooler}"])
     assert str(info.value) == (
-        "--set sites.0.buildings.1.cooling.fan_kw: missing required field 'fan_kw'"
+        "--set sites.0.buildings.b2.cooling.fan_kw: missing required field 'fan_kw'"
     )
 
 
@@ -603,4 +603,4 @@ def test_validator_where_may_address_list_items_by_name(tmp_path):
     data, index = load_yaml_with_lines(path)
     with pytest.raises(ConfigError) as info:
         validate_model(Items, data, path, index)
-    assert str(info.value) == f"{path}:5: items.1.v: 7.0 must be <= 1"
+    assert str(info.value) == f"{path}:5: items.b.v: 7.0 must be <= 1"
