@@ -8,7 +8,7 @@ does not do for ``jitclass`` and does unreliably for ``structref`` (see ``docs/c
 
 Mutable state stays shared with the SimPy processes: the bundle fields that the processes
 change (rack counts of a cell, battery and turbine state, loop temperatures, hall flags) are
-views of, or the very arrays held by, :class:`dcsim.sim.engine.SimState`, so a change made
+views of, or the very arrays held by, :class:`dcsim.sim.state.SimState`, so a change made
 between two compiled calls is what the next call reads.
 
 The builders here are plain Python and run once per run (:func:`bundles_for_run`).
@@ -259,4 +259,25 @@ def record_bundle(
         ticks_per_hall_rec=int(ticks_per_hall_rec),
         events=events,
         n_events=n_events,
+    )
+
+
+class Changes(NamedTuple):
+    """Discrete changes of one compiled call, ordered by tick (see ``stages/changes.py``)."""
+
+    tick: np.ndarray  # (n,) int64: global tick from which the change holds
+    target: np.ndarray  # (n,) int64: what it sets, ``stages.changes.CH_*``
+    row: np.ndarray  # (n,) int64: cell or hall index
+    col: np.ndarray  # (n,) int64: column of ``halls.cool_state`` (CH_COOL_STATE only)
+    value: np.ndarray  # (n,) float64: the value set
+
+
+def changes_bundle(tick, target, row, col, value) -> Changes:
+    """:class:`Changes` from five equal-length sequences (empty: no change)."""
+    return Changes(
+        tick=np.asarray(tick, dtype=np.int64),
+        target=np.asarray(target, dtype=np.int64),
+        row=np.asarray(row, dtype=np.int64),
+        col=np.asarray(col, dtype=np.int64),
+        value=np.asarray(value, dtype=np.float64),
     )

@@ -31,6 +31,7 @@ from __future__ import annotations
 from numba import njit
 
 from dcsim.kernels.stages.chain import commit_halls
+from dcsim.kernels.stages.changes import apply_changes
 from dcsim.kernels.stages.demand import offer_demand, settle_backlog
 from dcsim.kernels.stages.dispatch import operating_point, solve_caps
 from dcsim.kernels.stages.limits import set_limits
@@ -40,7 +41,9 @@ from dcsim.kernels.stages.work import live_racks, new_work
 
 
 @njit(cache=True)
-def advance(tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record):
+def advance(
+    tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record, changes=None
+):
     """Advance the campus by ``n_ticks`` ticks from global tick ``tick0``.
 
     Parameters
@@ -53,8 +56,12 @@ def advance(tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, r
         The bundles of :mod:`dcsim.kernels.bundles`. Updated in place: the backlog
         (``classes``), the loop temperatures (``halls.cool_state``), battery and turbine
         state (``sites``), and the record buffers, checks and event buffer (``record``).
-        Rack counts (``cells``) and hall flags (``halls.energised``, ``halls.cooled``) are
-        read: the SimPy processes change them between calls.
+        Rack counts (``cells``), hall flags (``halls.energised``, ``halls.cooled``) and
+        cooling units available (``halls.cool_state``) change only through ``changes``.
+    changes
+        :class:`~dcsim.kernels.bundles.Changes` due inside this call, ordered by tick, each
+        applied at the start of its tick (:func:`~dcsim.kernels.stages.changes.apply_changes`);
+        None: the state holds over the call.
     """
     n_class = classes.deferrable.shape[0]
     n_cell = cells.pool.shape[0]
@@ -62,11 +69,15 @@ def advance(tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, r
     n_site = sites.import_limit_w.shape[0]
     work = new_work(n_class, n_cell, n_hall, n_site)
     live = live_racks(cells, halls)
-    gpus = 0.0
-    for c in range(n_cell):
-        gpus += live.serving[c] * pools.gpus_per_rack[cells.pool[c]]
+    gpus = gpus_serving(live, cells, pools)
+    j = 0
     for i in range(n_ticks):
         t = tick0 + i
+        if changes is not None:
+            if j < changes.tick.shape[0] and changes.tick[j] <= t:
+                j = apply_changes(t, j, changes, cells, halls)
+                live = live_racks(cells, halls)
+                gpus = gpus_serving(live, cells, pools)
         offer_demand(t, dt_s, classes, work)
         set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work)
         cs = solve_caps(live, cells, pools, halls, sites, work, dt_s)
@@ -75,3 +86,12 @@ def advance(tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, r
         commit_halls(dt_s, halls, work)
         balance_sites(t, dt_s, sites, inputs, work, record)
         record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, record, work)
+
+
+@njit(inline="always")
+def gpus_serving(live, cells, pools):
+    """GPUs in racks serving in live halls [count]."""
+    gpus = 0.0
+    for c in range(cells.pool.shape[0]):
+        gpus += live.serving[c] * pools.gpus_per_rack[cells.pool[c]]
+    return gpus

@@ -259,7 +259,7 @@ def build_grid(
         Ticks in the horizon [count] and tick length [s].
     rng_for
         ``rng_for(seed, family, index)`` -> an independent random stream
-        (:func:`dcsim.sim.engine.rng_for`); families ``"curtailment"`` and ``"clean_outage"``
+        (:func:`dcsim.model.streams.rng_for`); families ``"curtailment"`` and ``"clean_outage"``
         indexed by site.
 
     Returns

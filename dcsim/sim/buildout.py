@@ -36,7 +36,7 @@ from dcsim.model.plant import BURN_IN, DELIVERED, FAILED, IN_SERVICE, INSTALLED,
 from dcsim.sim.fleet import start_fleet_processes
 
 if TYPE_CHECKING:
-    from dcsim.sim.engine import SimState
+    from dcsim.sim.state import SimState
 
 __all__ = [
     "OUT_FAILURE",
@@ -343,7 +343,7 @@ def start_buildout_processes(
     seed
         Run seed.
     rng_for
-        ``rng_for(seed, family, index)`` (:func:`dcsim.sim.engine.rng_for`); the families
+        ``rng_for(seed, family, index)`` (:func:`dcsim.model.streams.rng_for`); the families
         used are ``"buildout_slip"`` and ``"burn_in"``.
     """
     bo = plan.buildout

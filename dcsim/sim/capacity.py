@@ -21,7 +21,7 @@ from dcsim.sim.failures import start_failure_processes
 from dcsim.sim.grid_events import start_grid_event_process
 
 if TYPE_CHECKING:
-    from dcsim.sim.engine import SimState
+    from dcsim.sim.state import SimState
 
 __all__ = ["start_capacity_processes", "simulate_capacity"]
 
@@ -47,7 +47,7 @@ def start_capacity_processes(
     seed
         Run seed.
     rng_for
-        :func:`dcsim.sim.engine.rng_for`.
+        :func:`dcsim.model.streams.rng_for`.
     """
     start_buildout_processes(env, state, plan, seed, rng_for)
     start_failure_processes(env, state, plan, seed, rng_for)
@@ -77,32 +77,20 @@ def simulate_capacity(
         Final state: ``cell_state``, ``plant.rack_status``, the event log in the recorder,
         and ``extra`` (``capacity_snapshots``, ``buildout``, ``failures``).
     """
-    import dataclasses
-
-    from dcsim.sim import engine
+    from dcsim.model.streams import rng_for
     from dcsim.sim.recorder import Recorder
+    from dcsim.sim.state import SimState, copy_mutable
 
-    copy_mutable = getattr(engine, "_copy_mutable", None)
-    if copy_mutable is not None:
-        run_plant = copy_mutable(plant)
-    else:
-        run_plant = dataclasses.replace(
-            plant, cell_state=plant.cell_state.copy(), rack_status=plant.rack_status.copy()
-        )
-    args = {
-        "plant": run_plant,
-        "recorder": Recorder(run_plant),
-        "cell_state": run_plant.cell_state,
-        "backlog_tok": np.zeros((len(plant.class_names), plant.n_backlog_buckets)),
-        "backlog_head": np.zeros(len(plant.class_names), dtype=np.int64),
-    }
-    # Further required state tables (e.g. site_state) live on the plant under the same name.
-    for f in dataclasses.fields(engine.SimState):
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if required and f.name not in args:
-            args[f.name] = getattr(run_plant, f.name)
-    state = engine.SimState(**args)
-    rng_for = engine.rng_for
+    run_plant = copy_mutable(plant)
+    state = SimState(
+        plant=run_plant,
+        recorder=Recorder(run_plant),
+        cell_state=run_plant.cell_state,
+        backlog_tok=np.zeros((len(plant.class_names), plant.n_backlog_buckets)),
+        backlog_head=np.zeros(len(plant.class_names), dtype=np.int64),
+        site_state=run_plant.site_state,
+        cool_state=run_plant.cool_state,
+    )
     env = simpy.Environment()
     start_capacity_processes(env, state, plan, seed, rng_for)
     env.run(until=plant.horizon_s if until_s is None else until_s)

@@ -2,16 +2,16 @@
 
 The clock is float seconds since the scenario start. Discrete processes (rack groups entering
 service; later deliveries, failures, grid and cooling events) wait, change the state tables
-and log events; they hold no equations. The physics process advances the compiled kernel
-tick by tick, many ticks per call, up to the next discrete event, so an event takes effect
-from the first tick that starts at or after it.
+and log events; they hold no equations. The physics process runs them ahead over up to a
+day, collects what they changed as a change list (:mod:`dcsim.sim.changes`) and advances
+the compiled kernel over the day in one call, which applies each change from the first tick
+that starts at or after its event.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -23,50 +23,18 @@ from dcsim.model.capacity import CapacityPlan
 from dcsim.model.plant import Plant
 from dcsim.model.streams import rng_for
 from dcsim.sim.capacity import start_capacity_processes
+from dcsim.sim.changes import ChangeWatch
 from dcsim.sim.cooling_faults import start_cooling_fault_processes
 from dcsim.sim.demand import demand_matrix_tok_per_s
 from dcsim.sim.fleet import start_fleet_processes
 from dcsim.sim.recorder import Recorder
+from dcsim.sim.state import SimState, copy_mutable
 
 #: Longest stretch advanced in one compiled call [s]: one simulated day keeps the progress
 #: bar alive at a call overhead that is negligible against a day of ticks.
 MAX_CHUNK_S = 86400.0
 
 ProgressFn = Callable[[int, int], None]
-
-
-@dataclass
-class SimState:
-    """Mutable state shared by the processes and the kernel."""
-
-    plant: Plant
-    recorder: Recorder
-    cell_state: np.ndarray
-    backlog_tok: np.ndarray
-    backlog_head: np.ndarray
-    site_state: np.ndarray
-    cool_state: np.ndarray
-    tick: int = 0
-    wall_kernel_s: float = 0.0
-    extra: dict = field(default_factory=dict)
-    #: Per hall: feed energised, cooling commissioned (bool arrays the tick reads). Created
-    #: all True (halls already built); the build-out updates them in place through
-    #: :func:`dcsim.sim.buildout.hall_flags`, which finds them in ``extra`` under these names.
-    hall_energised: np.ndarray | None = None
-    hall_cooled: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        n_hall = len(self.plant.hall_names)
-        if self.hall_energised is None:
-            self.hall_energised = np.ones(n_hall, dtype=bool)
-        if self.hall_cooled is None:
-            self.hall_cooled = np.ones(n_hall, dtype=bool)
-        self.extra.setdefault("hall_energised", self.hall_energised)
-        self.extra.setdefault("hall_cooling_commissioned", self.hall_cooled)
-
-    def log_event(self, t_s: float, kind: str, asset: str, detail: str, value: float) -> None:
-        """Record an event in the run's event table."""
-        self.recorder.log(t_s, kind, asset, detail, value)
 
 
 def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
@@ -118,35 +86,57 @@ def _physics(
     state: SimState,
     demand: np.ndarray,
     progress: ProgressFn | None,
+    changes_in_call: bool = True,
 ) -> Generator[simpy.Event, None, None]:
     p = state.plant
     rec = state.recorder
     dt_s = p.tick_s
     chunk_ticks = max(int(MAX_CHUNK_S // dt_s), 1)
     bundles = run_bundles(state, demand, chunk_ticks)
+    watched = ChangeWatch(state)
     while state.tick < p.n_ticks:
-        t_next = env.peek()
-        if t_next <= env.now:
+        if env.peek() <= env.now:
             yield env.timeout(0.0)  # let events due now change the state first
             continue
-        # Ticks that start strictly before the next event may run on the current state.
-        first_after = int(np.ceil(t_next / dt_s - 1e-9)) if np.isfinite(t_next) else p.n_ticks
-        target = min(p.n_ticks, first_after, state.tick + chunk_ticks)
-        if target <= state.tick:
-            yield env.timeout(t_next - env.now)  # the event falls inside the current tick
-            continue
+        end = min(p.n_ticks, state.tick + chunk_ticks)
+        watched.begin(state.tick)
+        # Run the processes ahead over the call: each change holds from the first tick that
+        # starts at or after its event. Ticks before it run on the state before it.
+        while True:
+            t_next = env.peek()
+            first_after = _first_tick_at_or_after(t_next, dt_s, p.n_ticks)
+            if first_after >= end:
+                break
+            if first_after > state.tick and not changes_in_call:
+                end = first_after  # the reference path: a change ends the call
+                break
+            yield env.timeout(max(t_next - env.now, 0.0))
+            while env.peek() <= env.now:
+                yield env.timeout(0.0)
+            watched.capture(max(_first_tick_at_or_after(env.now, dt_s, p.n_ticks), state.tick))
+        changes = watched.end()
         t0 = time.perf_counter()
-        advance(state.tick, target - state.tick, dt_s, *bundles)
+        advance(state.tick, end - state.tick, dt_s, *bundles, changes)
         state.wall_kernel_s += time.perf_counter() - t0
+        state.n_kernel_calls += 1
         rec.drain_kernel_events()
-        state.tick = target
+        state.tick = end
         if progress is not None:
             progress(state.tick, p.n_ticks)
-        yield env.timeout(max(target * dt_s - env.now, 0.0))
+        yield env.timeout(max(end * dt_s - env.now, 0.0))
+
+
+def _first_tick_at_or_after(t_s: float, dt_s: float, n_ticks: int) -> int:
+    """First tick that starts at or after ``t_s`` [count]; ``n_ticks`` for no event."""
+    return int(np.ceil(t_s / dt_s - 1e-9)) if np.isfinite(t_s) else n_ticks
 
 
 def simulate(
-    plant: Plant, seed: int, progress: ProgressFn | None = None, plan: CapacityPlan | None = None
+    plant: Plant,
+    seed: int,
+    progress: ProgressFn | None = None,
+    plan: CapacityPlan | None = None,
+    changes_in_call: bool = True,
 ) -> SimState:
     """Run the plant over its horizon.
 
@@ -162,6 +152,10 @@ def simulate(
         The capacity plan (build-out, failures, snapshots; see
         :func:`dcsim.model.capacity.build_capacity_plan`); None: racks enter service on
         their rack group's date and nothing fails.
+    changes_in_call
+        True: the discrete changes of a day are applied inside one compiled call at their
+        tick. False: each change ends a compiled call (the reference the tests compare with;
+        same results, many more calls).
 
     Returns
     -------
@@ -171,7 +165,7 @@ def simulate(
         plant, [rng_for(seed, "demand", k) for k in range(len(plant.class_names))]
     )
     # The run works on copies so that a plant can be simulated again (sweeps, notebooks).
-    run_plant = _copy_mutable(plant)
+    run_plant = copy_mutable(plant)
     state = SimState(
         plant=run_plant,
         recorder=Recorder(run_plant),
@@ -189,18 +183,9 @@ def simulate(
         start_fleet_processes(env, state)
     else:
         start_capacity_processes(env, state, plan, seed, rng_for)
-    physics = env.process(_physics(env, state, demand, progress))
+    physics = env.process(_physics(env, state, demand, progress, changes_in_call))
+    # Processes run ahead of the physics, so their events are logged before the kernel's
+    # events of the same call: order the log by time (stable: ties keep their order).
     env.run(until=physics)
+    state.recorder.events.sort(key=lambda e: e[0])
     return state
-
-
-def _copy_mutable(plant: Plant) -> Plant:
-    from dataclasses import replace
-
-    return replace(
-        plant,
-        cell_state=plant.cell_state.copy(),
-        rack_status=plant.rack_status.copy(),
-        site_state=plant.site_state.copy(),
-        cool_state=plant.cool_state.copy(),
-    )

@@ -44,7 +44,7 @@ from dcsim.model.plant import FAILED, IN_SERVICE
 from dcsim.sim.buildout import OUT_FAILURE, OUT_MAINTENANCE, OUT_NONE, rack_out_reason
 
 if TYPE_CHECKING:
-    from dcsim.sim.engine import SimState
+    from dcsim.sim.state import SimState
 
 __all__ = ["FailureState", "start_failure_processes"]
 

@@ -12,7 +12,7 @@ from dcsim.kernels import layout as L
 from dcsim.model.plant import IN_SERVICE, PLANNED
 
 if TYPE_CHECKING:
-    from dcsim.sim.engine import SimState
+    from dcsim.sim.state import SimState
 
 
 def rack_group_entry(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 if TYPE_CHECKING:
-    from dcsim.sim.engine import SimState
+    from dcsim.sim.state import SimState
 
 __all__ = ["start_grid_event_process"]
 
