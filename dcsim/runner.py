@@ -169,6 +169,8 @@ def pool_table(plant: Any) -> Any:
                 "rack_power_full_w": float(tab.p_rack_w[-1, -1]),
                 "rack_power_idle_w": float(tab.p_rack_w[0, -1]),
                 "rack_tok_per_j": tab.x_star_tok_per_s / float(tab.p_rack_w[-1, -1]),
+                "proxy": bool(spec.proxy),
+                "proxy_of": spec.proxy_of or "",
             }
         )
     return pd.DataFrame(rows)

@@ -47,6 +47,9 @@ class Pools(NamedTuple):
     tab_p: np.ndarray  # (n_pool, n_u, n_cap) rack power [W]
     tab_slo: np.ndarray  # (n_pool, n_u) SLO attainment [frac]
     pack: bool  # pack load onto few racks (else spread evenly)
+    # (n_pool, 4, n_u) TTFT p50, p99, TPOT p50, p99 on the grid of tab_slo [s]; NaN offline
+    tab_latency: np.ndarray
+    proxy: np.ndarray  # (n_pool,) bool: efficiency factors are a declared proxy
 
 
 class Cells(NamedTuple):
@@ -82,6 +85,13 @@ class Halls(NamedTuple):
     cooled: np.ndarray  # bool: cooling commissioned (set by the build-out)
     cool_par: np.ndarray  # cooling plant, columns cooling_layout.CP_*
     cool_state: np.ndarray  # loop temperatures and units in service, CS_*; updated
+    # IT power outside the racks per rack unit (layout.H_OUTSIDE_* and split) [W]
+    outside_serving_w: np.ndarray
+    outside_idle_w: np.ndarray  # per idle or burn-in rack [W]
+    fabric_serving_w: np.ndarray
+    fabric_idle_w: np.ndarray
+    storage_serving_w: np.ndarray
+    storage_idle_w: np.ndarray
 
 
 class Sites(NamedTuple):
@@ -162,6 +172,8 @@ def pools_bundle(plant) -> Pools:
         tab_p=plant.tab_p,
         tab_slo=plant.tab_slo,
         pack=bool(plant.pack),
+        tab_latency=plant.tab_latency,
+        proxy=np.asarray(plant.pool_proxy, dtype=np.bool_),
     )
 
 
@@ -191,6 +203,12 @@ def halls_bundle(hall_par, energised, cooled, cool_par, cool_state) -> Halls:
         cooled=cooled,
         cool_par=cool_par,
         cool_state=cool_state,
+        outside_serving_w=np.ascontiguousarray(hall_par[:, L.H_OUTSIDE_SERVING_W]),
+        outside_idle_w=np.ascontiguousarray(hall_par[:, L.H_OUTSIDE_IDLE_W]),
+        fabric_serving_w=np.ascontiguousarray(hall_par[:, L.H_FABRIC_SERVING_W]),
+        fabric_idle_w=np.ascontiguousarray(hall_par[:, L.H_FABRIC_IDLE_W]),
+        storage_serving_w=np.ascontiguousarray(hall_par[:, L.H_STORAGE_SERVING_W]),
+        storage_idle_w=np.ascontiguousarray(hall_par[:, L.H_STORAGE_IDLE_W]),
     )
 
 

@@ -17,7 +17,15 @@ H_UPS_A0 = 5
 H_UPS_A1 = 6
 H_UPS_A2 = 7
 H_COOL_COP = 8  # fixed-COP cooling: heat removed per W of mechanical power [W/W]
-H_NCOLS = 9
+# IT power outside the racks (fabric, storage, management), per rack unit of the hall
+# (dcsim.model.fabric.build_facility_it): a serving rack, an idle or burn-in rack [W]
+H_OUTSIDE_SERVING_W = 9
+H_OUTSIDE_IDLE_W = 10
+H_FABRIC_SERVING_W = 11  # the fabric's share of H_OUTSIDE_SERVING_W [W]
+H_FABRIC_IDLE_W = 12
+H_STORAGE_SERVING_W = 13  # the storage share (management = outside - fabric - storage) [W]
+H_STORAGE_IDLE_W = 14
+H_NCOLS = 15
 
 # --- site parameters: site_par[s, :]
 S_IMPORT_LIMIT_W = 0  # grid import limit at the meter [W]
@@ -143,7 +151,14 @@ R_UNTHROTTLED_CAPACITY = 24  # capacity at the state caps, before thermal limits
 R_T_FWS_MEAN = 25  # mean over liquid-cooled halls
 R_T_FWS_MAX = 26
 R_T_TCS_MAX = 27
-R_NCOLS = 28
+R_OUTSIDE_IT = 28  # IT power outside the racks: fabric + storage + management [W]
+R_FABRIC = 29  # scale-out fabric: switches, optics, NICs [W]
+R_STORAGE = 30
+R_MANAGEMENT = 31
+R_HUMIDIFICATION = 32  # air halls; inside R_COOLING [W]
+R_LIGHTING_ANCILLARY = 33  # air halls; inside R_COOLING [W]
+R_PROXY_SERVED = 34  # served on pools whose efficiency factors are a declared proxy [tok/s]
+R_NCOLS = 35
 
 #: Names of the campus columns, in order. Ratio columns (SLO attainment, PUE, tok/J) are
 #: derived from these in :mod:`dcsim.sim.recorder`.
@@ -176,6 +191,13 @@ R_NAMES = (
     "temp_fws_degc",
     "temp_fws_max_degc",
     "temp_tcs_supply_max_degc",
+    "outside_racks_it_power_w",
+    "fabric_power_w",
+    "storage_power_w",
+    "management_power_w",
+    "humidification_power_w",
+    "lighting_ancillary_power_w",
+    "proxy_served_tok_per_s",
 )
 
 # --- per-class time series: class_rec[row, k, :]
@@ -184,13 +206,38 @@ KR_SERVED = 1
 KR_UNSERVED = 2
 KR_BACKLOG = 3
 KR_CAPACITY = 4
-KR_NCOLS = 5
+# Latency of interactive classes, each summed x served tokens [tok/s x unit]: the recorder
+# divides by KR_LATENCY_SERVED (served tokens on cells with a latency) for served-weighted
+# means. Order as the latency columns of Work.latency_cls.
+KR_LATENCY_SERVED = 5  # [tok/s]
+KR_SLO_W = 6  # SLO attainment [frac]
+KR_TTFT_P50_W = 7  # [s]
+KR_TTFT_P99_W = 8
+KR_TPOT_P50_W = 9
+KR_TPOT_P99_W = 10
+KR_NCOLS = 11
 KR_NAMES = (
     "demand_tok_per_s",
     "served_tok_per_s",
     "unserved_tok_per_s",
     "backlog_tok",
     "capacity_tok_per_s",
+    "latency_served_tok_per_s",
+    "slo_served_tok_per_s",
+    "ttft_p50_x_served_tok",
+    "ttft_p99_x_served_tok",
+    "tpot_p50_x_served_tok",
+    "tpot_p99_x_served_tok",
+)
+#: Per-class columns written to the time series as they are.
+KR_PUBLIC = 5
+#: Served-weighted latency columns derived by the recorder: (name, weighted column).
+KR_LATENCY_NAMES = (
+    ("slo_attainment_frac", KR_SLO_W),
+    ("ttft_p50_s", KR_TTFT_P50_W),
+    ("ttft_p99_s", KR_TTFT_P99_W),
+    ("tpot_p50_s", KR_TPOT_P50_W),
+    ("tpot_p99_s", KR_TPOT_P99_W),
 )
 
 # --- per-hall time series at the coarser interval: hall_rec[row, h, :]
@@ -203,7 +250,8 @@ HR_T_FWS = 5
 HR_T_TCS_SUPPLY = 6
 HR_WATER = 7
 HR_THERMAL_BOUND = 8  # share of the interval the thermal limit bound the hall [frac]
-HR_NCOLS = 9
+HR_OUTSIDE_IT = 9  # IT power outside the racks (inside HR_IT) [W]
+HR_NCOLS = 10
 HR_NAMES = (
     "it_power_w",
     "ups_output_w",
@@ -214,4 +262,5 @@ HR_NAMES = (
     "temp_tcs_supply_degc",
     "water_l_per_s",
     "thermal_bound_frac",
+    "outside_racks_it_power_w",
 )

@@ -20,11 +20,13 @@ import numpy as np
 
 from dcsim import units
 from dcsim.catalog.equipment import load_power_equipment
+from dcsim.catalog.facility_it import load_facility_it
 from dcsim.catalog.schema import Catalog
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
 from dcsim.model.cooling import CoolingPlant, build_cooling
+from dcsim.model.fabric import build_facility_it
 from dcsim.model.grid import GridPlant, build_grid
 from dcsim.model.pool import PoolSpec, pool_spec, throughput_optimal_pool_spec
 from dcsim.model.streams import rng_for
@@ -79,10 +81,12 @@ class Plant:
     pool_rank: np.ndarray
     n_ranks: int
     pool_gpus_per_rack: np.ndarray
+    pool_proxy: np.ndarray  # (n_pool,) bool: efficiency factors a declared proxy
     x_star: np.ndarray
     tab_xcap: np.ndarray
     tab_p: np.ndarray
     tab_slo: np.ndarray
+    tab_latency: np.ndarray  # (n_pool, 4, n_u): TTFT p50, p99, TPOT p50, p99 [s]
     # cells
     cell_pool: np.ndarray
     cell_hall: np.ndarray
@@ -347,6 +351,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         scenario, catalog, site_par, n_ticks, tick_s
     )
     hall_par = np.vstack(hall_rows)
+    _set_outside_it(hall_par, scenario, catalog)
     cooling = build_cooling(scenario, catalog, base_dir(scenario))
     return Plant(
         name=scenario.name,
@@ -368,10 +373,14 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         pool_rank=pool_rank,
         n_ranks=len(priorities),
         pool_gpus_per_rack=np.array([s.gpus_per_rack_count for s in pool_specs], dtype=float),
+        pool_proxy=np.array([s.proxy for s in pool_specs], dtype=bool),
         x_star=x_star,
         tab_xcap=np.stack([t.x_cap_tok_per_s for t in tables]),
         tab_p=np.stack([t.p_rack_w for t in tables]),
         tab_slo=np.stack([t.slo_attainment_frac for t in tables]),
+        tab_latency=np.stack(
+            [np.stack([t.ttft_p50_s, t.ttft_p99_s, t.tpot_p50_s, t.tpot_p99_s]) for t in tables]
+        ),
         cell_pool=cell_pool_a,
         cell_hall=cell_hall_a,
         cell_state=cell_state,
@@ -393,6 +402,24 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         cool_state=cooling.cool_state0,
         cooling=cooling,
     )
+
+
+def _set_outside_it(hall_par: np.ndarray, scenario: Scenario, catalog: Catalog) -> None:
+    """Fill the ``H_OUTSIDE_*``, ``H_FABRIC_*`` and ``H_STORAGE_*`` columns of ``hall_par``.
+
+    Per rack unit of each hall [W] (:func:`dcsim.model.fabric.build_facility_it`). The idle
+    split follows from the catalog's storage idle share; management has no idle reduction,
+    so the fabric's idle share is what is left of the idle total.
+    """
+    fit = build_facility_it(scenario, catalog)
+    sto_idle_frac = load_facility_it().per_rack.storage_idle_frac.value
+    mgmt = fit.management_w_per_rack
+    hall_par[:, L.H_OUTSIDE_SERVING_W] = fit.w_per_serving_rack
+    hall_par[:, L.H_OUTSIDE_IDLE_W] = fit.w_per_idle_rack
+    hall_par[:, L.H_FABRIC_SERVING_W] = fit.fabric_w_per_rack
+    hall_par[:, L.H_STORAGE_SERVING_W] = fit.storage_w_per_rack
+    hall_par[:, L.H_STORAGE_IDLE_W] = fit.storage_w_per_rack * sto_idle_frac
+    hall_par[:, L.H_FABRIC_IDLE_W] = fit.w_per_idle_rack - hall_par[:, L.H_STORAGE_IDLE_W] - mgmt
 
 
 def default_cool_arrays(hall_par: np.ndarray):

@@ -71,6 +71,8 @@ def compute_kpis(
         "final_backlog_frac": final_backlog / demand if demand > 0 else 0.0,
         "power_capped_tok": integral("power_capped_tok_per_s"),
         "mean_served_tok_per_s": served / horizon_s,
+        # Share of tokens whose rate rests on another chip's fitted factors (a declared proxy).
+        "proxy_tok_frac": integral("proxy_served_tok_per_s") / served if served > 0 else 0.0,
         "peak_capacity_tok_per_s": float(ts["capacity_tok_per_s"].max()),
         "it_energy_j": it_j,
         "cooling_energy_j": integral("cooling_power_w"),
@@ -130,6 +132,7 @@ def compute_kpis(
         k[f"{name}.final_backlog_tok"] = _left_over_tok(
             d, k[f"{name}.served_tok"], integral(f"{name}.unserved_tok_per_s")
         )
+        k.update(_latency_kpis(ts, name, dur))
     return k
 
 
@@ -142,6 +145,34 @@ def _left_over_tok(demand_tok: float, served_tok: float, unserved_tok: float) ->
     """Tokens still queued at the end: demand - served - unserved, rounding noise removed [tok]."""
     left_tok = demand_tok - served_tok - unserved_tok
     return left_tok if left_tok > INTEGRAL_ROUNDOFF_FRAC * demand_tok else 0.0
+
+
+#: Per-class latency series (served-token-weighted within a row), as in the recorder.
+LATENCY_COLUMNS = ("slo_attainment_frac", "ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "tpot_p99_s")
+
+
+def _latency_kpis(ts: pd.DataFrame, name: str, dur: np.ndarray) -> dict[str, float]:
+    """Served-token-weighted means over time of a class's latency series, max TTFT p99.
+
+    A row's value is already the served-weighted mean over the row, so weighting rows by
+    served tokens (rate x duration) gives the mean over every served token of the run.
+    Rows without served tokens (NaN) carry no weight. Empty for classes without latency.
+    """
+    if f"{name}.ttft_p99_s" not in ts:
+        return {}
+    w = ts[f"{name}.served_tok_per_s"].to_numpy() * dur
+    out = {}
+    for col in LATENCY_COLUMNS:
+        v = ts[f"{name}.{col}"].to_numpy()
+        ok = np.isfinite(v) & (w > 0)
+        out[f"{name}.{col}"] = (
+            float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else (float("nan"))
+        )
+    p99 = ts[f"{name}.ttft_p99_s"].to_numpy()
+    out[f"{name}.ttft_p99_max_s"] = (
+        float(np.nanmax(p99)) if np.isfinite(p99).any() else (float("nan"))
+    )
+    return out
 
 
 #: Per-row account columns summed over sites into the campus time series.

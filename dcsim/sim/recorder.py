@@ -198,8 +198,16 @@ class Recorder:
             df[L.SR_NAMES[j]] = campus[:, j]
         df["onsite_gen_w"] = campus[:, L.SR_SOLAR] + campus[:, L.SR_CLEAN] + campus[:, L.SR_TURBINE]
         for k, name in enumerate(p.class_names):
-            for j, col in enumerate(L.KR_NAMES):
+            for j, col in enumerate(L.KR_NAMES[: L.KR_PUBLIC]):
                 df[f"{name}.{col}"] = cls[:, k, j]
+            if p.class_par[k, L.K_INTERACTIVE] <= 0.0:
+                continue  # no request queue, no latency
+            # Served-token-weighted means over the class's cells (one output length per
+            # class: the same as weighting by requests).
+            w = cls[:, k, L.KR_LATENCY_SERVED]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                for col, j in L.KR_LATENCY_NAMES:
+                    df[f"{name}.{col}"] = np.where(w > 0, cls[:, k, j] / w, np.nan)
         return df
 
     def site_timeseries(self) -> pd.DataFrame:

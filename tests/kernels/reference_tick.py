@@ -14,7 +14,8 @@ backlog; each class's load spread over its cells in proportion to capacity; a ha
 feed (UPS output) or a site over its supply lowers the caps of its racks by a common factor,
 lowest rank first (a rank that cannot meet the limit is parked and the next rank is capped),
 then load is dispatched again (at most four rounds); a site whose parked racks still draw
-more than its supply keeps an even share of its racks on (dark below 2^-38).
+more than its supply keeps an even share of its racks on (dark below 2^-38). Each serving
+rack also draws the IT power outside it (fabric, storage, management) in its hall's IT.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class RefCampus:
     deferrable: np.ndarray  # (n_class,) bool
     bucket_ticks: np.ndarray
     buckets: np.ndarray
+    #: IT power outside the racks (fabric, storage, management) per serving rack [W]
+    outside_w: np.ndarray | None = None  # (n_hall,); None: none
 
 
 def _rack_point(camp, cell, cap, offered_rack):
@@ -71,8 +74,10 @@ def _rack_point(camp, cell, cap, offered_rack):
 
 def _hall_it(camp, cap, offered_rack, racks):
     it = np.zeros(camp.feed_w.shape[0])
+    out_w = np.zeros_like(it) if camp.outside_w is None else camp.outside_w
     for c in range(camp.cell_pool.shape[0]):
-        it[camp.cell_hall[c]] += racks[c] * _rack_point(camp, c, cap[c], offered_rack[c])[1]
+        h = camp.cell_hall[c]
+        it[h] += racks[c] * (_rack_point(camp, c, cap[c], offered_rack[c])[1] + out_w[h])
     return it
 
 

@@ -1,6 +1,7 @@
 """The compiled tick against the independent reference tick on generated small campuses.
 
-Campuses of 1-2 sites and 1-3 halls, two pools per hall (interactive chat, rank 1; deferrable
+Campuses of 1-2 sites and 1-3 halls (each with IT power outside the racks per serving
+rack), two pools per hall (interactive chat, rank 1; deferrable
 batch, rank 0) with linear operating points, fixed-COP cooling, random feeds, import limits,
 curtailed grid availability, batteries (ride-through) with random charge and turbines.
 Every tick's served and unserved rates, hall powers, losses, cooling, facility and import,
@@ -77,6 +78,7 @@ def campuses(draw):
         deferrable=np.array([False, True]),
         bucket_ticks=np.array([1, 2]),
         buckets=np.array([1, 3]),
+        outside_w=np.array([draw(st.floats(0.0, 20e3)) for _ in range(n_hall)]),
     )
     soc = batt[:, 1] * np.array([draw(f) for _ in range(n_site)])
     cap_tok = racks.reshape(n_hall, 2).sum(axis=0) * x_star
@@ -96,7 +98,8 @@ def _kernel_run(camp, soc0, demand, avail):
         tab_xcap=np.stack([camp.x_star[p] * g for p in range(2)]),
         tab_p=np.stack([camp.p0_w[p] + (camp.p1_w[p] - camp.p0_w[p]) * np.outer(g, g)
                         for p in range(2)]),
-        tab_slo=np.ones((2, 5)), pack=False,
+        tab_slo=np.ones((2, 5)), tab_latency=np.ones((2, 4, 5)), pool_proxy=np.zeros(2, bool),
+        pack=False,
     )  # fmt: skip
     class_par = np.zeros((2, L.K_NCOLS))
     class_par[:, L.K_DEFERRABLE] = camp.deferrable
@@ -109,6 +112,7 @@ def _kernel_run(camp, soc0, demand, avail):
     hall_par[:, L.H_SITE] = camp.hall_site
     hall_par[:, L.H_FEED_LIMIT_W] = camp.feed_w
     hall_par[:, L.H_PDU_EFF] = camp.pdu_eff
+    hall_par[:, L.H_OUTSIDE_SERVING_W] = camp.outside_w
     for j, col in enumerate((L.H_UPS_MODULE_W, L.H_UPS_MODULES_ACTIVE, L.H_UPS_A0, L.H_UPS_A1,
                              L.H_UPS_A2)):  # fmt: skip
         hall_par[:, col] = camp.ups[:, j]

@@ -42,22 +42,42 @@ def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
 
 
 @njit(cache=True, inline="always")
-def hall_it_w(h, cap, offered_rack, racks, cells, pools):
-    """Rack IT power of hall h for given caps and offered loads [W]."""
+def outside_it_w(h, racks, cells, halls):
+    """IT power outside the racks of hall h (fabric, storage, management) [W].
+
+    Per rack unit: a serving rack draws the loaded figure, an idle or burn-in rack the idle
+    one (:func:`dcsim.model.fabric.build_facility_it`). Caps do not touch it; shedding racks
+    switches their share off with them.
+    """
+    hall = cells.hall
+    serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
+    n_serving = 0.0
+    n_idle = 0.0
+    for c in range(hall.shape[0]):
+        if hall[c] == h:
+            n_serving += serving[c]
+            n_idle += burn_in[c] + idle[c]
+    return n_serving * halls.outside_serving_w[h] + n_idle * halls.outside_idle_w[h]
+
+
+@njit(cache=True, inline="always")
+def hall_it_w(h, cap, offered_rack, racks, cells, pools, halls):
+    """IT power of hall h for given caps and offered loads: racks and outside them [W]."""
     # Arrays taken out of the bundles once: an attribute read inside the loop would cost a
     # reference-count pair per cell.
     pool, hall = cells.pool, cells.hall
     serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
     tab_xcap, tab_p, pack = pools.tab_xcap, pools.tab_p, pools.pack
+    out_serving_w, out_idle_w = halls.outside_serving_w[h], halls.outside_idle_w[h]
     it_w = 0.0
     for c in range(pool.shape[0]):
         if hall[c] != h:
             continue
         p = pool[c]
         _, p_rack = cell_point(p, cap[c], offered_rack[c], tab_xcap, tab_p, pack)
-        it_w += serving[c] * p_rack
-        it_w += burn_in[c] * interp_table(tab_p, p, 1.0, 1.0)
-        it_w += idle[c] * interp_table(tab_p, p, 0.0, 1.0)
+        it_w += serving[c] * (p_rack + out_serving_w)
+        it_w += burn_in[c] * (interp_table(tab_p, p, 1.0, 1.0) + out_idle_w)
+        it_w += idle[c] * (interp_table(tab_p, p, 0.0, 1.0) + out_idle_w)
     return it_w
 
 
@@ -65,11 +85,11 @@ def hall_it_w(h, cap, offered_rack, racks, cells, pools):
 def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, probe, dt_s):
     """Power a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
     if scope == 0:
-        it_w = hall_it_w(idx, cap, probe.offered_rack, racks, cells, pools)
+        it_w = hall_it_w(idx, cap, probe.offered_rack, racks, cells, pools, halls)
         return it_w + pdu_loss_w(it_w, halls.pdu_eff_frac[idx])
     for h in range(halls.site.shape[0]):
         if halls.site[h] == idx:
-            probe.hall_it[h] = hall_it_w(h, cap, probe.offered_rack, racks, cells, pools)
+            probe.hall_it[h] = hall_it_w(h, cap, probe.offered_rack, racks, cells, pools, halls)
     return site_power_w(idx, probe.hall_it, halls, sites, probe, dt_s)
 
 
@@ -185,7 +205,8 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
 
     Reads ``work.offered``, ``cap`` (start caps), ``hall_limit``, ``site_limit``; writes
     ``work.cap``, ``offered_rack``, ``served_first``, ``offered_first``, ``site_want``,
-    ``site_on`` and ``site_parked_w``. Returns ``live``, or ``work.shed`` when a site shed.
+    ``site_on``, ``site_parked_w`` and ``hall_out_it`` (IT outside the racks of the racks
+    returned). Returns ``live``, or ``work.shed`` when a site shed.
     """
     cs = live
     shed_any = False
@@ -232,17 +253,36 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
         # the offered loads, so the caps just solved hold.
         if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:
             break
+    for h in range(n_hall):
+        work.hall_out_it[h] = outside_it_w(h, cs, cells, halls)
     return cs
+
+
+@njit(cache=True, inline="always")
+def _u_weights(n_u, util):
+    """Grid index and weight of ``util`` on ``linspace(0, 1, n_u)`` (linear interpolation)."""
+    u_pos = util * (n_u - 1)
+    j = min(int(u_pos), n_u - 2)
+    return j, u_pos - j
 
 
 @njit(cache=True, inline="always")
 def _slo_attainment(pools, p, util):
     """SLO attainment of pool p at a utilisation of its capped capacity [frac]."""
-    n_u = pools.tab_slo.shape[1]
-    u_pos = util * (n_u - 1)
-    j = min(int(u_pos), n_u - 2)
-    f = u_pos - j
+    j, f = _u_weights(pools.tab_slo.shape[1], util)
     return pools.tab_slo[p, j] * (1.0 - f) + pools.tab_slo[p, j + 1] * f
+
+
+@njit(cache=True, inline="always")
+def _add_latency(k, p, util, served, attain, pools, work):
+    """Add served x (attainment, TTFT p50, p99, TPOT p50, p99) of pool p to class k."""
+    lat = work.latency_cls
+    tab = pools.tab_latency
+    j, f = _u_weights(tab.shape[2], util)
+    lat[k, 0] += served
+    lat[k, 1] += served * attain
+    for q in range(4):
+        lat[k, 2 + q] += served * (tab[p, q, j] * (1.0 - f) + tab[p, q, j + 1] * f)
 
 
 @njit(cache=True, inline="always")
@@ -250,13 +290,18 @@ def operating_point(cs, cells, pools, classes, work):
     """Final operating point of every cell; returns the tick's service figures.
 
     Writes ``work.delivered``, ``x_cap`` (capacity at the final cap), ``served_cls``,
-    ``cap_cls`` and ``hall_it``. Returns (SLO-weighted served [tok/s], capacity withheld by
-    thermal limits [tok/s], capacity at uncapped racks [tok/s], service lost to thermal
-    limits [tok/s]). Capacity a thermal limit withheld is the drop below the uncapped
-    capacity in halls whose binding limit was their cooling (a site limit in the same tick
-    is counted there too).
+    ``cap_cls``, ``proxy_cls`` (share of the class's service on proxy pools),
+    ``latency_cls`` (served-weighted latency of interactive classes, at the utilisation of
+    the capped capacity, like the attainment) and ``hall_it`` (racks plus ``hall_out_it``,
+    the IT outside them). Returns (SLO-weighted served [tok/s], capacity withheld by thermal
+    limits [tok/s], capacity at uncapped racks [tok/s], service lost to thermal limits
+    [tok/s]). Capacity a thermal limit withheld is the drop below the uncapped capacity in
+    halls whose binding limit was their cooling (a site limit in the same tick is counted
+    there too).
     """
-    work.hall_it[:] = 0.0
+    work.hall_it[:] = work.hall_out_it
+    work.latency_cls[:] = 0.0
+    work.proxy_cls[:] = 0.0
     work.served_cls[:] = 0.0
     work.cap_cls[:] = 0.0
     slo_w = 0.0
@@ -285,6 +330,8 @@ def operating_point(cs, cells, pools, classes, work):
         n_serv = cs.serving[c]
         work.delivered[c] = n_serv * x_r
         work.served_cls[k] += work.delivered[c]
+        if pools.proxy[p]:
+            work.proxy_cls[k] += work.delivered[c]
         xc = interp_cap(pools.tab_xcap, p, work.cap[c])
         work.x_cap[c] = xc
         work.cap_cls[k] += n_serv * xc
@@ -294,5 +341,12 @@ def operating_point(cs, cells, pools, classes, work):
         work.hall_it[h] += cs.idle[c] * interp_table(pools.tab_p, p, 0.0, 1.0)
         if classes.interactive[k] and xc > 0.0:
             util = min(x_r / max(xc, 1e-300), 1.0)
-            slo_w += work.delivered[c] * _slo_attainment(pools, p, util)
+            attain = _slo_attainment(pools, p, util)
+            slo_w += work.delivered[c] * attain
+            _add_latency(k, p, util, work.delivered[c], attain, pools, work)
+    for k in range(work.served_cls.shape[0]):
+        # As a share: settle_backlog may rebook a deferrable class's service.
+        work.proxy_cls[k] = (
+            work.proxy_cls[k] / work.served_cls[k] if work.served_cls[k] > 0 else 0.0
+        )
     return slo_w, throttled_cap, unthrottled_cap, throttled_lost

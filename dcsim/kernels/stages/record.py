@@ -30,11 +30,33 @@ def record_cells(row, hrow, cs, cells, record, work):
 
 
 @njit(cache=True, inline="always")
+def record_outside(row, hrow, cs, cells, halls, record, work):
+    """IT power outside the racks, campus split (fabric, storage, management) and per hall."""
+    w_rec = 1.0 / record.ticks_per_rec
+    w_hall = 1.0 / record.ticks_per_hall_rec
+    rec = record.rec
+    for c in range(cells.pool.shape[0]):
+        h = cells.hall[c]
+        if work.hall_ran[h] <= 0.0:
+            continue
+        n_s = cs.serving[c]
+        n_i = cs.burn_in[c] + cs.idle[c]
+        out_w = n_s * halls.outside_serving_w[h] + n_i * halls.outside_idle_w[h]
+        fab_w = n_s * halls.fabric_serving_w[h] + n_i * halls.fabric_idle_w[h]
+        sto_w = n_s * halls.storage_serving_w[h] + n_i * halls.storage_idle_w[h]
+        rec[row, L.R_OUTSIDE_IT] += out_w * w_rec
+        rec[row, L.R_FABRIC] += fab_w * w_rec
+        rec[row, L.R_STORAGE] += sto_w * w_rec
+        rec[row, L.R_MANAGEMENT] += (out_w - fab_w - sto_w) * w_rec
+        record.hall_rec[hrow, h, L.HR_OUTSIDE_IT] += out_w * w_hall
+
+
+@njit(cache=True, inline="always")
 def record_classes(t, row, classes, record, work):
     """Per-class series of tick t.
 
     Returns (demand, served, unserved, backlog, interactive demand, service lost to
-    capping), summed over the classes [tok/s; backlog tok].
+    capping, served on proxy pools), summed over the classes [tok/s; backlog tok].
     """
     w_rec = 1.0 / record.ticks_per_rec
     demand_total = 0.0
@@ -43,7 +65,9 @@ def record_classes(t, row, classes, record, work):
     backlog_total = 0.0
     interactive_demand = 0.0
     capped_lost = 0.0
+    proxy_served = 0.0
     for k in range(classes.deferrable.shape[0]):
+        proxy_served += work.served_cls[k] * work.proxy_cls[k]
         d = classes.demand_tok_per_s[k, t]
         demand_total += d
         capped_lost += work.capped_lost_cls[k]
@@ -57,6 +81,9 @@ def record_classes(t, row, classes, record, work):
         record.class_rec[row, k, L.KR_UNSERVED] += work.unserved_cls[k] * w_rec
         record.class_rec[row, k, L.KR_BACKLOG] += work.backlog_cls[k] * w_rec
         record.class_rec[row, k, L.KR_CAPACITY] += work.cap_cls[k] * w_rec
+        if classes.interactive[k]:
+            for q in range(6):
+                record.class_rec[row, k, L.KR_LATENCY_SERVED + q] += work.latency_cls[k, q] * w_rec
     return (
         demand_total,
         served_total,
@@ -64,6 +91,7 @@ def record_classes(t, row, classes, record, work):
         backlog_total,
         interactive_demand,
         capped_lost,
+        proxy_served,
     )
 
 
@@ -98,6 +126,8 @@ def record_halls(row, hrow, halls, record, work):
         rec[row, L.R_REJECTION_FANS] += out[CL.CO_HEAT_REJECTION_FANS_W] * w_rec
         rec[row, L.R_CHILLERS] += out[CL.CO_CHILLERS_W] * w_rec
         rec[row, L.R_CRAH] += out[CL.CO_CRAH_W] * w_rec
+        rec[row, L.R_HUMIDIFICATION] += out[CL.CO_HUMIDIFICATION_W] * w_rec
+        rec[row, L.R_LIGHTING_ANCILLARY] += out[CL.CO_LIGHTING_ANCILLARY_W] * w_rec
         rec[row, L.R_WATER] += out[CL.CO_WATER_L_PER_S] * w_rec
         hall_rec[hrow, h, L.HR_WATER] += out[CL.CO_WATER_L_PER_S] * w_hall
         hall_rec[hrow, h, L.HR_THERMAL_BOUND] += work.thermal_bound[h] * w_hall
@@ -198,7 +228,8 @@ def record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, reco
     w_rec = 1.0 / record.ticks_per_rec
     slo_w, throttled_cap, unthrottled_cap, throttled_lost = service
     record_cells(row, hrow, cs, cells, record, work)
-    demand, served, unserved, backlog, interactive, capped_lost = record_classes(
+    record_outside(row, hrow, cs, cells, halls, record, work)
+    demand, served, unserved, backlog, interactive, capped_lost, proxy = record_classes(
         t, row, classes, record, work
     )
     it_total, heat_total, heat_residual = record_halls(row, hrow, halls, record, work)
@@ -214,6 +245,7 @@ def record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, reco
     rec = record.rec
     rec[row, L.R_DEMAND] += demand * w_rec
     rec[row, L.R_SERVED] += served * w_rec
+    rec[row, L.R_PROXY_SERVED] += proxy * w_rec
     rec[row, L.R_UNSERVED] += unserved * w_rec
     rec[row, L.R_BACKLOG] += backlog * w_rec
     thermal_lost = min(throttled_lost, capped_lost)

@@ -86,6 +86,11 @@ class Work(NamedTuple):
     site_turb_before: np.ndarray  # units running during the tick (before the commitment)
     nan_limit: np.ndarray  # (1,) bool: a limit check met a NaN power or limit this call
     probe: Probe  # views of the fields above for the power evaluations
+    hall_out_it: np.ndarray  # (n_hall,) IT power outside the racks (fabric, storage...) [W]
+    # (n_class, 6) interactive classes: served tokens with a latency, then SLO attainment,
+    # TTFT p50, p99, TPOT p50, p99 each x served (columns as layout.KR_LATENCY_SERVED...)
+    latency_cls: np.ndarray
+    proxy_cls: np.ndarray  # (n_class,) share of the class's service on proxy pools [frac]
 
 
 @njit(cache=True)
@@ -110,7 +115,8 @@ def new_work(n_class, n_cell, n_hall, n_site):
         np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
         np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
         np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
-        np.zeros(1, dtype=np.bool_), probe,
+        np.zeros(1, dtype=np.bool_), probe, np.zeros(n_hall),
+        np.zeros((n_class, 6)), np.zeros(n_class),
     )  # fmt: skip
 
 
