@@ -342,23 +342,27 @@ def gw_runs(catalog, gw_campus, repo):
 
 def test_gw_campus_buildout_completes_within_the_year(gw_runs):
     plan, state, snaps = gw_runs["capacity-gw-campus"]
-    # b1 (1,600 racks) serves from the start; the 4,800 racks of b2-b4 arrive at 400 and
-    # 500 racks/month: all 6,400 serve before the year ends; racks were stranded while
-    # b2-b4 waited for power or cooling.
+    # b1 (1,600 racks) serves from the start; the racks of b2-b6 arrive with the monthly
+    # supply: all of the campus's racks serve before the year ends; racks were stranded
+    # while later buildings waited for power or cooling.
+    total = state.plant.rack_status.size
     assert snaps.racks_in_service_count.iloc[0] == 1600
     # gw-campus has failures on: at the end a few racks may be in repair.
-    assert 6400 - 10 <= snaps.racks_in_service_count.iloc[-1] <= 6400
+    assert total - 10 <= snaps.racks_in_service_count.iloc[-1] <= total
     assert snaps.racks_stranded_count.max() > 0
     st = state.extra["buildout"]
     assert (st.shipped <= st.produced + 1e-9).all()
-    assert list(st.shipped) == [1600, 3200]  # b2 GB200; b3 + b4 GB300
+    # Everything but b1 (in service at the start) was shipped.
+    assert float(np.sum(st.shipped)) == total - 1600
 
 
 def test_the_hbm_slip_variant_delays_capacity(gw_runs):
-    _, _, plain = gw_runs["capacity-gw-campus"]
+    _, plain_state, plain = gw_runs["capacity-gw-campus"]
     _, _, slip = gw_runs["capacity-gw-campus-hbm-slip"]
     mid = int(round(180 * D / (plain.t_s[1] - plain.t_s[0])))
     # Mid-year (day 180) the shortage (-40 % from March to June) and the late shipments
-    # leave hundreds of racks fewer in service; both fleets end complete.
+    # leave hundreds of racks fewer in service; the slipped fleet never overtakes the plan
+    # (on the 9,600-rack flagship its last shipments are still arriving at the year's end).
     assert plain.racks_in_service_count[mid] - slip.racks_in_service_count[mid] > 300
-    assert 6400 - 10 <= slip.racks_in_service_count.iloc[-1] <= 6400
+    total = plain_state.plant.rack_status.size
+    assert slip.racks_in_service_count.iloc[-1] <= plain.racks_in_service_count.iloc[-1] <= total

@@ -59,11 +59,19 @@ def test_a_nan_balance_check_fails(recorder):
         recorder.flow_check[:] = 0.0
 
 
-def test_an_infinite_import_limit_is_refused_after_the_run(small_hall):
-    # The transformer is rated at the import limit: an infinite limit gives an infinite
-    # no-load loss, which used to pass as a run with null KPIs and a closed balance.
-    from dcsim.runner import run
+def test_an_infinite_transformer_rating_is_refused_after_the_run(small_hall):
+    # The schema refuses an infinite import limit at the boundary now; behind it, a plant
+    # whose transformer rating is infinite (no load loss, but an infinite no-load share
+    # through the rating) must still fail the run in one line instead of passing as a run
+    # with null KPIs and a closed balance.
+    from dcsim.sim.engine import simulate
 
-    with pytest.raises(ConfigError, match=r"^timeseries column losses_power_w is inf from "
-                       r"2027-01-04 00:00 on"):  # fmt: skip
-        run(small_hall, overrides=["horizon_s=6h", "sites.main.import_limit_mw=.inf"])
+    sc = load_scenario(small_hall, ["horizon_s=6h"])
+    plant = build_plant(sc, scenario_catalog(sc))
+    plant.site_par[:, L.S_XFMR_RATED_W] = np.inf
+    state = simulate(plant, sc.seed)
+    with pytest.raises(
+        ConfigError,
+        match=r"^(site_|hall_)?timeseries column \S+ is (inf|nan) from 2027-01-04 00:00 on: ",
+    ):
+        state.recorder.check_finite()
