@@ -66,7 +66,30 @@ def grid_default(name: str) -> float:
     ConfigError
         For an unknown key (a programming error surfaced with the file name).
     """
-    table = _cached(GRID_DEFAULTS_PATH)
+    return sourced_default(GRID_DEFAULTS_PATH, name)
+
+
+def sourced_default(path: Path, name: str) -> float:
+    """The value of one entry of a flat sourced-defaults file (this module's format).
+
+    Parameters
+    ----------
+    path
+        A YAML file ``name -> {value, source, confidence}``.
+    name
+        The entry's key.
+
+    Returns
+    -------
+    float
+        The value, in the unit named by the key's suffix.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key (a programming error surfaced with the file name).
+    """
+    table = _cached(Path(path))
     if name not in table:
-        raise ConfigError(f"no default named '{name}'", str(GRID_DEFAULTS_PATH))
+        raise ConfigError(f"no default named '{name}'", str(path))
     return table[name].value

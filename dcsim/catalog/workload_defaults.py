@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dcsim.catalog.grid_defaults import load_grid_defaults
-from dcsim.errors import ConfigError
+from dcsim.catalog.grid_defaults import sourced_default
 
 __all__ = ["WORKLOAD_DEFAULTS_PATH", "workload_default"]
 
@@ -36,7 +35,4 @@ def workload_default(name: str) -> float:
     ConfigError
         For an unknown key (a programming error surfaced with the file name).
     """
-    table = load_grid_defaults(WORKLOAD_DEFAULTS_PATH)
-    if name not in table:
-        raise ConfigError(f"no default named '{name}'", str(WORKLOAD_DEFAULTS_PATH))
-    return table[name].value
+    return sourced_default(WORKLOAD_DEFAULTS_PATH, name)
