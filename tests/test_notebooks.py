@@ -25,13 +25,14 @@ CLAIMS = {
     "heat-wave-vs-cooling-design.ipynb": (
         """
 d, t = runs["hall-dry-adiabatic"].kpis, runs["hall-towers"].kpis
-# "neither hall throttles: both serve the same tokens"
-assert d["thermal_capped_tok"] == 0 and t["thermal_capped_tok"] == 0
-assert d["throttled_h"] == 0 and t["throttled_h"] == 0
-assert d["served_tok"] == t["served_tok"]
-# "higher peak cooling power and PUE" for the dry plant; "TCS supply peaks just under 40 degC"
+# "both halls throttle at the peak of the wave, the dry plant about twice as long"
+assert d["thermal_capped_tok"] > 0 and t["thermal_capped_tok"] > 0
+assert d["throttled_h"] > 1.5 * t["throttled_h"] > 0
+# "so the dry hall serves fewer tokens"
+assert d["served_tok"] < t["served_tok"]
+# "higher peak cooling power and PUE" for the dry plant; "TCS supply reaches the 40 degC limit"
 assert d["peak_cooling_power_w"] > t["peak_cooling_power_w"] and d["pue"] > t["pue"]
-assert 38.0 < d["peak_temp_tcs_supply_degc"] < 40.0
+assert 39.9 < d["peak_temp_tcs_supply_degc"] <= 40.0 + 1e-9
 # the towers use "several times the water"
 assert t["water_l"] > 2.0 * d["water_l"] and t["wue_l_per_kwh"] > 2.0 * d["wue_l_per_kwh"]
 """,

@@ -132,7 +132,9 @@ def test_every_timeseries_column_has_a_unit(small_hall_1d):
     temps = {"temp_fws_degc", "temp_fws_max_degc", "temp_tcs_supply_max_degc"}
     assert set(L.R_NAMES) - temps <= set(ts.columns)
     for cls in ("chat", "batch"):
-        assert {f"{cls}.{c}" for c in L.KR_NAMES} <= set(ts.columns)
+        # The weighted accumulators past KR_PUBLIC are internal: their ratios are published.
+        assert {f"{cls}.{c}" for c in L.KR_NAMES[: L.KR_PUBLIC]} <= set(ts.columns)
+        assert not {f"{cls}.{c}" for c in L.KR_NAMES[L.KR_PUBLIC :]} & set(ts.columns)
     assert _numeric_columns(ts) == list(ts.columns)
     assert [c for c in ts.columns if not has_unit(c)] == []
 
@@ -147,8 +149,12 @@ def test_every_hall_column_has_a_unit(small_hall_1d):
 
 def test_every_pool_column_has_a_unit(small_hall_1d):
     pools = small_hall_1d.extra_tables["pools"]
-    assert set(pools.columns) - set(_numeric_columns(pools)) == {"pool"}
-    assert [c for c in _numeric_columns(pools) if not has_unit(c)] == []
+    # Labels: the pool's name and the fitted chip whose factors a proxy pool borrows.
+    assert set(pools.columns) - set(_numeric_columns(pools)) == {"pool", "proxy_of"}
+    # A yes/no flag (``proxy``: factors borrowed from another chip) is not a quantity.
+    flags = [c for c in pools.columns if pools[c].dtype == bool]
+    assert flags == ["proxy"]
+    assert [c for c in _numeric_columns(pools) if not has_unit(c) and c not in flags] == []
 
 
 def test_every_kpi_has_a_unit(small_hall_1d):

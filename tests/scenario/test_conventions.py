@@ -205,8 +205,8 @@ def test_base_data_paths_resolve_from_the_base_folder(tmp_path, base_name):
     carbon = resolve_data_path(site.carbon.intensity.path, base_dir(sc))
     assert price.resolve() == PRICE_CSV.resolve() and price.is_file()
     assert carbon.resolve() == CARBON_CSV.resolve() and carbon.is_file()
-    # The weather is a pvlib sample, not a path: left as written.
-    assert site.weather.file == "pvlib:723170TYA.CSV"
+    # The weather is a library site (or a pvlib sample), not a path: left as written.
+    assert site.weather.file == "site:dallas"
 
 
 def test_set_data_paths_resolve_from_the_variant_folder(tmp_path):

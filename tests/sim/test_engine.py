@@ -172,17 +172,14 @@ def test_tight_import_limit_caps_batch_before_chat(small_hall_tight, small_hall_
     chat_lost = lost_share(ts, "chat")
     assert batch_lost > chat_lost
     assert batch_lost > 0.01
-    # Here the batch racks alone can absorb the whole cut: the excess over the limit at the
-    # uncapped peak is smaller than what parking the 4 batch racks saves in IT power (and a
-    # watt of IT saves more than a watt at the meter). So chat is served exactly as uncapped.
+    # With the fabric, storage and management load outside the racks, the excess over the
+    # limit at the uncapped peak is larger than what parking the 4 batch racks saves in IT
+    # power: batch is parked first, and chat is capped for the rest, by less.
     pools = small_hall_tight.extra_tables["pools"].set_index("pool")
     batch_pool = pools.loc["batch@gb200-nvl72"]
     sheddable_it_w = 4 * (batch_pool["rack_power_full_w"] - batch_pool["rack_power_idle_w"])
-    assert small_hall_1d.kpis["peak_facility_power_w"] - limit_w < sheddable_it_w
-    assert chat_lost == pytest.approx(0.0, abs=1e-12)
-    np.testing.assert_allclose(
-        ts["chat.served_tok_per_s"], small_hall_1d.timeseries["chat.served_tok_per_s"], rtol=1e-12
-    )
+    assert small_hall_1d.kpis["peak_facility_power_w"] - limit_w > sheddable_it_w
+    assert 0.0 < chat_lost < batch_lost
     # Tokens withheld by caps are tokens not served relative to the uncapped run.
     assert k["served_tok"] < small_hall_1d.kpis["served_tok"]
 
