@@ -86,7 +86,7 @@ def test_every_notebook_has_claims():
     assert {p.name for p in NOTEBOOKS} == set(CLAIMS)
 
 
-def _execute(path, short: bool):
+def assert_notebook_runs(path, short: bool):
     """Run a notebook (at the test horizon when ``short``) with its claims appended."""
     nb = nbformat.read(path, as_version=4)
     src = nb.cells[1].source
@@ -111,10 +111,10 @@ def _execute(path, short: bool):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path):
-    _execute(path, short=True)
+    assert_notebook_runs(path, short=True)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_claims_at_its_own_horizon(path):
-    _execute(path, short=False)
+    assert_notebook_runs(path, short=False)

@@ -43,7 +43,7 @@ def snapshot(folder: Path) -> dict[str, int]:
     }
 
 
-def refused(result, *fragments: str) -> str:
+def assert_refused(result, *fragments: str) -> str:
     """Assert the one-line refusal: exit 2, one stderr line, no traceback; return the line."""
     assert result.exit_code == 2, (result.output, result.exception)
     assert "Traceback" not in result.output
@@ -88,7 +88,7 @@ def run_dir(tmp_path_factory, small_hall):
 
 def test_run_out_under_a_file(work, small_hall, no_simulation):
     before = snapshot(work)
-    refused(
+    assert_refused(
         invoke("run", small_hall, *SHORT, "--out", "afile/results", "-q"),
         "--out afile/results",
         "afile is a file, not a folder",
@@ -99,7 +99,7 @@ def test_run_out_under_a_file(work, small_hall, no_simulation):
 def test_run_out_in_a_place_nobody_can_write(work, small_hall, no_simulation):
     # /proc refuses new entries even to root, whom permission bits do not stop.
     before = snapshot(work)
-    refused(
+    assert_refused(
         invoke("run", small_hall, *SHORT, "--out", "/proc/dcsim-results", "-q"),
         "--out /proc/dcsim-results: cannot write in /proc",
     )
@@ -112,7 +112,7 @@ def test_run_out_in_a_read_only_folder(work, small_hall, no_simulation):
     ro.mkdir()
     ro.chmod(0o555)
     try:
-        refused(
+        assert_refused(
             invoke("run", small_hall, *SHORT, "--out", ro / "results", "-q"),
             f"cannot write in {ro} (Permission denied)",
         )
@@ -124,7 +124,7 @@ def test_run_out_in_a_read_only_folder(work, small_hall, no_simulation):
 def test_run_out_with_a_300_character_name(work, small_hall, no_simulation):
     name = "d" * 300
     before = snapshot(work)
-    line = refused(
+    line = assert_refused(
         invoke("run", small_hall, *SHORT, "--out", name, "-q"),
         "has 300 characters; this file system allows 255",
     )
@@ -134,7 +134,7 @@ def test_run_out_with_a_300_character_name(work, small_hall, no_simulation):
 
 def test_run_scenario_name_that_cannot_be_a_folder(work, small_hall, no_simulation):
     before = snapshot(work)
-    refused(
+    assert_refused(
         invoke("run", small_hall, *SHORT, "--set", f"name={'n' * 300}", "--out", "res", "-q"),
         # The schema bounds names at 100 characters, before any output folder is checked.
         "must have at most 100 character",
@@ -144,17 +144,17 @@ def test_run_scenario_name_that_cannot_be_a_folder(work, small_hall, no_simulati
 
 def test_check_reports_into_a_files_child_or_a_folder(work, small_hall, no_simulation):
     before = snapshot(work)
-    refused(
+    assert_refused(
         invoke("check", small_hall, "--baseline", "bl", "--update", "--junit", "afile/j.xml"),
         "--junit afile/j.xml: afile is a file, not a folder",
     )
     (work / "reports").mkdir()
     before = snapshot(work)
-    refused(
+    assert_refused(
         invoke("check", small_hall, "--baseline", "bl", "--update", "--markdown", "reports"),
         "--markdown reports: reports is a folder; expected a file name",
     )
-    refused(
+    assert_refused(
         invoke("check", small_hall, "--baseline", "afile/bl", "--update"),
         "--baseline afile/bl: afile is a file, not a folder",
     )
@@ -164,17 +164,17 @@ def test_check_reports_into_a_files_child_or_a_folder(work, small_hall, no_simul
 def test_compare_outputs(work, run_dir):
     (work / "out").mkdir()
     before = snapshot(work)
-    refused(
+    assert_refused(
         invoke("compare", run_dir, run_dir, "--label", "a", "--label", "b", "--csv", "out"),
         "--csv out: out is a folder; expected a file name",
     )
-    refused(
+    assert_refused(
         invoke(
             "compare", run_dir, run_dir, "--label", "a", "--label", "b", "--plot", "afile/p.png"
         ),
         "--plot afile/p.png: afile is a file, not a folder",
     )
-    refused(
+    assert_refused(
         invoke("compare", run_dir, run_dir, "--label", "a", "--label", "b", "--plot", "p.gif"),
         "--plot p.gif: unknown file type '.gif'; expected one of .png, .pdf, .svg",
     )
@@ -184,10 +184,10 @@ def test_compare_outputs(work, run_dir):
 def test_plot_outputs_and_dpi(work, run_dir):
     (work / "figs").mkdir()
     before = snapshot(work)
-    refused(invoke("plot", run_dir, "--out", "figs"), "--out figs: figs is a folder")
-    refused(invoke("plot", run_dir, "--out", "d.jpg"), "unknown file type '.jpg'")
+    assert_refused(invoke("plot", run_dir, "--out", "figs"), "--out figs: figs is a folder")
+    assert_refused(invoke("plot", run_dir, "--out", "d.jpg"), "unknown file type '.jpg'")
     for dpi in ("0", "-5", "100000"):
-        refused(
+        assert_refused(
             invoke("plot", run_dir, "--out", "d.png", "--dpi", dpi),
             f"--dpi: {dpi} must be an integer from 20 to 600",
         )
@@ -203,16 +203,16 @@ def test_plot_pdf_is_a_real_pdf(work, run_dir):
 
 def test_sweep_outputs_and_options(work, small_hall, no_simulation):
     before = snapshot(work)
-    refused(
+    assert_refused(
         invoke("sweep", small_hall, *SHORT, "--workers", "0", "--out", "afile/sw"),
         "--out afile/sw: afile is a file, not a folder",
     )
     for value in ("nan", "-1", "inf"):
-        refused(
+        assert_refused(
             invoke("sweep", small_hall, *SHORT, "--scheduler-timeout", value, "--out", "sw"),
             f"--scheduler-timeout: {float(value)!r} must be a finite number of seconds > 0",
         )
-    refused(
+    assert_refused(
         invoke("sweep", small_hall, *SHORT, "--workers", "-3", "--out", "sw"),
         "--workers: -3 must be an integer >= 0",
     )
@@ -220,7 +220,7 @@ def test_sweep_outputs_and_options(work, small_hall, no_simulation):
 
 
 def test_seed_is_checked_as_the_schema_checks_it(work, small_hall, no_simulation):
-    refused(
+    assert_refused(
         invoke("run", small_hall, *SHORT, "--seed", "-1", "--out", "res", "-q"),
         "--seed: -1 must be >= 0",
     )
@@ -257,7 +257,7 @@ def test_disk_full_while_writing_the_run_folder(work, small_hall, monkeypatch):
         return real(frame, path)
 
     monkeypatch.setattr(io, "_write_parquet", full)
-    line = refused(
+    line = assert_refused(
         invoke("run", small_hall, *SHORT, "--out", "res", "-q"),
         "cannot write the run (No space left on device)",
     )
@@ -274,7 +274,9 @@ def test_permission_lost_while_writing_a_figure(work, run_dir, monkeypatch):
 
     monkeypatch.setattr(Figure, "savefig", denied)
     before = snapshot(work)
-    refused(invoke("plot", run_dir, "--out", "d.png"), "d.png: cannot write (Permission denied)")
+    assert_refused(
+        invoke("plot", run_dir, "--out", "d.png"), "d.png: cannot write (Permission denied)"
+    )
     assert snapshot(work) == before  # no d.png, no .tmp-* beside it
 
 
@@ -294,11 +296,11 @@ def test_two_runs_in_the_same_second_both_succeed(work, small_hall, monkeypatch)
 def test_a_killed_writers_folder_is_ignored_by_readers(work, run_dir, small_hall):
     dead = work / "runs" / "small-hall" / f".tmp-{run_dir.name}-dead0000"
     shutil.copytree(run_dir, dead)  # complete files, never renamed: the writer was killed
-    refused(
+    assert_refused(
         invoke("compare", run_dir, dead),
         "the temporary folder of an unfinished or killed run",
     )
-    refused(invoke("plot", dead), "the temporary folder of an unfinished or killed run")
+    assert_refused(invoke("plot", dead), "the temporary folder of an unfinished or killed run")
     # The next run into that folder removes it (its lock file is gone with the writer).
     r = invoke("run", small_hall, *SHORT, "--out", "runs", "-q")
     assert r.exit_code == 0, r.output
@@ -329,7 +331,7 @@ def _copy_with_kpis(run_dir: Path, dest: Path, **changes: object) -> Path:
 
 def test_compare_refuses_text_in_a_quantity(work, run_dir):
     bad = _copy_with_kpis(run_dir, work / "bad", pue="1.2")
-    refused(
+    assert_refused(
         invoke("compare", run_dir, bad),
         f"{bad / 'kpis.json'}: pue: '1.2' is not a number",
     )
@@ -371,22 +373,24 @@ def baseline(work, small_hall):
 def test_truncated_baseline_is_exit_2(baseline, no_simulation):
     lines = baseline.read_text().splitlines(keepends=True)
     baseline.write_text("".join(lines[: len(lines) // 2]))  # cut at a line boundary
-    refused(invoke("check", "--baseline", "bl"), "the file was truncated or edited")
+    assert_refused(invoke("check", "--baseline", "bl"), "the file was truncated or edited")
 
 
 def test_hand_edited_baseline_is_exit_2(baseline, no_simulation):
     text = baseline.read_text()
     line = next(x for x in text.splitlines() if x.startswith("  pue: "))
     baseline.write_text(text.replace(line, "  pue: 1.5"))
-    refused(invoke("check", "--baseline", "bl"), "do not match the file's checksum")
+    assert_refused(invoke("check", "--baseline", "bl"), "do not match the file's checksum")
 
 
 def test_baseline_text_and_infinite_tolerance_are_exit_2(baseline, no_simulation):
     text = baseline.read_text()
     baseline.write_text(text.replace("tolerances: {}", "tolerances: {pue: {rel: .inf}}"))
-    refused(invoke("check", "--baseline", "bl"), "tolerances.pue.rel: inf must be a finite")
+    assert_refused(invoke("check", "--baseline", "bl"), "tolerances.pue.rel: inf must be a finite")
     baseline.write_text(text.replace("tolerances: {}", "tolerances: {pue: {abs: lots}}"))
-    refused(invoke("check", "--baseline", "bl"), "tolerances.pue.abs: 'lots' must be a finite")
+    assert_refused(
+        invoke("check", "--baseline", "bl"), "tolerances.pue.abs: 'lots' must be a finite"
+    )
 
 
 def test_update_shows_what_it_removes(baseline, small_hall):
@@ -432,7 +436,7 @@ def test_sweep_against_an_http_server_is_one_line(work, small_hall):
     finally:
         thread.join(timeout=10)
         server.close()
-    refused(r, f"--scheduler {address}: is not a dask scheduler")
+    assert_refused(r, f"--scheduler {address}: is not a dask scheduler")
     assert not (work / "sw").exists()
 
 
