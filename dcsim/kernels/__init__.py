@@ -24,8 +24,11 @@ import numba
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 #: Sources a kernel may compile, relative to the package (kept in step with the import rule
-#: of ``tests/test_architecture.py``).
-COMPILED_SOURCES = ("kernels", "physics", "units.py")
+#: of ``tests/test_architecture.py``); the request-level window's compiled batching loop and
+#: the iteration time it inlines are compiled code too.
+COMPILED_SOURCES = (
+    "kernels", "physics", "units.py", "requests/batching.py", "requests/step_time.py",
+)  # fmt: skip
 
 
 def source_digest(package_dir: Path = _PACKAGE) -> str:

@@ -51,6 +51,10 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+# Imported before any @njit below: it points Numba's cache at a folder named by a digest of
+# every compiled source (this file and step_time.py included), so a cached loop never runs
+# an old copy of the physics it inlines.
+import dcsim.kernels  # noqa: F401
 from dcsim.requests.step_time import iteration_time_s, prefill_chunk_compute_s
 
 __all__ = [

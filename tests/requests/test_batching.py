@@ -231,3 +231,28 @@ def test_kernel_matches_the_python_reference(toy_params, router):
     np.testing.assert_array_equal(req.preemptions, pre)
     np.testing.assert_allclose(req.first_token_s, first, rtol=1e-12)
     np.testing.assert_allclose(req.finish_s, finish, rtol=1e-12)
+
+
+def test_the_compiled_loop_is_cached_under_the_digest_of_its_sources(tmp_path):
+    # An edit of the iteration time must not be served from a cache compiled before it: the
+    # batching loop caches in the folder named by the digest of every compiled source, and
+    # that digest covers step_time.py and batching.py.
+    import shutil
+    from pathlib import Path
+
+    import numba
+
+    import dcsim.kernels as kernels
+
+    assert Path(numba.config.CACHE_DIR) == kernels.kernel_cache_dir()
+    package = Path(kernels.__file__).resolve().parents[1]
+    copy = tmp_path / "dcsim"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = kernels.source_digest(copy)
+    for name in ("step_time.py", "batching.py"):
+        with (copy / "requests" / name).open("a") as f:
+            f.write("\n# an edit\n")
+        assert kernels.source_digest(copy) != before
+        before = kernels.source_digest(copy)
+    (copy / "requests" / "window.py").write_text("# not compiled\n")
+    assert kernels.source_digest(copy) == before
