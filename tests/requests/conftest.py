@@ -34,7 +34,7 @@ def _toy_params(t_fixed_s=0.1, tok_compute_s=0.001, kv_cap_tok=1000):
     return p
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def toy_params():
     """Factory ``toy_params(t_fixed_s, tok_compute_s, kv_cap_tok)`` -> parameter vector."""
     return _toy_params

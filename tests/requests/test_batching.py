@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dcsim.requests.batching import (
     ROUTER_CODES,
@@ -256,3 +258,43 @@ def test_the_compiled_loop_is_cached_under_the_digest_of_its_sources(tmp_path):
         before = kernels.source_digest(copy)
     (copy / "requests" / "window.py").write_text("# not compiled\n")
     assert kernels.source_digest(copy) == before
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    replicas=st.integers(1, 4),
+    kv=st.integers(40, 400),
+    max_batch=st.integers(1, 12),
+    chunk=st.integers(1, 64),
+    router=st.sampled_from(sorted(ROUTER_CODES)),
+)
+def test_kernel_matches_the_reference_and_drains_on_random_workloads(
+    toy_params, seed, replicas, kv, max_batch, chunk, router
+):
+    rng = np.random.default_rng(seed)
+    n = 40
+    arrival = np.sort(rng.uniform(0.0, 4.0, n))
+    prompt = rng.integers(1, 50, n)
+    output = rng.integers(1, 30, n)
+    clock = (1.0, 0.5, 0.0, 0.8)
+    eng = Engine(toy_params(), np.asarray(clock), 1.0, kv, max_batch, chunk, ROUTER_CODES[router])
+    req = new_requests(arrival, prompt, output)
+    reps = new_replicas(replicas, n)
+    simulate_batching(eng, req, reps)
+    first, finish, where, pre = _reference(
+        toy_params(), arrival, prompt.tolist(), output.tolist(), replicas, clock, 1.0, kv,
+        max_batch, chunk, router,
+    )  # fmt: skip
+    np.testing.assert_array_equal(req.replica, where)
+    np.testing.assert_array_equal(req.preemptions, pre)
+    np.testing.assert_allclose(req.finish_s, finish, rtol=1e-12)
+    np.testing.assert_allclose(req.first_token_s, first, rtol=1e-12)
+    # Invariants: every request that fits is served in full, and the replicas end empty.
+    served = prompt + output <= kv
+    assert np.all(req.generated_tok[served] == output[served])
+    assert np.all(np.isfinite(req.finish_s[served])) and np.all(np.isnan(req.finish_s[~served]))
+    assert reps.kv_used_tok.tolist() == [0] * replicas
+    assert reps.outstanding.tolist() == [0] * replicas
+    assert reps.run_count.tolist() == [0] * replicas
+    assert np.all(req.first_token_s[served] >= req.admit_s[served])
