@@ -277,15 +277,15 @@ def _clock_index(eng, t_s):
 
 
 @njit(cache=True)
-def _live_start_s(eng, t_s):
-    """Earliest time >= t at which the clock is above 0 (inf: never again)."""
-    i = _clock_index(eng, t_s)
-    if eng.clock_frac[i] > 0.0:
-        return t_s
-    for j in range(i + 1, eng.clock_frac.size):
+def _live_clock_index(eng, t_s):
+    """Sub-interval in which work ready at t runs: t's own or the next with a clock > 0.
+
+    -1 when no later sub-interval has a clock above 0 (the last one holds after the window).
+    """
+    for j in range(_clock_index(eng, t_s), eng.clock_frac.size):
         if eng.clock_frac[j] > 0.0:
-            return j * eng.step_s
-    return math.inf
+            return j
+    return -1
 
 
 # ------------------------------------------------------------------------------------------
@@ -385,15 +385,19 @@ def _advance_tokens(req, reps, r, k, t_end_s):
 @njit(cache=True)
 def _start_iteration(eng, req, reps, r, t_s):
     """Start replica r's next iteration at t (or wait for a live clock, or go idle)."""
-    start_s = _live_start_s(eng, t_s)
-    if start_s > t_s:
-        reps.busy_until_s[r] = start_s  # wake up when the clock returns (inf: never)
+    j = _live_clock_index(eng, t_s)
+    if j < 0:
+        reps.busy_until_s[r] = math.inf  # parked for good
+        return
+    if j * eng.step_s > t_s:
+        reps.busy_until_s[r] = j * eng.step_s  # wake up when the clock returns
         return
     k, n_dec, ctx, pf_tok, pf_cmp_s, prefix = _schedule(eng, req, reps, r, t_s)
     if k == 0:
         reps.busy_until_s[r] = math.inf
         return
-    clock = eng.clock_frac[_clock_index(eng, t_s)]
+    # j, not t's own index: at a wake-up t = j * step_s may round into the parked one.
+    clock = eng.clock_frac[j]
     t_end_s = t_s + iteration_time_s(eng.params, n_dec, ctx, pf_tok, pf_cmp_s, prefix, clock)
     _advance_tokens(req, reps, r, k, t_end_s)
     reps.busy_until_s[r] = t_end_s

@@ -87,6 +87,15 @@ def test_a_parked_replica_starts_when_its_clock_returns(toy_params):
     np.testing.assert_allclose(req.finish_s, [1.101], rtol=1e-12)
 
 
+def test_a_wake_up_that_rounds_into_the_parked_interval_runs_at_the_next_clock(toy_params):
+    # step 0.7: 3 * 0.7 = 2.0999999999999996, and int(3 * 0.7 / 0.7) = 2, the parked interval.
+    # Parked on [1.4, 2.1): a request at 1.5 wakes at 3 * 0.7 and runs at clock 0.5:
+    # prompt 1, output 1 -> t_iter = 0.1 + 0.001 / 0.5 = 0.102.
+    assert int((3 * 0.7) / 0.7) == 2
+    req = _run(toy_params(), [1.5], [1], [1], clock=(1.0, 1.0, 0.0, 0.5), step_s=0.7)
+    np.testing.assert_allclose(req.finish_s, [3 * 0.7 + 0.102], rtol=1e-12)
+
+
 def test_round_robin_routes_in_turn(toy_params):
     n = 10
     req = _run(toy_params(), np.arange(n) * 0.01, [3] * n, [4] * n, replicas=3,
@@ -124,10 +133,14 @@ def _reference(params, arrival, prompt, output, replicas, clock, step_s, kv_cap,
     def start(r, t):
         rep = reps[r]
         i = min(int(t / step_s), len(clock) - 1)
-        if clock[i] == 0.0:  # parked: wake at the next sub-interval with a clock
-            live = [j for j in range(i + 1, len(clock)) if clock[j] > 0.0]
-            rep.busy_until = live[0] * step_s if live else math.inf
+        live = [j for j in range(i, len(clock)) if clock[j] > 0.0]
+        if not live:  # parked for good
+            rep.busy_until = math.inf
             return
+        if live[0] * step_s > t:  # parked: wake at the next sub-interval with a clock
+            rep.busy_until = live[0] * step_s
+            return
+        r_clock = clock[live[0]]
         budget, sched, preempted = chunk, [], False
         for q in list(rep.running):
             if q not in rep.running:
@@ -166,7 +179,6 @@ def _reference(params, arrival, prompt, output, replicas, clock, step_s, kv_cap,
         dec = [q for q, _ in sched if computed[q] >= target[q]]
         chunks = [(q, c) for q, c in sched if computed[q] < target[q]]
         pf = sum(prefill_chunk_compute_s(params, float(computed[q]), float(c)) for q, c in chunks)
-        r_clock = clock[min(int(t / step_s), len(clock) - 1)]
         t_end = t + iteration_time_s(
             params, float(len(dec)), float(sum(computed[q] for q in dec)),
             float(sum(c for _, c in chunks)), pf, float(sum(computed[q] for q, _ in chunks)),
