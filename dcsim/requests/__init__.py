@@ -8,6 +8,19 @@ batching with chunked prefill, KV admission and preemption, driven by the same c
 from __future__ import annotations
 
 from dcsim.requests.lengths import LengthDist
-from dcsim.requests.window import ROUTERS, WindowResult, simulate_window
+from dcsim.requests.stats import quantile_ci, replicas_for_quantile, requests_for_quantile
+from dcsim.requests.step_time import step_time_s
+from dcsim.requests.window import METRICS, ROUTERS, WindowResult, kv_capacity_tok, simulate_window
 
-__all__ = ["ROUTERS", "LengthDist", "WindowResult", "simulate_window"]
+__all__ = [
+    "METRICS",
+    "ROUTERS",
+    "LengthDist",
+    "WindowResult",
+    "kv_capacity_tok",
+    "quantile_ci",
+    "replicas_for_quantile",
+    "requests_for_quantile",
+    "simulate_window",
+    "step_time_s",
+]
