@@ -193,6 +193,7 @@ LAYERS_ALLOWED: dict[str, set[str]] = {
     "runner": {"sim", "model", "scenario", "catalog", "results", "errors", "units", "fileio"},
     "plot": {"results", "catalog", "errors", "units", "fileio", "report_format"},
     "calibration": {"catalog", "model", "kernels", "physics", "errors", "units", "fileio"},
+    "requests": {"physics", "model", "catalog", "errors", "units"},
     "sweep": {"runner", "results", "scenario", "errors", "units", "fileio"},
     "regression": {"runner", "results", "scenario", "errors", "units", "fileio"},
     "goalseek": {"sweep", "runner", "results", "scenario", "errors", "units", "fileio"},
