@@ -270,9 +270,8 @@ def run(
         result = run_api(sc, write=write, root=out, progress=progress)
     console.print(kpi_table(shown_kpis(result), title=f"{sc.name} (seed {result.meta['seed']})"))
     console.print(f"simulated in {result.meta['wall_time_s']:.1f} s")
-    for key, value in result.kpis.items():
-        if key.startswith("window.") and key.endswith(".sim_wall_s"):
-            console.print(f"{key[7:-11]}: requests replayed in {value:.1f} s", highlight=False)
+    for name, wall_s in result.meta.get("window_wall_s", {}).items():
+        console.print(f"window {name}: requests replayed in {wall_s:.1f} s", highlight=False)
     if write:
         console.print(f"results: {result.meta['run_dir']}", markup=False, highlight=False)
 

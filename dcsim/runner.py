@@ -121,10 +121,11 @@ def run(
     capacity, cap_kpis = capacity_results(state.extra["capacity_snapshots"], ts, events, kpis, plan)
     kpis.update(cap_kpis)
     requests = None
+    window_wall_s: dict[str, float] = {}
     if sc.windows:
         from dcsim.windows.replay import run_windows
 
-        requests, window_kpis = run_windows(
+        requests, window_kpis, window_wall_s = run_windows(
             sc, state.plant, rec, state.extra["demand_tok_per_s"], sc.seed, ts
         )
         kpis.update(window_kpis)
@@ -144,6 +145,7 @@ def run(
             "n_racks": int(plant.rack_cell.shape[0]),
             "n_cells": plant.n_cells,
             "pools": plant.pool_names,
+            **({"window_wall_s": window_wall_s} if window_wall_s else {}),
         },
     )
     result = RunResult(
