@@ -24,6 +24,7 @@ import math
 import numpy as np
 import pytest
 
+import dcsim.requests as requests
 from dcsim.kernels.oppoints import slo_batch_count
 from dcsim.model.plant import build_plant
 from dcsim.model.tables import _batch_at_throughput, latency_tables
@@ -40,8 +41,6 @@ from dcsim.physics.compute import (
 )
 from dcsim.physics.queueing import mgc_wait_mean_s, slot_service_cv_frac
 from dcsim.scenario import load_scenario, scenario_catalog
-
-requests = pytest.importorskip("dcsim.requests")
 
 
 @pytest.fixture(scope="module")

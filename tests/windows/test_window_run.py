@@ -1,8 +1,7 @@
 """A window on a short small-hall run: recording, requests.parquet, KPIs, determinism, errors.
 
 The run is one day of small-hall with a 30-minute window on the peak chat hour and 4 sampled
-replicas (module fixture ``window_run``), replayed with the request-level engine or, until it
-is installed, the stand-in of ``conftest.py``.
+replicas (module fixture ``window_run``), replayed with the request-level engine.
 """
 
 from __future__ import annotations
@@ -136,14 +135,14 @@ def test_kpi_table_shows_the_window(window_run):
     assert "window pk, chat: TTFT p99" in text and "requests / replicas sampled" in text
 
 
-def test_same_seed_same_requests(small_hall, window_overrides, window_run, engine):
+def test_same_seed_same_requests(small_hall, window_overrides, window_run):
     again = dcsim.run(small_hall, overrides=window_overrides)
     pd.testing.assert_frame_equal(again.requests, window_run.requests)
     other = dcsim.run(small_hall, overrides=window_overrides, seed=8)
     assert not other.requests["arrival"].equals(window_run.requests["arrival"])
 
 
-def test_auto_replicas_reach_the_p99_sample(small_hall, window_overrides, engine):
+def test_auto_replicas_reach_the_p99_sample(small_hall, window_overrides):
     window_overrides["windows"][0].update(replicas_count="auto", p99_rel_halfwidth_frac=0.5)
     res = dcsim.run(small_hall, overrides=window_overrides)
     # 1.96^2 * 0.99 / (0.01 * 0.5^2) = 1,522 requests needed; one replica brings ~4,000 in
@@ -172,7 +171,7 @@ def _cli(*args):
         ("{name: w, start: 'peak:chat', classes: [chatt]}", "unknown workload class 'chatt'"),
     ],
 )
-def test_cli_bad_window_exit_2(small_hall, tmp_path, engine, window, message):
+def test_cli_bad_window_exit_2(small_hall, tmp_path, window, message):
     out = _cli(
         "run", str(small_hall), "--set", "horizon_s=1d", "--set", f"windows=[{window}]",
         "--out", str(tmp_path), "-q",
@@ -184,7 +183,7 @@ def test_cli_bad_window_exit_2(small_hall, tmp_path, engine, window, message):
     assert "Traceback" not in out.output
 
 
-def test_class_without_racks_in_the_window(small_hall, engine):
+def test_class_without_racks_in_the_window(small_hall):
     overrides = {
         "horizon_s": "1d",
         "sites.main.buildings.b1.halls.h1.rack_groups.chat.in_service": "2027-01-04T12:00",
