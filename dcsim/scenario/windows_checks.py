@@ -61,9 +61,9 @@ def check_windows_classes_known(s: Scenario, catalog: Catalog) -> None:
         for name in win.lengths:
             if name not in classes:
                 raise ConfigError(_unknown(name, classes, "workload class"), f"{where}.lengths")
-        for name in win.replicas_count_by_pool:
+        for name in win.pool_replicas_count:
             if name not in pools:
-                raise ConfigError(_unknown(name, pools, "pool"), f"{where}.replicas_count_by_pool")
+                raise ConfigError(_unknown(name, pools, "pool"), f"{where}.pool_replicas_count")
         if win.start.startswith("peak:"):
             name = win.start.split(":", 1)[1]
             if name not in classes:

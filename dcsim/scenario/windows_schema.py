@@ -135,7 +135,7 @@ class Window(_Model):
             "confidence below."
         ),
     )
-    replicas_count_by_pool: dict[str, ReplicaCount] = Field(
+    pool_replicas_count: dict[str, ReplicaCount] = Field(
         default_factory=dict,
         description="Per-pool overrides of replicas_count, keyed by pool '<class>@<system>'.",
     )
@@ -182,7 +182,7 @@ class Window(_Model):
             raise ValueError(f"{value} sampled replicas; expected at least 1 (or 'auto')")
         return value
 
-    @field_validator("replicas_count_by_pool")
+    @field_validator("pool_replicas_count")
     @classmethod
     def _each_at_least_one(cls, value: dict[str, ReplicaCount]) -> dict[str, ReplicaCount]:
         for pool, n in value.items():

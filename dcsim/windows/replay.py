@@ -131,7 +131,7 @@ def _replicas(win: Window, pool: str, per_replica: np.ndarray, dt_s: float) -> i
     """Replicas to sample: the window's count, or 'auto' from the p99 confidence."""
     from dcsim.requests.stats import replicas_for_quantile
 
-    n = win.replicas_count_by_pool.get(pool, win.replicas_count)
+    n = win.pool_replicas_count.get(pool, win.replicas_count)
     if n != "auto":
         return int(n)
     duration_s = per_replica.shape[0] * dt_s

@@ -51,9 +51,7 @@ def window_kpi_rows(kpis: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append((f"{label} {metric.upper()} {q}", text))
         n = kpis.get(f"{stem}.requests_count")
         r = kpis.get(f"{stem}.replicas_count")
-        rows.append(
-            (f"{label} requests / replicas", f"{n:,.0f} / {r:,.0f}" if r else f"{n:,.0f}")
-        )
+        rows.append((f"{label} requests / replicas", f"{n:,.0f} / {r:,.0f}" if r else f"{n:,.0f}"))
         slo = kpis.get(f"{stem}.slo_attainment_frac")
         if slo is not None:
             fluid = kpis.get(f"{stem}.fluid_slo_attainment_frac")

@@ -71,8 +71,8 @@ def test_defaults_and_canonical_start(small_hall):
             "2027-01-04 to 2027-01-05; expected a window inside it",
         ),
         (
-            {"name": "w", "start": "peak:chat", "replicas_count_by_pool": {"chat@gb300": 2}},
-            "--set windows.w.replicas_count_by_pool: unknown pool 'chat@gb300'; did you mean "
+            {"name": "w", "start": "peak:chat", "pool_replicas_count": {"chat@gb300": 2}},
+            "--set windows.w.pool_replicas_count: unknown pool 'chat@gb300'; did you mean "
             "'chat@gb200-nvl72'?",
         ),
         (
