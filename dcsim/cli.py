@@ -226,6 +226,10 @@ def kpi_table(kpis: dict[str, Any], title: str = "KPIs") -> Table:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
         table.add_row(escape(label), escape(format_quantity(key, value)))
+    from dcsim.windows.report import window_kpi_rows
+
+    for label, text in window_kpi_rows(kpis):
+        table.add_row(escape(label), escape(text))
     return table
 
 
@@ -266,6 +270,8 @@ def run(
         result = run_api(sc, write=write, root=out, progress=progress)
     console.print(kpi_table(shown_kpis(result), title=f"{sc.name} (seed {result.meta['seed']})"))
     console.print(f"simulated in {result.meta['wall_time_s']:.1f} s")
+    for name, wall_s in result.meta.get("window_wall_s", {}).items():
+        console.print(f"window {name}: requests replayed in {wall_s:.1f} s", highlight=False)
     if write:
         console.print(f"results: {result.meta['run_dir']}", markup=False, highlight=False)
 
@@ -779,7 +785,11 @@ def plot(
     ] = None,
     dpi: Annotated[int, typer.Option(help="Resolution [dot/inch], 20 to 600.")] = 110,
 ) -> None:
-    """Write a run's dashboard: power, tokens, PUE and temperatures, capacity forecast."""
+    """Write a run's dashboard: power, tokens, PUE and temperatures, capacity forecast.
+
+    A run with request-level windows also gets <figure>-windows.<suffix>: latency CDFs and
+    the TTFT p99 over the window.
+    """
     from dcsim.plot._util import FIGURE_FORMATS, check_dpi
     from dcsim.plot.dashboard import save_dashboard
     from dcsim.results.io import read_run
@@ -792,6 +802,12 @@ def plot(
     result.meta.setdefault("run_dir", str(run_dir))
     path = save_dashboard(result, target, dpi=dpi)
     _say(f"dashboard: {path}")
+    if result.requests is not None and len(result.requests):
+        from dcsim.plot.windows import save_windows_figure
+
+        windows_path = target.with_name(f"{target.stem}-windows{target.suffix}")
+        check_output_file(windows_path, "--out", suffixes=tuple(FIGURE_FORMATS))
+        _say(f"windows: {save_windows_figure(result, windows_path, dpi=dpi)}")
 
 
 def _fmt(v: Any) -> str:

@@ -96,7 +96,14 @@ def run(
     catalog = scenario_catalog(sc)
     plant = build_plant(sc, catalog)
     plan = build_capacity_plan(sc, catalog, plant)
-    state = simulate(plant, sc.seed, progress, plan=plan)
+    spans = None
+    if sc.windows:
+        from dcsim.windows.resolve import window_spans
+
+        def spans(run_plant: Any, demand: Any) -> list[tuple[int, int]]:
+            return window_spans(sc.windows, run_plant, demand)
+
+    state = simulate(plant, sc.seed, progress, plan=plan, window_spans=spans)
     rec = state.recorder
     rec.check_finite()
     ts = rec.timeseries()
@@ -113,6 +120,15 @@ def run(
     events = rec.events_frame()
     capacity, cap_kpis = capacity_results(state.extra["capacity_snapshots"], ts, events, kpis, plan)
     kpis.update(cap_kpis)
+    requests = None
+    window_wall_s: dict[str, float] = {}
+    if sc.windows:
+        from dcsim.windows.replay import run_windows
+
+        requests, window_kpis, window_wall_s = run_windows(
+            sc, state.plant, rec, state.extra["demand_tok_per_s"], sc.seed, ts
+        )
+        kpis.update(window_kpis)
     kpis["energy_balance_residual_frac"] = float(rec.flow_check[0])
     kpis["max_power_to_limit_frac"] = float(rec.flow_check[1])
     resolved = dump_resolved(sc)
@@ -129,6 +145,7 @@ def run(
             "n_racks": int(plant.rack_cell.shape[0]),
             "n_cells": plant.n_cells,
             "pools": plant.pool_names,
+            **({"window_wall_s": window_wall_s} if window_wall_s else {}),
         },
     )
     result = RunResult(
@@ -143,6 +160,7 @@ def run(
             "capacity": capacity,
             "pools": pool_table(plant),
         },
+        requests_source=requests,
     )
     if write:
         rid = run_id(sc.name, sc.seed, s_hash, started)

@@ -22,6 +22,7 @@ import numpy as np
 
 from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
+from dcsim.kernels import window_layout as WL
 
 
 class Classes(NamedTuple):
@@ -146,6 +147,9 @@ class Record(NamedTuple):
     ticks_per_hall_rec: int
     events: np.ndarray  # (n_max, layout.EV_NCOLS) kernel events (tick, kind, site, value)
     n_events: np.ndarray  # (1,) int64 events written; more than n_max are counted, not kept
+    # (n_ticks,) int64 row of window_rec of each tick, -1 outside windows; (0,): no windows
+    window_row: np.ndarray
+    window_rec: np.ndarray  # (n_window_ticks, n_cell, window_layout.WR_NCOLS) per tick
 
 
 def classes_bundle(class_par, demand_tok_per_s, backlog_tok, backlog_head) -> Classes:
@@ -264,9 +268,9 @@ def inputs_bundle(site_series) -> Inputs:
 
 def record_bundle(
     rec, class_rec, hall_rec, site_rec, flow_check, ticks_per_rec, ticks_per_hall_rec, events,
-    n_events,
+    n_events, window_row=None, window_rec=None,
 ) -> Record:  # fmt: skip
-    """:class:`Record` over the recorder's buffers."""
+    """:class:`Record` over the recorder's buffers (no window record unless given)."""
     return Record(
         rec=rec,
         class_rec=class_rec,
@@ -277,6 +281,10 @@ def record_bundle(
         ticks_per_hall_rec=int(ticks_per_hall_rec),
         events=events,
         n_events=n_events,
+        window_row=(
+            np.zeros(0, dtype=np.int64) if window_row is None else window_row.astype(np.int64)
+        ),
+        window_rec=np.zeros((0, 0, WL.WR_NCOLS)) if window_rec is None else window_rec,
     )
 
 

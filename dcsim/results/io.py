@@ -8,6 +8,7 @@ Layout of one run (``<root>/<scenario_name>/<run_id>/``)::
     scenario.yaml        the resolved scenario text, byte for byte
     metadata.json        provenance (seed, scenario hash, versions, git sha, ...)
     <name>.parquet       one per extra table (e.g. hall_timeseries.parquet)
+    requests.parquet     requests of the request-level windows, if any (read lazily)
 
 A run is written into a hidden sibling ``.tmp-<run_id>-<random>`` and renamed into place
 only once every file is complete, so a reader never sees half a run and a crash leaves no
@@ -43,6 +44,8 @@ EVENTS_FILE = "events.parquet"
 KPIS_FILE = "kpis.json"
 SCENARIO_FILE = "scenario.yaml"
 METADATA_FILE = "metadata.json"
+#: The requests of the request-level windows (optional; read lazily, docs/windows.md).
+REQUESTS_FILE = "requests.parquet"
 
 #: Files every run folder holds; a folder missing any of them is not a (complete) run.
 REQUIRED_FILES: tuple[str, ...] = (
@@ -58,7 +61,7 @@ _TMP_PREFIX = TMP_PREFIX
 _LOCK_SUFFIX = ".lock"
 #: Most run folders of one scenario started in one second (suffixes -2, -3, ...).
 _MAX_SAME_SECOND = 1000
-_RESERVED_TABLES = {Path(TIMESERIES_FILE).stem, Path(EVENTS_FILE).stem}
+_RESERVED_TABLES = {Path(TIMESERIES_FILE).stem, Path(EVENTS_FILE).stem, Path(REQUESTS_FILE).stem}
 # Folder and file names we create: no separators, no leading dot (hidden = temporary).
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*")
 _TABLE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
@@ -384,6 +387,8 @@ def write_run(
                 _write_parquet(result.events, tmp / EVENTS_FILE)
                 for name, table in result.extra_tables.items():
                     _write_parquet(table, tmp / f"{name}.parquet")
+                if result.requests is not None:
+                    _write_parquet(result.requests, tmp / REQUESTS_FILE)
                 _write_text(resolved_scenario_yaml, tmp / SCENARIO_FILE)
                 _write_json(kpis_json, tmp / KPIS_FILE)
                 # metadata.json last: its presence marks a finished folder to a naive reader.
@@ -542,6 +547,7 @@ def read_run(path: str | Path) -> RunResult:
         for table_path in sorted(folder.glob("*.parquet"))
         if table_path.stem not in _RESERVED_TABLES
     }
+    requests = folder / REQUESTS_FILE
     try:
         return RunResult(
             timeseries=timeseries,
@@ -550,6 +556,7 @@ def read_run(path: str | Path) -> RunResult:
             scenario=scenario,
             meta=meta,
             extra_tables=extra_tables,
+            requests_source=requests if requests.is_file() else None,
         )
     except (TypeError, ValueError) as error:
         raise ConfigError(f"not a dcsim run folder ({error})", where=str(folder)) from error

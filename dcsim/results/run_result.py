@@ -108,6 +108,7 @@ class RunResult:
     scenario: Any
     meta: dict[str, Any]
     extra_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    requests_source: Any = None
 
     def __post_init__(self) -> None:
         # The run folder and every consumer rely on this shape; failing here points at the
@@ -129,6 +130,14 @@ class RunResult:
         missing = [c for c in EVENT_COLUMNS if c not in self.events.columns]
         if missing:
             raise ValueError(f"RunResult.events: missing columns {missing}")
+
+    @property
+    def requests(self) -> pd.DataFrame | None:
+        """Requests of the windows (``requests.parquet``), loaded on first use; None if none."""
+        if self.requests_source is None or isinstance(self.requests_source, pd.DataFrame):
+            return self.requests_source
+        self.requests_source = pd.read_parquet(self.requests_source, engine="pyarrow")
+        return self.requests_source
 
     @property
     def scenario_name(self) -> str | None:

@@ -19,6 +19,7 @@ from dcsim.scenario.cooling_schema import AirCooling, CoolingFault, LiquidCoolin
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
 from dcsim.scenario.types import Date, DurationS
 from dcsim.scenario.weather_schema import Weather
+from dcsim.scenario.windows_schema import Window
 
 # --------------------------------------------------------------------------- workloads
 
@@ -333,6 +334,13 @@ class Scenario(_Model):
         default=None,
         description=(
             "Capex, depreciation, maintenance and prices for cost per token; default: catalog."
+        ),
+    )
+    windows: list[Window] = Field(
+        default_factory=list,
+        description=(
+            "Request-level windows replayed after the fluid run on sampled replicas "
+            "(docs/windows.md); default: none."
         ),
     )
     #: Folder of the scenario file (relative file names resolve from it); not a field.

@@ -35,6 +35,7 @@ from dcsim.sim.state import SimState, copy_mutable
 MAX_CHUNK_S = 86400.0
 
 ProgressFn = Callable[[int, int], None]
+WindowSpansFn = Callable[[Plant, np.ndarray], list[tuple[int, int]]]
 
 
 def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
@@ -77,6 +78,8 @@ def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
             p.ticks_per_hall_rec,
             rec.kernel_events,
             rec.n_kernel_events,
+            rec.window_row,
+            rec.window_rec,
         ),  # fmt: skip
     )
 
@@ -137,6 +140,7 @@ def simulate(
     progress: ProgressFn | None = None,
     plan: CapacityPlan | None = None,
     changes_in_call: bool = True,
+    window_spans: WindowSpansFn | None = None,
 ) -> SimState:
     """Run the plant over its horizon.
 
@@ -156,6 +160,10 @@ def simulate(
         True: the discrete changes of a day are applied inside one compiled call at their
         tick. False: each change ends a compiled call (the reference the tests compare with;
         same results, many more calls).
+    window_spans
+        Optional ``window_spans(plant, demand) -> [(first tick, ticks), ...]``: the ticks at
+        which every cell is recorded for the request-level windows (``Recorder.window_rec``),
+        decided from the run's inputs before the kernel runs (docs/windows.md).
 
     Returns
     -------
@@ -176,6 +184,8 @@ def simulate(
         cool_state=run_plant.cool_state,
     )
     state.extra["demand_tok_per_s"] = demand
+    if window_spans is not None:
+        state.recorder.reserve_windows(window_spans(run_plant, demand))
     env = simpy.Environment()
     if run_plant.cooling is not None:
         start_cooling_fault_processes(env, state, run_plant.cooling, partial(rng_for, seed))

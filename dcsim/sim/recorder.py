@@ -18,6 +18,7 @@ from dcsim import units
 from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
+from dcsim.kernels import window_layout as WL
 from dcsim.model.plant import Plant
 from dcsim.results.run_result import EVENT_COLUMNS
 
@@ -50,6 +51,10 @@ class Recorder:
     #: Buffer of the events the compiled tick emits (rows ``layout.EV_*``) and its fill count.
     kernel_events: np.ndarray = field(init=False)
     n_kernel_events: np.ndarray = field(init=False)
+    #: Row of ``window_rec`` of each tick (-1 outside the windows; empty: no windows) and the
+    #: per-tick, per-cell window record (columns ``window_layout.WR_*``).
+    window_row: np.ndarray = field(init=False)
+    window_rec: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.plant
@@ -61,6 +66,38 @@ class Recorder:
         self.site_rec = np.zeros((n_rows, len(p.site_names), L.SR_NCOLS))
         self.flow_check = np.zeros(2)
         self.reserve_kernel_events(1)
+        self.reserve_windows([])
+
+    def reserve_windows(self, spans: list[tuple[int, int]]) -> None:
+        """Record every cell at each tick of the given spans ``(first tick, ticks)``.
+
+        Overlapping spans share rows; ticks outside every span cost nothing but one index
+        lookup. No spans: zero-size buffers.
+        """
+        p = self.plant
+        n_cell = int(p.cell_pool.shape[0])
+        if not spans:
+            self.window_row = np.zeros(0, dtype=np.int64)
+            self.window_rec = np.zeros((0, n_cell, WL.WR_NCOLS))
+            return
+        inside = np.zeros(p.n_ticks, dtype=bool)
+        for t0, n in spans:
+            inside[max(t0, 0) : min(t0 + n, p.n_ticks)] = True
+        self.window_row = np.where(inside, np.cumsum(inside) - 1, -1).astype(np.int64)
+        self.window_rec = np.zeros((int(inside.sum()), n_cell, WL.WR_NCOLS))
+
+    def window_cells(self, t0: int, n: int) -> np.ndarray:
+        """The window record of ticks ``t0 .. t0 + n - 1``, shape (n, n_cell, WR_NCOLS).
+
+        Raises
+        ------
+        ValueError
+            If a tick of the span was not recorded (not reserved before the run).
+        """
+        rows = self.window_row[t0 : t0 + n] if self.window_row.size else np.zeros(0, np.int64)
+        if rows.shape[0] != n or (rows < 0).any():
+            raise ValueError(f"ticks {t0}..{t0 + n - 1} were not recorded for a window")
+        return self.window_rec[rows]
 
     def reserve_kernel_events(self, ticks_per_call: int) -> None:
         """Size the kernel event buffer for calls of up to ``ticks_per_call`` ticks.

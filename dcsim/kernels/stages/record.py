@@ -13,6 +13,7 @@ from numba import njit
 
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
+from dcsim.kernels import window_layout as WL
 from dcsim.kernels.stages.checks import worst
 
 
@@ -218,6 +219,29 @@ def record_sites(row, sites, inputs, t, record, work):
 
 
 @njit(cache=True, inline="always")
+def record_window(t, cs, cells, halls, record, work):
+    """Per-cell state of tick t into the window record, if t lies in a window (else nothing)."""
+    if t >= record.window_row.shape[0]:
+        return
+    i = record.window_row[t]
+    if i < 0:
+        return
+    out = record.window_rec
+    for c in range(cells.pool.shape[0]):
+        h = cells.hall[c]
+        out[i, c, WL.WR_OFFERED_RACK] = work.offered_rack[c]
+        out[i, c, WL.WR_DELIVERED] = work.delivered[c]
+        out[i, c, WL.WR_CAP] = work.cap[c]
+        out[i, c, WL.WR_SERVING] = cs.serving[c]
+        out[i, c, WL.WR_X_CAP] = work.x_cap[c]
+        if halls.cool_par[h, CL.CP_TYPE] != CL.COOLING_FIXED_COP:
+            out[i, c, WL.WR_T_FWS] = work.cool_out[h, CL.CO_T_FWS_DEGC]
+        else:
+            out[i, c, WL.WR_T_FWS] = np.nan
+        out[i, c, WL.WR_THERMAL_BOUND] = work.thermal_bound[h]
+
+
+@njit(cache=True, inline="always")
 def record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, record, work):
     """Record tick t: cells, classes, halls, sites, campus totals and the balance checks.
 
@@ -228,6 +252,7 @@ def record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, reco
     w_rec = 1.0 / record.ticks_per_rec
     slo_w, throttled_cap, unthrottled_cap, throttled_lost = service
     record_cells(row, hrow, cs, cells, record, work)
+    record_window(t, cs, cells, halls, record, work)
     record_outside(row, hrow, cs, cells, halls, record, work)
     demand, served, unserved, backlog, interactive, capped_lost, proxy = record_classes(
         t, row, classes, record, work
