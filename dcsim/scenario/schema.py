@@ -122,6 +122,21 @@ class Workload(_Model):
         default=None, description="Deadline of deferrable work [s], e.g. '24h'."
     )
     demand: Demand = Field(description="Demand over time.")
+    input_price_usd_per_mtok: NonNeg | None = Field(
+        default=None,
+        description=(
+            "Price the class's customers pay per 1e6 input (prompt) tokens [USD/Mtok]; null "
+            "takes the catalog's list price for the model (`dcsim catalog economics`, "
+            "token_price_usd_per_mtok), 0 for a training class (docs/economics.md)."
+        ),
+    )
+    output_price_usd_per_mtok: NonNeg | None = Field(
+        default=None,
+        description=(
+            "Price per 1e6 output tokens [USD/Mtok]; null takes the catalog's list price for "
+            "the model, 0 for a training class (docs/economics.md)."
+        ),
+    )
     training: Training | None = Field(
         default=None,
         description=(
