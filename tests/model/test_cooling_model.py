@@ -222,7 +222,8 @@ def test_unknown_or_mistyped_equipment(cat):
     c["cdus"]["equipment"] = "pump_fws_150ls"
     with pytest.raises(ConfigError) as err:
         build_cooling(scenario([c]), cat)
-    assert err.value.where == "sites.0.buildings.0.halls.0.cooling.cdus.equipment"
+    # The hall named as the scenario writes it (site "main", building "b1", hall "h1").
+    assert err.value.where == "sites.main.buildings.b1.halls.h1.cooling.cdus.equipment"
     assert "'pump_fws_150ls' is not a known CDU entry" in err.value.message
     assert "known: cdu_2mw" in err.value.message
 

@@ -26,7 +26,7 @@ from dcsim.units import KNOWN_SUFFIXES
 
 REPO = Path(__file__).resolve().parents[2]
 SNIPPETS = REPO / "scenarios" / "snippets"
-HALL = "sites.0.buildings.0.halls.0"
+HALL = "sites.main.buildings.b1.halls.h1"  # errors name items as the scenario does
 
 
 class HallL(Hall):
