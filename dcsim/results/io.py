@@ -2,8 +2,8 @@
 
 Layout of one run (``<root>/<scenario_name>/<run_id>/``)::
 
-    timeseries.parquet   campus time series, DatetimeIndex "time", unit-suffixed columns
-    events.parquet       flat event log (time, kind, asset, detail, value)
+    timeseries.parquet   campus time series, DatetimeIndex "time" (UTC), unit-suffixed columns
+    events.parquet       flat event log (time in UTC, kind, asset, detail, value)
     kpis.json            headline numbers, sorted keys; NaN and +-inf stored as null
     scenario.yaml        the resolved scenario text, byte for byte
     metadata.json        provenance (seed, scenario hash, versions, git sha, ...)

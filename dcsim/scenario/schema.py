@@ -299,7 +299,12 @@ class Scenario(_Model):
     name: ScenarioName = Field(description="Scenario name; results go to results/<name>/.")
     description: str = Field(default="", description="Free text.")
     seed: int = Field(default=0, ge=0, description="Seed of the run's random streams.")
-    start: Date = Field(description="Start of the simulated horizon (local standard time).")
+    start: Date = Field(
+        description=(
+            "Start of the simulated horizon, wall clock in the local standard time of the "
+            "first site; results are stamped in UTC (README, run folders)."
+        )
+    )
     horizon_s: DurationS = Field(description="Simulated horizon [s], e.g. '1y', '7d'.")
     tick_s: DurationS = Field(default=60.0, description="Physics tick [s], e.g. '1min'.")
     record_every_s: DurationS = Field(
