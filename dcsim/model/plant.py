@@ -331,6 +331,10 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         else:
             full = float(np.sum((pool_class_a == k) * installed_racks_per_pool * x_star))
             base = d.base_capacity_frac * full
+        if d.growth_from is not None:
+            # The base holds at growth_from: by the start it has grown (or is still to come).
+            since_s = _seconds_since(d.growth_from, scenario.start)
+            base *= float(np.exp(np.log1p(d.growth_per_y_frac) * since_s / units.Y_S))
         bursts = np.array(
             [
                 [_seconds_since(scenario.start, b.start), b.duration_s, b.multiplier_frac]

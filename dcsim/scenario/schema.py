@@ -61,6 +61,14 @@ class Demand(_Model):
     growth_per_y_frac: float = Field(
         default=0.0, gt=-1, description="Compound growth of demand per year [frac/y]."
     )
+    growth_from: Date | None = Field(
+        default=None,
+        description=(
+            "Date at which the base level (base_tok_per_s or base_capacity_frac) holds and "
+            "from which growth compounds; a run starting later continues the same curve. "
+            "Null: the scenario's start (growth restarts at each run's start)."
+        ),
+    )
     noise_sigma_frac: NonNeg = Field(
         default=0.0, description="Standard deviation of multiplicative lognormal noise [frac]."
     )
