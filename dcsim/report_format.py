@@ -55,6 +55,8 @@ _BIG = (0, 3, 6, 9, 12, 15)
 #: Unit per name suffix, longest suffix first (``_tok_per_s`` before ``_s``).
 SUFFIX_UNITS: tuple[tuple[str, Unit], ...] = (
     ("_usd_per_mtok", Unit("$/Mtok")),
+    # Served tok/s per W of facility power per USD of capital held: per MW and per $M.
+    ("tok_per_s_per_w_per_usd", Unit("tok/s/MW/$M", scale=units.MW_W * 1e6)),
     ("_kg_per_mtok", Unit("kg/Mtok")),
     ("_l_per_mtok", Unit("L/Mtok")),
     ("_l_per_kwh", Unit("L/kWh")),

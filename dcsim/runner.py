@@ -10,10 +10,13 @@ from typing import Any
 
 from dcsim.model.capacity import build_capacity_plan
 from dcsim.model.plant import build_plant
-from dcsim.results.capacity import capacity_results
+from dcsim.model.prices import token_prices
+from dcsim.results.capacity import capacity_results, snapshots_frame
 from dcsim.results.io import write_run
+from dcsim.results.local_time import site_utc_offsets_h, to_utc
 from dcsim.results.meta import build_metadata, run_id, scenario_hash
 from dcsim.results.metrics import compute_kpis, grid_accounts_all, per_mtok_kpis
+from dcsim.results.revenue import margin_results
 from dcsim.results.run_result import RunResult
 from dcsim.scenario import (
     Scenario,
@@ -129,6 +132,15 @@ def run(
             sc, state.plant, rec, state.extra["demand_tok_per_s"], sc.seed, ts
         )
         kpis.update(window_kpis)
+    ts, margin_kpis = margin_results(
+        ts,
+        snapshots_frame(state.extra["capacity_snapshots"], plan.start),
+        kpis,
+        plan,
+        token_prices(sc.workloads, plant.class_names),
+        plant.ticks_per_rec * plant.tick_s,
+    )
+    kpis.update(margin_kpis)
     kpis["energy_balance_residual_frac"] = float(rec.flow_check[0])
     kpis["max_power_to_limit_frac"] = float(rec.flow_check[1])
     resolved = dump_resolved(sc)
@@ -148,19 +160,25 @@ def run(
             **({"window_wall_s": window_wall_s} if window_wall_s else {}),
         },
     )
+    # Stamps in UTC: the simulation clock is the first site's local standard time.
+    clock_h = next(iter(site_utc_offsets_h(sc).values()), 0.0)
     result = RunResult(
-        timeseries=ts,
-        events=events,
+        timeseries=to_utc(ts, clock_h),
+        events=to_utc(events, clock_h),
         kpis=kpis,
         scenario=sc,
         meta=meta,
         extra_tables={
-            "hall_timeseries": rec.hall_timeseries(),
-            "site_timeseries": site_ts,
+            "hall_timeseries": to_utc(rec.hall_timeseries(), clock_h),
+            "site_timeseries": to_utc(site_ts, clock_h),
             "capacity": capacity,
             "pools": pool_table(plant),
         },
-        requests_source=requests,
+        requests_source=(
+            None
+            if requests is None
+            else to_utc(requests, clock_h, columns=("arrival", "first_token", "finish"))
+        ),
     )
     if write:
         rid = run_id(sc.name, sc.seed, s_hash, started)

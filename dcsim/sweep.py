@@ -264,7 +264,8 @@ def _validated(data: dict[str, Any], index: Any, source: str, folder: Path | Non
         try:
             run_checks(sc, scenario_catalog(sc))
         except ConfigError as err:
-            raise _check_error_at_line(err, source, index) from None
+            # With the scenario, list items are named as the user wrote them.
+            raise _check_error_at_line(err, source, index, sc) from None
     return sc
 
 
@@ -328,7 +329,8 @@ def _plan(
         source, folder = f"<scenario {scenario.name}>", None
     else:
         # As load_scenario reads it: a variant file is composed with its `extends:` base.
-        data, index = load_with_extends(scenario)
+        # model_cls: data paths a base file declares resolve from the base's folder.
+        data, index = load_with_extends(scenario, model_cls=Scenario)
         source, folder = str(scenario), Path(scenario).resolve().parent
     if fixed:
         data, index = apply_overrides(data, fixed, where="--set", line_index=index)

@@ -46,6 +46,9 @@ suffix              meaning                                SI factor
 ``_kg_per_mmbtu``   emission factor, kg CO2 per MMBtu      1/1.05505585262e9 kg/J
 ==================  =====================================  ==========================
 
+``_tok_per_s_per_w_per_usd`` is a token rate per watt per US dollar (served tok/s per W of
+facility power per USD of capital held, SI factor 1; reports show it per MW per $M).
+
 Sign conventions: power drawn from the grid is positive, export negative; battery discharge is
 positive supply. The facility balance is
 ``grid_import + onsite_gen + battery_discharge = it + cooling + losses + battery_charge``.
@@ -82,4 +85,5 @@ KNOWN_SUFFIXES: tuple[str, ...] = (
     "_per_mtok", "_count", "_per_h", "_per_y", "_per_month", "_per_week", "_usd_per_mwh",
     "_kg_per_mwh", "_l_per_kwh", "_pue", "_cop", "_deg", "_mva", "_usd_per_mmbtu",
     "_mmbtu_per_mwh", "_kg_per_mmbtu", "_usd_per_mw", "_usd_per_m3", "_m2",
+    "_tok_per_s_per_w_per_usd",
 )  # fmt: skip

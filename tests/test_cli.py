@@ -106,7 +106,15 @@ def test_run_prints_every_kpi_label_with_its_unit(cli_run):
     _, result = cli_run
     labels = [label for label, _ in kpi_rows(result.stdout)]
     assert set(labels) <= {label.strip() for _, label in cli.KPI_ROWS}
-    for must in ("cost per Mtok, all-in", "cost per Mtok, energy", "water", "WUE"):
+    for must in (
+        "cost per Mtok, all-in",
+        "cost per Mtok, energy",
+        "water",
+        "WUE",
+        "revenue",
+        "gross margin (revenue - all-in cost)",
+        "tok/s per MW per $M of capital",
+    ):
         assert must in labels
     assert {"carbon, location-based", "unserved: power and grid caps"} <= set(labels)
 

@@ -43,7 +43,8 @@ def test_economics_csv_is_the_shipped_file_figure_by_figure():
     assert gb200["confidence"] == raw["rack_capex_usd"]["gb200-nvl72"]["confidence"]
     # One row per sourced leaf: the rack prices plus the scalar parameters.
     scalars = [k for k, v in raw.items() if isinstance(v, dict) and "value" in v]
-    assert len(df) == len(raw["rack_capex_usd"]) + len(scalars)
+    prices = 2 * len(raw["token_price_usd_per_mtok"])  # input and output per model
+    assert len(df) == len(raw["rack_capex_usd"]) + len(scalars) + prices
 
 
 def test_accelerators_json_matches_the_loaded_catalog():

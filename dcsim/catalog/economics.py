@@ -14,9 +14,25 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from dcsim.catalog.reliability import read_catalog_yaml, validate_catalog_data
 from dcsim.catalog.schema import SNum, Sourced
 
-__all__ = ["EconomicsCatalog", "load_economics"]
+__all__ = ["EconomicsCatalog", "TokenPrice", "load_economics"]
 
 ECONOMICS_PATH = Path(__file__).parent / "data" / "economics.yaml"
+
+
+class TokenPrice(BaseModel):
+    """List price of a model's served tokens, per million input and output tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: SNum = Field(description="Price per 1e6 input (prompt) tokens [USD/Mtok].")
+    output: SNum = Field(description="Price per 1e6 output tokens [USD/Mtok].")
+
+    @field_validator("input", "output")
+    @classmethod
+    def _non_negative(cls, v: Sourced) -> Sourced:
+        if not v.value >= 0.0:
+            raise ValueError(f"{v.value} must be >= 0")
+        return v
 
 
 class EconomicsCatalog(BaseModel):
@@ -39,6 +55,13 @@ class EconomicsCatalog(BaseModel):
         description="Energy price used when a run has no grid tariff [USD/MWh]."
     )
     water_price_usd_per_m3: SNum = Field(description="Water price [USD/m3].")
+    token_price_usd_per_mtok: dict[str, TokenPrice] = Field(
+        default_factory=dict,
+        description=(
+            "Default price of served tokens by model id (per 1e6 input and output tokens) "
+            "[USD/Mtok]; a workload's own prices override it."
+        ),
+    )
 
     @field_validator("facility_capex_usd_per_mw", "it_depreciation_y", "facility_depreciation_y")
     @classmethod

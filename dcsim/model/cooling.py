@@ -42,6 +42,7 @@ from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
 from dcsim.physics.cooling import adiabatic_air_degc, cdu_approach_delta_k, pump_power_w
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
+from dcsim.scenario.paths import hall_path
 
 __all__ = [
     "FAULT_UNIT_KIND",
@@ -159,7 +160,7 @@ def halls_in_order(scenario: Any) -> list[tuple[str, int, Any, Any]]:
     for i, site in enumerate(scenario.sites):
         for j, building in enumerate(site.buildings):
             for k, hall in enumerate(building.halls):
-                out.append((f"sites.{i}.buildings.{j}.halls.{k}", i, site, hall))
+                out.append((hall_path(scenario, i, j, k), i, site, hall))
     return out
 
 

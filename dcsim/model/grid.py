@@ -49,6 +49,7 @@ from dcsim.model.solar import pv_spec, solar_ac_w
 from dcsim.model.weather import load_weather
 from dcsim.physics import grid as pg
 from dcsim.scenario.grid_schema import MONTHS, WEEKDAYS
+from dcsim.scenario.paths import site_key, site_path
 
 __all__ = ["GridPlant", "SiteGridInfo", "build_grid"]
 
@@ -186,7 +187,7 @@ def _month_temp_degc(
         m_hours[0].to_pydatetime(),
         len(m_hours) * units.H_S,
         base_dir,
-        f"sites.{s}.weather",
+        f"{site_key(site, s)}.weather",
     )
     return month.temp_air_degc[: len(m_hours)]
 
@@ -333,7 +334,7 @@ def _build_site(
     cal: tuple[np.ndarray, ...],
     rng_for: RngFor,
 ) -> SiteGridInfo:
-    where = f"sites.{s}"
+    where = site_path(scenario, s)
     n_ticks = len(t_s)
     horizon_s = n_ticks * tick_s
     start = scenario.start
@@ -594,7 +595,7 @@ def _coincident_peak(
     cal: tuple[np.ndarray, ...],
 ) -> None:
     """Find each coincident-peak month's system-peak interval; build the avoidance signal."""
-    where = f"sites.{s}.tariff.coincident_peak"
+    where = f"{site_key(site, s)}.tariff.coincident_peak"
     start = info.start
     horizon_s = info.horizon_s
     info.cp_usd_per_w_y = cp.charge_usd_per_kw_per_y / units.KW_W

@@ -33,6 +33,7 @@ from dcsim.model.streams import rng_for
 from dcsim.model.tables import PoolTables, build_pool_tables
 from dcsim.model.weather import site_weather_ticks
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
+from dcsim.scenario.paths import hall_path, item_key
 from dcsim.scenario.schema import Scenario
 
 #: Rack status codes (MODEL.md section 0).
@@ -243,7 +244,10 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
                 h_row[L.H_COOL_COP] = getattr(hall.cooling, "cop", np.nan)  # fixed-COP halls
                 hall_rows.append(h_row)
                 for g_idx, group in enumerate(hall.rack_groups):
-                    where = f"sites.{s_idx}.buildings.{b_idx}.halls.{h_local}.rack_groups.{g_idx}"
+                    where = (
+                        f"{hall_path(scenario, s_idx, b_idx, h_local)}"
+                        f".rack_groups.{item_key(hall.rack_groups, g_idx)}"
+                    )
                     workload = scenario.workloads[wl_index[group.workload]]
                     key = (
                         group.system, group.workload, group.stack, group.replica_gpus_count,
@@ -327,6 +331,10 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         else:
             full = float(np.sum((pool_class_a == k) * installed_racks_per_pool * x_star))
             base = d.base_capacity_frac * full
+        if d.growth_from is not None:
+            # The base holds at growth_from: by the start it has grown (or is still to come).
+            since_s = _seconds_since(d.growth_from, scenario.start)
+            base *= float(np.exp(np.log1p(d.growth_per_y_frac) * since_s / units.Y_S))
         bursts = np.array(
             [
                 [_seconds_since(scenario.start, b.start), b.duration_s, b.multiplier_frac]

@@ -48,6 +48,7 @@ from dcsim.model.climate import (
     weather_distance_warning,
 )
 from dcsim.physics.psychro import rel_humidity_at_humidity_ratio, wet_bulb_degc
+from dcsim.scenario.paths import item_key, site_path
 from dcsim.scenario.weather_schema import DEFAULT_WEATHER_FILE, Weather
 
 __all__ = [
@@ -443,7 +444,7 @@ def load_weather(
             raise ConfigError(
                 f"{wave.temp_rise_delta_k:g} K lifts the dry bulb to {new_temp.max():.1f} degC, "
                 f"above the plausible {_TEMP_RANGE_DEGC[1]:g} degC",
-                where=f"{where}.heat_waves.{k}.temp_rise_delta_k",
+                where=f"{where}.heat_waves.{item_key(spec.heat_waves, k)}.temp_rise_delta_k",
             )
         if spec.humidity_held == "humidity_ratio":
             rh[inside] = rel_humidity_at_humidity_ratio(
@@ -542,7 +543,7 @@ def site_weather_ticks(
             scenario.start,
             scenario.horizon_s,
             base_dir,
-            f"sites.{s}.weather",
+            f"{site_path(scenario, s)}.weather",
         )
         ticks = weather_ticks(weather, tick_s, n_ticks)
         t_db[s] = ticks["t_db_degc"]

@@ -19,6 +19,7 @@ __all__ = [
     "depreciation_usd",
     "energy_cost_usd",
     "maintenance_usd",
+    "token_revenue_usd",
 ]
 
 
@@ -109,3 +110,35 @@ def cost_per_mtok_usd(cost_usd: ArrayLike, tokens_tok: ArrayLike) -> np.ndarray:
     tok = np.asarray(tokens_tok, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(tok > 0, np.asarray(cost_usd, float) / (tok / units.MTOK_TOK), np.nan)
+
+
+def token_revenue_usd(
+    output_tok: ArrayLike,
+    input_per_output_frac: ArrayLike,
+    input_usd_per_tok: ArrayLike,
+    output_usd_per_tok: ArrayLike,
+) -> np.ndarray:
+    """Revenue of served requests billed per input and per output token.
+
+    A served request of mean prompt ``L_in`` and mean output ``L_out`` bills ``L_in`` input
+    and ``L_out`` output tokens, so ``N_out`` output tokens served bring
+    ``N_in = N_out L_in / L_out`` input tokens, and the revenue is
+    ``N_in p_in + N_out p_out``.
+
+    Parameters
+    ----------
+    output_tok
+        Output tokens served [tok].
+    input_per_output_frac
+        ``L_in / L_out``, mean prompt over mean output length [-].
+    input_usd_per_tok, output_usd_per_tok
+        Prices per input and per output token [USD/tok].
+
+    Returns
+    -------
+    Revenue [USD].
+    """
+    out = np.asarray(output_tok, float)
+    return out * np.asarray(input_per_output_frac, float) * np.asarray(
+        input_usd_per_tok, float
+    ) + out * np.asarray(output_usd_per_tok, float)

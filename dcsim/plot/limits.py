@@ -10,6 +10,7 @@ monthly capacity table; the import actually available (after curtailments) is th
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -28,13 +29,28 @@ def scenario_dict(result: Any) -> dict[str, Any]:
     return sc if isinstance(sc, dict) else {}
 
 
-def _step_series(index: pd.DatetimeIndex, start_w: float, ramp: Any) -> np.ndarray:
+def campus_clock(result: Any) -> dt.timezone:
+    """The zone of the scenario's dates: the first site's local standard time."""
+    from dcsim.results.local_time import site_utc_offsets_h
+
+    offset_h = next(iter(site_utc_offsets_h(scenario_dict(result)).values()), 0.0)
+    return dt.timezone(dt.timedelta(hours=offset_h))
+
+
+def _on_clock(stamps: Any, index: pd.DatetimeIndex, clock: dt.tzinfo) -> Any:
+    """Naive scenario dates (the campus clock) made comparable with a UTC-stamped index."""
+    if index.tz is not None and stamps.tz is None:
+        return stamps.tz_localize(clock)
+    return stamps
+
+
+def _step_series(
+    index: pd.DatetimeIndex, start_w: float, ramp: Any, clock: dt.tzinfo = dt.UTC
+) -> np.ndarray:
     """A value stepping at dated energisation steps ([{date, mw}], MW), sampled on ``index``."""
     out = np.full(len(index), start_w)
     for step in ramp or []:
-        when = pd.Timestamp(step["date"])
-        if index.tz is not None and when.tz is None:
-            when = when.tz_localize(index.tz)
+        when = _on_clock(pd.Timestamp(step["date"]), index, clock)
         out[index >= when] = float(step["mw"]) * units.MW_W
     return out
 
@@ -61,7 +77,10 @@ def power_limits(result: Any, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
         firm = np.zeros(len(index))
         for g in grids:
             firm += _step_series(
-                index, float(g.get("firm_mw", 0.0)) * units.MW_W, g.get("firm_ramp")
+                index,
+                float(g.get("firm_mw", 0.0)) * units.MW_W,
+                g.get("firm_ramp"),
+                campus_clock(result),
             )
         out["firm block"] = firm
     cap = (getattr(result, "extra_tables", None) or {}).get("capacity")
@@ -69,8 +88,7 @@ def power_limits(result: Any, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
         months = pd.DatetimeIndex(
             cap.index if isinstance(cap.index, pd.DatetimeIndex) else cap.iloc[:, 0]
         )
-        if index.tz is not None and months.tz is None:
-            months = months.tz_localize(index.tz)
+        months = _on_clock(months, index, campus_clock(result))
         pos = np.searchsorted(months.to_numpy(), index.to_numpy(), side="right") - 1
         values = cap["energised_w"].to_numpy(float)
         out["energised"] = values[np.clip(pos, 0, len(values) - 1)]
@@ -108,8 +126,13 @@ def loop_temperature_limit_degc(result: Any) -> float | None:
     return min(found) if found else None
 
 
-def partial_months(index: pd.DatetimeIndex, months: pd.DatetimeIndex) -> list[bool]:
-    """Whether each month of a monthly table is only partly covered by the run's time index."""
+def partial_months(
+    index: pd.DatetimeIndex, months: pd.DatetimeIndex, clock: dt.tzinfo = dt.UTC
+) -> list[bool]:
+    """Whether each month of a monthly table is only partly covered by the run's time index.
+
+    ``clock`` is the zone of naive month starts (the campus clock, :func:`campus_clock`).
+    """
     if len(index) == 0:
         return [False] * len(months)
     step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(0)
@@ -118,7 +141,7 @@ def partial_months(index: pd.DatetimeIndex, months: pd.DatetimeIndex) -> list[bo
     for m in months:
         m0 = pd.Timestamp(m)
         if first.tz is not None and m0.tz is None:
-            m0 = m0.tz_localize(first.tz)
+            m0 = m0.tz_localize(clock)
         m1 = m0 + pd.offsets.MonthBegin(1)
         out.append(bool(first > m0 or last < m1))
     return out

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from dcsim import units
-from dcsim.plot.limits import partial_months
+from dcsim.plot.limits import campus_clock, partial_months
 from dcsim.report_format import format_quantity
 from dcsim.results.compare import CAPACITY_TABLE, month_indexed
 
@@ -55,7 +55,7 @@ def plot_buildout(result: Any, ax: Any) -> Any:
     table = month_indexed(result.extra_tables[CAPACITY_TABLE])
     months = pd.DatetimeIndex(table.index)
     x = np.arange(len(months))
-    partial = partial_months(result.timeseries.index, months)
+    partial = partial_months(result.timeseries.index, months, campus_clock(result))
     racks = table.get("racks_in_service_count")
     stranded = table.get("stranded_racks_count")
     if racks is not None:

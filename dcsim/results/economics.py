@@ -26,12 +26,29 @@ from dcsim.physics.economics import (
     maintenance_usd,
 )
 
-__all__ = ["WATER_KPIS", "capex_held_usd_s", "economics_kpis"]
+__all__ = ["WATER_KPIS", "capex_held_rows_usd_s", "capex_held_usd_s", "economics_kpis"]
 
 #: KPI names holding a run's water use [l], in order of preference (cooling block).
 WATER_KPIS: tuple[str, ...] = ("water_l", "water_use_l", "total_water_l")
 #: KPI holding the grid block's total power cost (energy, demand, coincident peak) [USD].
 GRID_COST_KPI = "total_power_cost_usd"
+
+
+def _capex_steps(
+    snapshots: pd.DataFrame,
+    system_names: Sequence[str],
+    rack_capex_usd: np.ndarray,
+    facility_capex_usd_per_w: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Capex held from each snapshot on: times [s from start], IT [USD], facility [USD]."""
+    t_s = (snapshots.index - snapshots.index[0]).total_seconds().to_numpy()
+    it_usd = np.zeros(len(snapshots))
+    for name, price in zip(system_names, rack_capex_usd, strict=True):
+        col = f"{name}.racks_delivered_count"
+        if col in snapshots:
+            it_usd += snapshots[col].to_numpy(float) * float(price)
+    facility_usd = snapshots["energised_w"].to_numpy(float) * facility_capex_usd_per_w
+    return t_s, it_usd, facility_usd
 
 
 def capex_held_usd_s(
@@ -67,15 +84,56 @@ def capex_held_usd_s(
     """
     if snapshots.empty:
         return 0.0, 0.0
-    t_s = (snapshots.index - snapshots.index[0]).total_seconds().to_numpy()
+    t_s, it_usd, facility_usd = _capex_steps(
+        snapshots, system_names, rack_capex_usd, facility_capex_usd_per_w
+    )
     held_s = np.diff(np.append(t_s, horizon_s))
-    it_usd = np.zeros(len(snapshots))
-    for name, price in zip(system_names, rack_capex_usd, strict=True):
-        col = f"{name}.racks_delivered_count"
-        if col in snapshots:
-            it_usd += snapshots[col].to_numpy(float) * float(price)
-    facility_usd = snapshots["energised_w"].to_numpy(float) * facility_capex_usd_per_w
     return float(np.dot(it_usd, held_s)), float(np.dot(facility_usd, held_s))
+
+
+def capex_held_rows_usd_s(
+    snapshots: pd.DataFrame,
+    system_names: Sequence[str],
+    rack_capex_usd: np.ndarray,
+    facility_capex_usd_per_w: float,
+    row_start_s: np.ndarray,
+    row_end_s: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Capex held within each record row, integrated in time, for IT and for the facility.
+
+    The same step function as :func:`capex_held_usd_s` (each snapshot holds until the
+    next), integrated over ``[row_start_s, row_end_s)`` instead of the whole run: over rows
+    that tile the horizon the rows sum to :func:`capex_held_usd_s`.
+
+    Parameters
+    ----------
+    snapshots, system_names, rack_capex_usd, facility_capex_usd_per_w
+        As for :func:`capex_held_usd_s`.
+    row_start_s, row_end_s
+        Bounds of each row, from the scenario start [s].
+
+    Returns
+    -------
+    (it_usd_s, facility_usd_s)
+        Per-row integrals of the capex held [USD s].
+    """
+    if snapshots.empty:
+        zero = np.zeros(len(row_start_s))
+        return zero, zero.copy()
+    t_s, it_usd, facility_usd = _capex_steps(
+        snapshots, system_names, rack_capex_usd, facility_capex_usd_per_w
+    )
+    # The integral of a step function is piecewise linear between the steps: interpolating
+    # its running sum at the row bounds is exact (the last step holds on past the end).
+    end_s = max(float(np.max(row_end_s, initial=0.0)), float(t_s[-1])) + 1.0
+    knots_s = np.append(t_s, end_s)
+    out = []
+    for usd in (it_usd, facility_usd):
+        running = np.concatenate(([0.0], np.cumsum(usd * np.diff(knots_s))))
+        out.append(
+            np.interp(row_end_s, knots_s, running) - np.interp(row_start_s, knots_s, running)
+        )
+    return out[0], out[1]
 
 
 def economics_kpis(

@@ -2,8 +2,8 @@
 
 Layout of one run (``<root>/<scenario_name>/<run_id>/``)::
 
-    timeseries.parquet   campus time series, DatetimeIndex "time", unit-suffixed columns
-    events.parquet       flat event log (time, kind, asset, detail, value)
+    timeseries.parquet   campus time series, DatetimeIndex "time" (UTC), unit-suffixed columns
+    events.parquet       flat event log (time in UTC, kind, asset, detail, value)
     kpis.json            headline numbers, sorted keys; NaN and +-inf stored as null
     scenario.yaml        the resolved scenario text, byte for byte
     metadata.json        provenance (seed, scenario hash, versions, git sha, ...)
@@ -37,6 +37,7 @@ from ruamel.yaml.error import YAMLError
 
 from dcsim.errors import ConfigError
 from dcsim.fileio import TMP_PREFIX, check_output_dir, fsync_path, os_error_text
+from dcsim.results.local_time import site_utc_offsets_h, to_utc
 from dcsim.results.run_result import RunResult
 
 TIMESERIES_FILE = "timeseries.parquet"
@@ -65,6 +66,8 @@ _RESERVED_TABLES = {Path(TIMESERIES_FILE).stem, Path(EVENTS_FILE).stem, Path(REQ
 # Folder and file names we create: no separators, no leading dot (hidden = temporary).
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*")
 _TABLE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+#: Extra tables stamped in UTC (the monthly capacity table keeps its month labels).
+_UTC_TABLES = {"hall_timeseries", "site_timeseries"}
 
 
 # -- writers: one per file kind, so a test can make any of them fail half-way ----------------
@@ -540,14 +543,20 @@ def read_run(path: str | Path) -> RunResult:
     except (OSError, UnicodeDecodeError, YAMLError) as error:
         raise ConfigError(f"not valid YAML ({error})", where=str(scenario_path)) from error
 
-    timeseries = _read_parquet(folder / TIMESERIES_FILE)
-    events = _read_parquet(folder / EVENTS_FILE)
+    # Runs written before the stamps were UTC hold the naive campus clock (the first
+    # site's local standard time): read them as that, so every run reads back in UTC.
+    offsets = site_utc_offsets_h(scenario) if isinstance(scenario, dict) else {}
+    clock_h = next(iter(offsets.values()), 0.0)
+    timeseries = to_utc(_read_parquet(folder / TIMESERIES_FILE), clock_h)
+    events = to_utc(_read_parquet(folder / EVENTS_FILE), clock_h)
     extra_tables = {
         table_path.stem: _read_parquet(table_path)
         for table_path in sorted(folder.glob("*.parquet"))
         if table_path.stem not in _RESERVED_TABLES
     }
     requests = folder / REQUESTS_FILE
+    for name in _UTC_TABLES & set(extra_tables):
+        extra_tables[name] = to_utc(extra_tables[name], clock_h)
     try:
         return RunResult(
             timeseries=timeseries,

@@ -149,6 +149,51 @@ class RunResult:
             name = self.meta.get("scenario_name")
         return None if name is None else str(name)
 
+    def local_time(self, table: str = "timeseries", site: str | None = None) -> pd.Series:
+        """Local standard time of each row of a table, at one site.
+
+        Every table of a run is stamped in UTC; this gives a site's wall clock back, e.g.
+        ``res.local_time().dt.hour`` for an hour-of-day profile.
+
+        Parameters
+        ----------
+        table
+            ``"timeseries"``, ``"events"`` or an extra table with a ``time`` column
+            (``"site_timeseries"``, ``"hall_timeseries"``).
+        site
+            Site name; default the first site (the campus clock that ``start`` and the
+            demand profiles follow).
+
+        Returns
+        -------
+        pandas.Series
+            ``local_time`` stamps in the site's fixed zone (``UTC-05:00``, ...), indexed
+            like the table.
+
+        Raises
+        ------
+        KeyError
+            An unknown table or site, or a table without time stamps.
+        """
+        from dcsim.results.local_time import local_time, site_utc_offsets_h
+
+        offsets = site_utc_offsets_h(self.scenario)
+        if site is None:
+            offset_h = next(iter(offsets.values()), 0.0)
+        elif site in offsets:
+            offset_h = offsets[site]
+        else:
+            raise KeyError(f"site {site!r}: expected one of {sorted(offsets)}")
+        frames = {"timeseries": self.timeseries, "events": self.events, **self.extra_tables}
+        if table not in frames:
+            raise KeyError(f"table {table!r}: expected one of {sorted(frames)}")
+        frame = frames[table]
+        if "time" in frame.columns:
+            return local_time(frame["time"], offset_h)
+        if isinstance(frame.index, pd.DatetimeIndex):
+            return pd.Series(local_time(frame.index, offset_h), index=frame.index)
+        raise KeyError(f"table {table!r} has no time stamps")
+
     def __repr__(self) -> str:
         index = self.timeseries.index
         if len(index):

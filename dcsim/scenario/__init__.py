@@ -11,6 +11,7 @@ from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
 from dcsim.scenario.checks import CHECKS, run_checks
 from dcsim.scenario.load import LineIndex, dump_resolved, error_where, load_model
+from dcsim.scenario.paths import index_path
 from dcsim.scenario.schema import Scenario
 
 __all__ = [
@@ -38,7 +39,9 @@ def _at_line(
     if err.where is None:
         return ConfigError(err.message, where=source)
     data = None if scenario is None else scenario.model_dump(by_alias=True)
-    where, text, _ = error_where(source, index, data, _path_tuple(err.where), err.message)
+    # Paths built after validation name list items (scenario.paths): back to indexes.
+    path = _path_tuple(err.where) if data is None else index_path(data, err.where)
+    where, text, _ = error_where(source, index, data, path, err.message)
     return ConfigError(text, where=where)
 
 

@@ -62,6 +62,14 @@ class Demand(_Model):
     growth_per_y_frac: float = Field(
         default=0.0, gt=-1, description="Compound growth of demand per year [frac/y]."
     )
+    growth_from: Date | None = Field(
+        default=None,
+        description=(
+            "Date at which the base level (base_tok_per_s or base_capacity_frac) holds and "
+            "from which growth compounds; a run starting later continues the same curve. "
+            "Null: the scenario's start (growth restarts at each run's start)."
+        ),
+    )
     noise_sigma_frac: NonNeg = Field(
         default=0.0, description="Standard deviation of multiplicative lognormal noise [frac]."
     )
@@ -123,6 +131,21 @@ class Workload(_Model):
         default=None, description="Deadline of deferrable work [s], e.g. '24h'."
     )
     demand: Demand = Field(description="Demand over time.")
+    input_price_usd_per_mtok: NonNeg | None = Field(
+        default=None,
+        description=(
+            "Price the class's customers pay per 1e6 input (prompt) tokens [USD/Mtok]; null "
+            "takes the catalog's list price for the model (`dcsim catalog economics`, "
+            "token_price_usd_per_mtok), 0 for a training class (docs/economics.md)."
+        ),
+    )
+    output_price_usd_per_mtok: NonNeg | None = Field(
+        default=None,
+        description=(
+            "Price per 1e6 output tokens [USD/Mtok]; null takes the catalog's list price for "
+            "the model, 0 for a training class (docs/economics.md)."
+        ),
+    )
     training: Training | None = Field(
         default=None,
         description=(
@@ -285,7 +308,12 @@ class Scenario(_Model):
     name: ScenarioName = Field(description="Scenario name; results go to results/<name>/.")
     description: str = Field(default="", description="Free text.")
     seed: int = Field(default=0, ge=0, description="Seed of the run's random streams.")
-    start: Date = Field(description="Start of the simulated horizon (local standard time).")
+    start: Date = Field(
+        description=(
+            "Start of the simulated horizon, wall clock in the local standard time of the "
+            "first site; results are stamped in UTC (README, run folders)."
+        )
+    )
     horizon_s: DurationS = Field(description="Simulated horizon [s], e.g. '1y', '7d'.")
     tick_s: DurationS = Field(default=60.0, description="Physics tick [s], e.g. '1min'.")
     record_every_s: DurationS = Field(

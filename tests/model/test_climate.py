@@ -222,7 +222,7 @@ def test_cli_run_with_an_unknown_site_exits_2_with_one_line(small_hall):
     )  # fmt: skip
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "dcsim: error: sites.0.weather.file: unknown weather site 'site:frankfort'; "
+        "dcsim: error: sites.main.weather.file: unknown weather site 'site:frankfort'; "
         "nearest names: frankfurt"
     ]
 

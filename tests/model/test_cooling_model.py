@@ -222,7 +222,8 @@ def test_unknown_or_mistyped_equipment(cat):
     c["cdus"]["equipment"] = "pump_fws_150ls"
     with pytest.raises(ConfigError) as err:
         build_cooling(scenario([c]), cat)
-    assert err.value.where == "sites.0.buildings.0.halls.0.cooling.cdus.equipment"
+    # The hall named as the scenario writes it (site "main", building "b1", hall "h1").
+    assert err.value.where == "sites.main.buildings.b1.halls.h1.cooling.cdus.equipment"
     assert "'pump_fws_150ls' is not a known CDU entry" in err.value.message
     assert "known: cdu_2mw" in err.value.message
 
@@ -236,9 +237,11 @@ def test_hall_design_heat_uses_the_site_pdu(cat):
 
 
 def test_real_weather_heat_wave_throttles_and_recovers(cat):
-    # The shipped snippets together: Greensboro TMY3 +0.5 K with a +8 K heat wave on
-    # 7-11 July, a GB200 hall with dry coolers, pads and trim held at its full design heat.
-    # Racks reduce their heat to the hall's limit each minute (the integrator's rule).
+    # The shipped snippets together: the Dallas typical year +0.5 K with the heat wave on
+    # 7-11 July raised from +8 K (which the plant carries at 39.9 degC, just under its 40 degC
+    # limit: see the snippet) to +10 K, a GB200 hall with dry coolers, pads and trim held at
+    # its full design heat. Racks reduce their heat to the hall's limit each minute (the
+    # integrator's rule).
     from dcsim.model.weather import site_weather_ticks
 
     s = scenario([snippet("cooling-dlc-dry-adiabatic-trim.yaml")])
@@ -246,6 +249,7 @@ def test_real_weather_heat_wave_throttles_and_recovers(cat):
     data = s.model_dump()
     data.update(start="2027-07-01", horizon_s=15 * 86400.0)
     data["sites"][0]["weather"] = weather["weather"]
+    data["sites"][0]["weather"]["heat_waves"][0]["temp_rise_delta_k"] = 10
     s = ScenarioL.model_validate(data)
     p = build_cooling(s, cat)
     n = 15 * 1440

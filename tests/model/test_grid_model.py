@@ -273,7 +273,7 @@ def test_solar_without_weather_is_an_error(base):
     sc = scenario(base, onsite={"solar": {"dc_mw": 1.0, "ac_mw": 1.0}})
     with pytest.raises(ConfigError) as info:
         build(sc, None)
-    assert info.value.where == "sites.0.onsite.solar"
+    assert info.value.where == "sites.main.onsite.solar"
     assert "needs the weather of site 'main'" in str(info.value)
 
 
@@ -331,7 +331,7 @@ def test_arbitrage_without_tariff_is_an_error(base):
     sc = scenario(base, onsite={"battery": {"power_mw": 1, "energy_mwh": 1, "policy": policy}})
     with pytest.raises(ConfigError) as info:
         build(sc)
-    assert info.value.where == "sites.0.onsite.battery.policy"
+    assert info.value.where == "sites.main.onsite.battery.policy"
 
 
 def test_price_file_is_read_and_negative_prices_need_permission(base, tmp_path):
@@ -403,7 +403,7 @@ def test_coincident_peak_without_weather_or_load_file_is_an_error(base):
     }
     with pytest.raises(ConfigError) as info:
         build(scenario(base, start="2027-07-01", tariff=tariff))
-    assert info.value.where == "sites.0.tariff.coincident_peak"
+    assert info.value.where == "sites.main.tariff.coincident_peak"
 
 
 def test_coincident_peak_needs_no_weather_beyond_the_horizon(base):

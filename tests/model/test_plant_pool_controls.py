@@ -48,5 +48,5 @@ def test_a_power_limit_below_idle_is_one_line_naming_the_rack_group(small_hall):
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
-    assert "rack_groups.0: gpu_power_limit_w: 100 W" in lines[0]
+    assert "sites.main.buildings.b1.halls.h1.rack_groups.chat: gpu_power_limit_w: 100 W" in lines[0]
     assert "idle_w (150 W)" in lines[0]

@@ -38,3 +38,13 @@ def test_cost_per_million_tokens():
     assert econ.cost_per_mtok_usd(1000.0, 2e9) == pytest.approx(0.5)
     assert math.isnan(float(econ.cost_per_mtok_usd(1.0, 0.0)))
     np.testing.assert_allclose(econ.cost_per_mtok_usd([1.0, 2.0], [1e6, 1e6]), [1.0, 2.0])
+
+
+def test_token_revenue_bills_the_prompts_with_the_outputs():
+    # 1e9 output tokens of requests with 2,000-token prompts and 400-token answers bring
+    # 5e9 prompt tokens: at 0.88 USD/Mtok in and 0.88 out, 5,000 x 0.88 + 1,000 x 0.88 =
+    # 5,280 USD; DeepSeek-R1's 0.55 in / 2.19 out: 5,000 x 0.55 + 1,000 x 2.19 = 4,940 USD.
+    assert econ.token_revenue_usd(1e9, 5.0, 0.88e-6, 0.88e-6) == pytest.approx(5280.0)
+    np.testing.assert_allclose(
+        econ.token_revenue_usd([1e9, 0.0], 5.0, [0.55e-6, 1.0], [2.19e-6, 1.0]), [4940.0, 0.0]
+    )

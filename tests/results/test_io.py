@@ -16,8 +16,9 @@ SCENARIO_YAML = "name: tiny\nseed: 42\nhorizon: 1h\nhalls:\n  - id: hall-1\n    
 
 
 def make_result(n=8, with_extra=True):
-    # freq="15min": the in-memory index carries a freq that Parquet cannot store.
-    index = pd.date_range("2026-01-01", periods=n, freq="15min", name="time")
+    # freq="15min": the in-memory index carries a freq that Parquet cannot store. Runs are
+    # stamped in UTC.
+    index = pd.date_range("2026-01-01", periods=n, freq="15min", name="time", tz="UTC")
     rng = np.random.default_rng(0)
     timeseries = pd.DataFrame(
         {
@@ -29,7 +30,7 @@ def make_result(n=8, with_extra=True):
     )
     events = pd.DataFrame(
         {
-            "time": pd.to_datetime(["2026-01-01 00:10", "2026-01-01 01:05"]),
+            "time": pd.to_datetime(["2026-01-01 00:10", "2026-01-01 01:05"], utc=True),
             "kind": ["rack_failure", "curtailment_start"],
             "asset": ["hall-1/rack-0001", ""],
             "detail": ["fan", "grid operator request"],
@@ -131,19 +132,39 @@ def test_kpis_json_is_strict_sorted_json(tmp_path):
 
 def test_empty_events_round_trip(tmp_path):
     result = make_result(with_extra=False)
-    result.events = empty_events()
+    result.events = empty_events(tz="UTC")
     back = read_run(write(result, tmp_path))
     pd.testing.assert_frame_equal(back.events, result.events)
     assert back.extra_tables == {}
 
 
-def test_tz_aware_index_round_trip(tmp_path):
-    result = make_result(with_extra=False)
-    result.timeseries.index = result.timeseries.index.tz_localize("UTC")
-    result.events = empty_events(tz="UTC")
-    back = read_run(write(result, tmp_path))
-    assert str(back.timeseries.index.tz) == "UTC"
-    pd.testing.assert_frame_equal(back.events, result.events)
+def test_old_run_folders_with_naive_stamps_read_back_in_utc(tmp_path):
+    # Before the stamps were UTC, a run stored the naive wall clock of its first site. A
+    # site at UTC-5 (its scenario.yaml says so): 00:00 there is 05:00 UTC.
+    result = make_result()
+    result.timeseries.index = result.timeseries.index.tz_localize(None)
+    result.events["time"] = result.events["time"].dt.tz_localize(None)
+    halls = result.extra_tables["hall_timeseries"]
+    halls.index = halls.index.tz_localize(None)
+    result.extra_tables["site_timeseries"] = halls.rename(columns={"hall": "site"}).reset_index()
+    old_yaml = "name: tiny\nsites:\n  - name: main\n    location: {utc_offset_h: -5}\n"
+    path = write_run(
+        result, tmp_path, resolved_scenario_yaml=old_yaml, run_id=rid(), scenario_name="tiny"
+    )
+    back = read_run(path)
+    five_h = pd.Timedelta(hours=5)
+    assert back.timeseries.index[0] == pd.Timestamp("2026-01-01 05:00", tz="UTC")
+    assert (back.timeseries.index.tz_localize(None) == result.timeseries.index + five_h).all()
+    assert list(back.events["time"]) == [
+        pd.Timestamp("2026-01-01 05:10", tz="UTC"),
+        pd.Timestamp("2026-01-01 06:05", tz="UTC"),
+    ]
+    assert back.extra_tables["hall_timeseries"].index[0] == pd.Timestamp("2026-01-01 05:00Z")
+    assert back.extra_tables["site_timeseries"]["time"].iloc[0] == pd.Timestamp("2026-01-01 05:00Z")
+    # The wall clock of the site comes back as it was stored.
+    local = back.local_time()
+    assert (local.dt.tz_localize(None).to_numpy() == result.timeseries.index.to_numpy()).all()
+    assert str(local.dt.tz) == "UTC-05:00"
 
 
 def test_existing_run_folder_is_refused_when_not_unique(tmp_path):
@@ -371,7 +392,7 @@ def test_list_runs_sorted_and_filtered(tmp_path):
 def test_run_result_validates_shape_and_repr_is_short():
     result = make_result()
     text = repr(result)
-    assert text.startswith("RunResult(scenario='tiny', horizon=2026-01-01 00:00:00 .. ")
+    assert text.startswith("RunResult(scenario='tiny', horizon=2026-01-01 00:00:00+00:00 .. ")
     assert "8 rows x 3 cols" in text and "events=2" in text
     assert "pue=1.21" in text and "(5 total)" in text
     assert len(text) < 400

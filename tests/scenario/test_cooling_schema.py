@@ -26,7 +26,7 @@ from dcsim.units import KNOWN_SUFFIXES
 
 REPO = Path(__file__).resolve().parents[2]
 SNIPPETS = REPO / "scenarios" / "snippets"
-HALL = "sites.0.buildings.0.halls.0"
+HALL = "sites.main.buildings.b1.halls.h1"  # errors name items as the scenario does
 
 
 class HallL(Hall):
@@ -116,7 +116,7 @@ def test_commented_gb300_variant_validates_and_passes(cat):
 
 def test_weather_snippet_validates():
     w = Weather.model_validate(load_yaml("cooling-weather-heat-wave.yaml")["weather"])
-    assert w.file == "pvlib:723170TYA.CSV"
+    assert w.file == "site:dallas"
     assert w.heat_waves[0].duration_s == 4 * 86400 and w.heat_waves[0].temp_rise_delta_k == 8
     s = scenario(load_yaml("cooling-towers.yaml")["cooling"], weather=w.model_dump())
     assert s.sites[0].weather == w

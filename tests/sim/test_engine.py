@@ -19,6 +19,13 @@ REL = 1e-9
 #: A constant recorded as the sum of n ticks weighted 1/n is itself to a few ulps.
 CONST = 1e-13
 GROUP = "sites.main.buildings.b1.halls.h1.rack_groups"
+#: small-hall's clock: its site's local standard time (utc_offset_h: -5); runs stamp UTC.
+CLOCK = "UTC-05:00"
+
+
+def _wall(at: pd.Timestamp) -> str:
+    """A scenario date (wall clock of the campus, no offset) for an aware time stamp."""
+    return at.tz_convert(CLOCK).tz_localize(None).isoformat()
 
 
 def lost_share(ts: pd.DataFrame, cls: str) -> float:
@@ -211,9 +218,9 @@ def test_tight_hall_feed_caps_at_the_ups_output(small_hall):
 def test_racks_enter_service_at_their_date(small_hall):
     # The 4 batch racks (4 x 72 = 288 GPUs) join the 12 chat racks (864 GPUs) at 06:00 on
     # day 2: the 15-min row of 06:00 is the first with 16 x 72 = 1152 GPUs.
-    at = pd.Timestamp("2027-01-05T06:00")
+    at = pd.Timestamp("2027-01-05T06:00", tz=CLOCK)
     res = dcsim.run(
-        small_hall, overrides={"horizon_s": "2d", f"{GROUP}.batch.in_service": at.isoformat()}
+        small_hall, overrides={"horizon_s": "2d", f"{GROUP}.batch.in_service": _wall(at)}
     )
     gpus = res.timeseries["gpus_in_service_count"]
     # Rows are sums of 15 weights of 1/15: equal to the constant within float rounding.
@@ -235,14 +242,14 @@ def test_racks_enter_service_at_their_date(small_hall):
 def test_entry_inside_a_row_gives_the_time_weighted_mean(small_hall):
     # Entry at 06:05: of the 15 ticks of the 06:00 row, 5 run with 864 GPUs and 10 with
     # 1152, so the row's mean is (5 x 864 + 10 x 1152) / 15 = 1056.
-    at = pd.Timestamp("2027-01-05T06:05")
+    at = pd.Timestamp("2027-01-05T06:05", tz=CLOCK)
     res = dcsim.run(
-        small_hall, overrides={"horizon_s": "2d", f"{GROUP}.batch.in_service": at.isoformat()}
+        small_hall, overrides={"horizon_s": "2d", f"{GROUP}.batch.in_service": _wall(at)}
     )
     gpus = res.timeseries["gpus_in_service_count"]
-    assert gpus.loc[pd.Timestamp("2027-01-05T06:00")] == pytest.approx(1056.0, rel=1e-12)
-    assert gpus.loc[pd.Timestamp("2027-01-05T05:45")] == pytest.approx(864.0, rel=CONST)
-    assert gpus.loc[pd.Timestamp("2027-01-05T06:15")] == pytest.approx(1152.0, rel=CONST)
+    assert gpus.loc[pd.Timestamp("2027-01-05T06:00", tz=CLOCK)] == pytest.approx(1056.0, rel=1e-12)
+    assert gpus.loc[pd.Timestamp("2027-01-05T05:45", tz=CLOCK)] == pytest.approx(864.0, rel=CONST)
+    assert gpus.loc[pd.Timestamp("2027-01-05T06:15", tz=CLOCK)] == pytest.approx(1152.0, rel=CONST)
     assert res.events["time"].iloc[0] == at
 
 
@@ -276,7 +283,7 @@ def test_partial_last_row_is_a_mean(small_hall):
     )
     ts7, ts1 = seven.timeseries, one.timeseries
     assert len(ts7) == 206 and len(ts1) == 1440
-    assert ts7.index[-1] == pd.Timestamp("2027-01-04T23:55")  # 205 x 7 min
+    assert ts7.index[-1] == pd.Timestamp("2027-01-04T23:55", tz=CLOCK)  # 205 x 7 min
     # A constant stays itself in the short row (a scaled sum would give 1152 x 5/7).
     assert ts7["gpus_in_service_count"].iloc[-1] == pytest.approx(1152.0, rel=CONST)
     # The short row is the mean of its 5 ticks, as recorded one by one.

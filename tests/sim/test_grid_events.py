@@ -11,6 +11,9 @@ import dcsim
 from dcsim import units
 
 REPO = Path(__file__).resolve().parents[2]
+#: small-hall's clock (site "main", utc_offset_h: -5): scenario dates are wall-clock times
+#: there, the event table is stamped in UTC.
+CLOCK = "UTC-05:00"
 
 # small-hall (one site "main", 3.2 MW import limit, start 2027-01-04) with a contract of
 # 2 MW firm + 1.2 MW non-firm, one scheduled curtailment of 0.5 MW for 2 h on day 1 and a
@@ -36,8 +39,8 @@ def test_curtailment_start_and_end_are_logged(events):
     cur = events[events["kind"].str.startswith("grid_curtailment")].reset_index(drop=True)
     assert cur["kind"].tolist() == ["grid_curtailment_start", "grid_curtailment_end"]
     assert cur["time"].tolist() == [
-        pd.Timestamp("2027-01-05T10:00"),
-        pd.Timestamp("2027-01-05T12:00"),
+        pd.Timestamp("2027-01-05T10:00", tz=CLOCK),
+        pd.Timestamp("2027-01-05T12:00", tz=CLOCK),
     ]
     assert (cur["asset"] == "main").all()
     assert cur["detail"].tolist() == ["scheduled", "scheduled"]
@@ -49,8 +52,8 @@ def test_disconnect_start_and_end_are_logged(events):
     dis = events[events["kind"].str.startswith("grid_disconnect")].reset_index(drop=True)
     assert dis["kind"].tolist() == ["grid_disconnect_start", "grid_disconnect_end"]
     assert dis["time"].tolist() == [
-        pd.Timestamp("2027-01-06T15:00"),
-        pd.Timestamp("2027-01-06T15:30"),
+        pd.Timestamp("2027-01-06T15:00", tz=CLOCK),
+        pd.Timestamp("2027-01-06T15:30", tz=CLOCK),
     ]
     # The import lost is the whole contract, 2 + 1.2 = 3.2 MW [W].
     assert dis["value"].tolist() == [pytest.approx(3.2 * units.MW_W), 0.0]
