@@ -40,6 +40,7 @@ from dcsim.catalog.cooling_equipment import (
 from dcsim.catalog.equipment import load_power_equipment
 from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
+from dcsim.model.outside_it import hall_outside_it_per_rack_w
 from dcsim.physics.cooling import adiabatic_air_degc, cdu_approach_delta_k, pump_power_w
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 
@@ -184,8 +185,6 @@ def hall_design_heat_w(hall: Any, site: Any, catalog: Any) -> tuple[float, float
     heat_w, liquid_w
         [W].
     """
-    from dcsim.model.fabric import hall_outside_it_per_rack_w  # fabric imports this module
-
     pdu = load_power_equipment()[site.power_chain.pdu]
     rack_w = 0.0
     liquid_w = 0.0

@@ -17,9 +17,9 @@ import numpy as np
 
 from dcsim.catalog.facility_it import load_facility_it
 from dcsim.model.cooling import halls_in_order
-from dcsim.physics.fabric import fabric_tiers_count, fabric_w_per_endpoint
+from dcsim.model.outside_it import hall_outside_it_per_rack_w
 
-__all__ = ["FacilityITPlant", "build_facility_it", "hall_outside_it_per_rack_w"]
+__all__ = ["FacilityITPlant", "build_facility_it"]
 
 
 @dataclass(frozen=True)
@@ -33,66 +33,6 @@ class FacilityITPlant:
     storage_w_per_rack: np.ndarray
     management_w_per_rack: np.ndarray
     fabric_tiers_count: np.ndarray
-
-
-def hall_outside_it_per_rack_w(hall: Any, catalog: Any, data: Any = None) -> dict[str, float]:
-    """IT power outside the racks of one hall, per rack unit in each state [W].
-
-    Parameters
-    ----------
-    hall
-        A validated scenario hall (its rack groups).
-    catalog
-        The equipment catalog (rack systems: GPUs per rack unit).
-    data
-        The facility-IT catalog (:func:`dcsim.catalog.facility_it.load_facility_it`); loaded
-        when None.
-
-    Returns
-    -------
-    dict
-        ``serve`` and ``idle`` (per serving and per idle rack), ``fabric``, ``storage`` and
-        ``mgmt`` (loaded split) [W per rack]; ``tiers`` (fat-tree tiers) [count]. All 0 for a
-        hall without racks.
-    """
-    if data is None:
-        data = load_facility_it()
-    out = dict.fromkeys(("serve", "idle", "fabric", "storage", "mgmt", "tiers"), 0.0)
-    gpus_by_system: dict[str, float] = {}
-    for g in hall.rack_groups:
-        gpus = g.count * catalog.rack_systems[g.system].gpus_per_rack_count
-        gpus_by_system[g.system] = gpus_by_system.get(g.system, 0.0) + gpus
-    racks = sum(g.count for g in hall.rack_groups)
-    if racks == 0:
-        return out
-    for g in hall.rack_groups:
-        gpus_rack = catalog.rack_systems[g.system].gpus_per_rack_count
-        fab_w = 0.0
-        fab_idle = 1.0
-        fabric_id = data.rack_systems.get(g.system)
-        if fabric_id is not None:
-            f = data.fabrics[fabric_id]
-            per_gpu = f.endpoints_per_gpu_count.value
-            tiers = fabric_tiers_count(
-                gpus_by_system[g.system] * per_gpu, f.switch_ports_count.value
-            )
-            out["tiers"] = max(out["tiers"], tiers)
-            fab_w = gpus_rack * per_gpu * fabric_w_per_endpoint(
-                tiers, f.switch_w.value, f.switch_ports_count.value, f.transceiver_w.value,
-                f.ports_per_transceiver_count.value,
-            )  # fmt: skip
-            fab_idle = f.idle_power_frac.value
-        sto_w = gpus_rack * data.per_rack.storage_w_per_gpu.value
-        mgmt_w = data.per_rack.management_w_per_rack.value
-        share = g.count / racks
-        out["fabric"] += share * fab_w
-        out["storage"] += share * sto_w
-        out["mgmt"] += share * mgmt_w
-        out["serve"] += share * (fab_w + sto_w + mgmt_w)
-        out["idle"] += share * (
-            fab_w * fab_idle + sto_w * data.per_rack.storage_idle_frac.value + mgmt_w
-        )
-    return out
 
 
 def build_facility_it(scenario: Any, catalog: Any) -> FacilityITPlant:
