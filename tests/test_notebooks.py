@@ -25,11 +25,10 @@ CLAIMS = {
     "heat-wave-vs-cooling-design.ipynb": (
         """
 d, t = runs["hall-dry-adiabatic"].kpis, runs["hall-towers"].kpis
-# "both halls throttle at the peak of the wave, the dry plant about twice as long"
-assert d["thermal_capped_tok"] > 0 and t["thermal_capped_tok"] > 0
-assert d["throttled_h"] > 1.5 * t["throttled_h"] > 0
-# "so the dry hall serves fewer tokens"
-assert d["served_tok"] < t["served_tok"]
+# "the dry plant throttles at the peak of the wave while the towers stay just under the limit"
+assert d["thermal_capped_tok"] > 0 and d["throttled_h"] > 0
+assert t["thermal_capped_tok"] == 0 and t["throttled_h"] == 0
+assert 39.0 < t["peak_temp_tcs_supply_degc"] < 40.0
 # "higher peak cooling power and PUE" for the dry plant; "TCS supply reaches the 40 degC limit"
 assert d["peak_cooling_power_w"] > t["peak_cooling_power_w"] and d["pue"] > t["pue"]
 assert 39.9 < d["peak_temp_tcs_supply_degc"] <= 40.0 + 1e-9

@@ -120,6 +120,7 @@ class Sites(NamedTuple):
     turb_start_left_s: np.ndarray  # until the starting units synchronise [s]; updated
     turb_surplus_s: np.ndarray  # the need has stayed below the running units [s]; updated
     batt_mode: np.ndarray  # battery mode of the last tick (+1, -1, 0); updated
+    power_policy: np.ndarray  # (n_site,) int64: stages.policy.POLICY_* under a shortfall
 
 
 class Inputs(NamedTuple):
@@ -216,8 +217,14 @@ def halls_bundle(hall_par, energised, cooled, cool_par, cool_state) -> Halls:
     )
 
 
-def sites_bundle(site_par, site_grid_par, site_state) -> Sites:
-    """:class:`Sites`; the state fields are views of ``site_state`` (columns ``SS_*``)."""
+def sites_bundle(site_par, site_grid_par, site_state, power_policy=None) -> Sites:
+    """:class:`Sites`; the state fields are views of ``site_state`` (columns ``SS_*``).
+
+    ``power_policy`` (n_site,) holds the code of each site's power policy
+    (:data:`dcsim.kernels.stages.policy.POWER_POLICIES`); None: priority caps everywhere.
+    """
+    if power_policy is None:
+        power_policy = np.zeros(site_par.shape[0], dtype=np.int64)
 
     def col(j):
         return np.ascontiguousarray(site_grid_par[:, j])
@@ -245,6 +252,7 @@ def sites_bundle(site_par, site_grid_par, site_state) -> Sites:
         turb_start_left_s=site_state[:, L.SS_TURB_START_LEFT_S],
         turb_surplus_s=site_state[:, L.SS_TURB_SURPLUS_S],
         batt_mode=site_state[:, L.SS_BATT_MODE],
+        power_policy=np.asarray(power_policy, dtype=np.int64),
     )
 
 

@@ -89,7 +89,9 @@ SR_TURB_ONLINE = 10
 SR_SHED = 11
 SR_UNMET = 12
 SR_TURBINE_GROSS = 13  # turbine output incl. minimum-load output spilled (burns fuel)
-SR_NCOLS = 14
+SR_POLICY_ACTED = 14  # share of the time the site's power policy lowered power [frac]
+SR_PARKED = 15  # racks switched off by the park policy (time-weighted mean) [racks]
+SR_NCOLS = 16
 SR_NAMES = (
     "facility_power_w",
     "grid_import_w",
@@ -105,6 +107,8 @@ SR_NAMES = (
     "shed_w",
     "unmet_w",
     "turbine_gross_w",
+    "power_policy_acted_frac",
+    "parked_racks_count",
 )
 
 # --- cell state: cell_state[c, :]; a cell = racks of one pool in one hall

@@ -40,6 +40,7 @@ from dcsim.catalog.cooling_equipment import (
 from dcsim.catalog.equipment import load_power_equipment
 from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
+from dcsim.model.outside_it import hall_outside_it_per_rack_w
 from dcsim.physics.cooling import adiabatic_air_degc, cdu_approach_delta_k, pump_power_w
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 from dcsim.scenario.paths import hall_path
@@ -167,9 +168,11 @@ def halls_in_order(scenario: Any) -> list[tuple[str, int, Any, Any]]:
 def hall_design_heat_w(hall: Any, site: Any, catalog: Any) -> tuple[float, float]:
     """Design white-space heat of a hall and its liquid share [W].
 
-    Design heat = rack design power x count + PDU loss (rack power / PDU efficiency); the
-    liquid share is rack design power x count x liquid_heat_frac of each rack system (the PDU
-    loss goes to air).
+    Design heat = (rack design power x count + IT outside the racks at full load) / PDU
+    efficiency; the liquid share is rack design power x count x liquid_heat_frac of each rack
+    system. The scale-out fabric, storage and management (:mod:`dcsim.model.fabric`, loaded
+    figure per rack unit) sit in the hall's white space and reject their heat to air, like the
+    PDU loss: the run puts them in the hall's heat (``docs/core.md``), so the design does too.
 
     Parameters
     ----------
@@ -191,7 +194,9 @@ def hall_design_heat_w(hall: Any, site: Any, catalog: Any) -> tuple[float, float
         p_w = g.count * system.design_power_kw.value * units.KW_W
         rack_w += p_w
         liquid_w += p_w * system.liquid_heat_frac.value
-    return rack_w / pdu.efficiency_frac.value, liquid_w
+    racks = sum(g.count for g in hall.rack_groups)
+    outside_w = racks * hall_outside_it_per_rack_w(hall, catalog)["serve"]
+    return (rack_w + outside_w) / pdu.efficiency_frac.value, liquid_w
 
 
 def _get(equipment: dict, key: str, cls: type, where: str) -> Any:

@@ -17,7 +17,7 @@ import numpy as np
 
 from dcsim.catalog.facility_it import load_facility_it
 from dcsim.model.cooling import halls_in_order
-from dcsim.physics.fabric import fabric_tiers_count, fabric_w_per_endpoint
+from dcsim.model.outside_it import hall_outside_it_per_rack_w
 
 __all__ = ["FacilityITPlant", "build_facility_it"]
 
@@ -57,40 +57,8 @@ def build_facility_it(scenario: Any, catalog: Any) -> FacilityITPlant:
     names = []
     for h, (_, _, site, hall) in enumerate(halls):
         names.append(f"{site.name}/{hall.name}")
-        gpus_by_system: dict[str, float] = {}
-        for g in hall.rack_groups:
-            gpus = g.count * catalog.rack_systems[g.system].gpus_per_rack_count
-            gpus_by_system[g.system] = gpus_by_system.get(g.system, 0.0) + gpus
-        racks = sum(g.count for g in hall.rack_groups)
-        if racks == 0:
-            continue
-        for g in hall.rack_groups:
-            gpus_rack = catalog.rack_systems[g.system].gpus_per_rack_count
-            fab_w = 0.0
-            fab_idle = 1.0
-            fabric_id = data.rack_systems.get(g.system)
-            if fabric_id is not None:
-                f = data.fabrics[fabric_id]
-                per_gpu = f.endpoints_per_gpu_count.value
-                tiers = fabric_tiers_count(
-                    gpus_by_system[g.system] * per_gpu, f.switch_ports_count.value
-                )
-                out["tiers"][h] = max(out["tiers"][h], tiers)
-                fab_w = gpus_rack * per_gpu * fabric_w_per_endpoint(
-                    tiers, f.switch_w.value, f.switch_ports_count.value, f.transceiver_w.value,
-                    f.ports_per_transceiver_count.value,
-                )  # fmt: skip
-                fab_idle = f.idle_power_frac.value
-            sto_w = gpus_rack * data.per_rack.storage_w_per_gpu.value
-            mgmt_w = data.per_rack.management_w_per_rack.value
-            share = g.count / racks
-            out["fabric"][h] += share * fab_w
-            out["storage"][h] += share * sto_w
-            out["mgmt"][h] += share * mgmt_w
-            out["serve"][h] += share * (fab_w + sto_w + mgmt_w)
-            out["idle"][h] += share * (
-                fab_w * fab_idle + sto_w * data.per_rack.storage_idle_frac.value + mgmt_w
-            )
+        for key, value in hall_outside_it_per_rack_w(hall, catalog, data).items():
+            out[key][h] = value
     return FacilityITPlant(
         hall_names=names,
         w_per_serving_rack=out["serve"],

@@ -25,6 +25,7 @@ from dcsim.catalog.schema import Catalog
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import grid_layout as G
 from dcsim.kernels import layout as L
+from dcsim.kernels.stages.policy import POWER_POLICIES
 from dcsim.model.cooling import CoolingPlant, build_cooling
 from dcsim.model.fabric import build_facility_it
 from dcsim.model.grid import GridPlant, build_grid
@@ -113,6 +114,8 @@ class Plant:
     cool_state: np.ndarray = field(default_factory=lambda: np.zeros((0, CL.CS_NCOLS)))
     # cooling plant units (for the fault processes); None: fixed-COP tables only
     cooling: CoolingPlant | None = None
+    # per site: stages.policy code of its power policy (0 priority_caps, 1 uniform, 2 park)
+    site_power_policy: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # grid block: per-site accounts data and the events its arrays contain (None: no block)
     grid: GridPlant | None = None
     notes: dict[str, str] = field(default_factory=dict)
@@ -409,6 +412,9 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         cool_par=cooling.cool_par,
         cool_state=cooling.cool_state0,
         cooling=cooling,
+        site_power_policy=np.array(
+            [POWER_POLICIES.index(site.power_policy) for site in scenario.sites], dtype=np.int64
+        ),
     )
 
 

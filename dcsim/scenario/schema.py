@@ -300,6 +300,16 @@ class Site(_Model):
         description="On-site supply: battery, gas turbines, solar PV, a firm clean block.",
     )
     buildings: list[Building] = Field(min_length=1, description="Buildings on the site.")
+    power_policy: Literal["priority_caps", "uniform_limit", "park"] = Field(
+        default="priority_caps",
+        description=(
+            "How the site's racks meet a power shortfall (curtailment, import limit, hall "
+            "feed or heat limit): 'priority_caps' lowers the GPU power limit of the "
+            "lowest-priority pools first, one priority at a time; 'uniform_limit' lowers the "
+            "GPU power limit of all its pools together; 'park' switches whole racks off, "
+            "lowest priority first, and keeps the rest at their full limit (docs/compute.md)."
+        ),
+    )
 
 
 class Scenario(_Model):

@@ -66,7 +66,7 @@ def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
         B.halls_bundle(
             p.hall_par, state.hall_energised, state.hall_cooled, p.cool_par, state.cool_state
         ),
-        B.sites_bundle(p.site_par, p.site_grid_par, state.site_state),
+        B.sites_bundle(p.site_par, p.site_grid_par, state.site_state, p.site_power_policy),
         B.inputs_bundle(p.site_series),
         B.record_bundle(
             rec.rec,

@@ -92,11 +92,21 @@ def test_tables_have_the_layout_shapes(plant):
     assert list(plant.hall_site) == [0, 0, 0]
 
 
+# Design heat of the 400-rack GB200 NVL72 hall, by hand from facility_it.yaml: 28,800 GPUs
+# on 64-port switches need 3 fat-tree tiers (2 tiers reach 64 x 32 = 2,048 endpoints), so
+# 2 x 3 - 1 = 5 switch ports per GPU at 750 W / 64 ports + 16 W / 2 ports of optics each:
+# 98.59 W per GPU, x 72 = 7,098.75 W per rack; storage 72 x 40 W = 2,880 W; management
+# 150 W: 10,128.75 W per rack outside it. Heat = (400 x 132 kW + 400 x 10,128.75 W) / 0.99.
+OUTSIDE_BY_HAND_W = 400 * (72 * 5 * (750 / 64 + 16 / 2) + 72 * 40 + 150)
+HEAT_BY_HAND_W = (400 * 132e3 + OUTSIDE_BY_HAND_W) / 0.99
+
+
 def test_liquid_row_by_hand(plant):
     p = plant.cool_par[0]
     assert p[CL.CP_TYPE] == CL.COOLING_LIQUID
-    # Liquid share: 0.85 of rack power, over rack power / 0.99 (PDU loss to air).
-    assert p[CL.CP_LIQUID_FRAC] == pytest.approx(0.85 * 0.99)
+    # Liquid share: 0.85 of rack power, over (rack power + IT outside the racks) / 0.99
+    # (PDU loss, fabric, storage and management to air); see HEAT_BY_HAND_W.
+    assert p[CL.CP_LIQUID_FRAC] == pytest.approx(400 * 132e3 * 0.85 / HEAT_BY_HAND_W)
     assert p[CL.CP_TCS_LIMIT_DEGC] == 40.0  # gb200-nvl72 max_supply_temp_degc
     assert p[CL.CP_FWS_SETPOINT_DEGC] == 32.0
     # (50,000 + 300,000) L x 0.996 kg/L x 4180 J/(kg K) = 1.457e9 J/K.
@@ -148,9 +158,11 @@ def test_state_starts_at_the_setpoint_with_every_unit(plant):
     s = plant.cool_state0[0]
     assert s[CL.CS_T_FWS_DEGC] == 32.0
     counts = [s[c] for c in plant.unit_state_cols]
-    assert counts == [24, 9, 46, 5, 7, 38]
+    # Installed = design + spares of the snippet: CDUs 23+1, pumps 8+1, dry coolers 44+2,
+    # trim 4+1, air chillers 9+1, CRAHs 51+2.
+    assert counts == [24, 9, 46, 5, 10, 53]
     assert list(plant.unit_installed_count[0]) == counts
-    assert list(plant.unit_design_count[0]) == [23, 8, 44, 4, 6, 36]
+    assert list(plant.unit_design_count[0]) == [23, 8, 44, 4, 9, 51]
     assert list(plant.unit_installed_count[1]) == [0] * len(UNIT_KINDS)
     assert np.isnan(plant.cool_state0[1, CL.CS_T_FWS_DEGC])
     # Towers: no FWS chillers, 9 cells.
@@ -167,15 +179,16 @@ def test_reliability_in_seconds(plant):
 
 
 def test_design_heat_and_capacity_by_hand(cat, plant):
-    # 400 x 132 kW / 0.99 = 53.33 MW; liquid 400 x 132 x 0.85 = 44.88 MW.
-    assert plant.design_heat_w[0] == pytest.approx(400 * 132e3 / 0.99)
+    # (400 x 132 kW + outside IT 4.05 MW) / 0.99 = 57.43 MW; liquid 400 x 132 x 0.85 = 44.88 MW.
+    assert plant.design_heat_w[0] == pytest.approx(HEAT_BY_HAND_W)
     assert plant.design_liquid_heat_w[0] == pytest.approx(400 * 132e3 * 0.85)
     spec = LiquidCooling.model_validate(snippet("cooling-dlc-dry-adiabatic-trim.yaml"))
     cap = design_capacity(spec, load_cooling_equipment(), 44.88e6)
     assert cap.cdus_w == 46e6
     # Pads: 35 - 0.85 x (35 - 25) = 26.5 degC; ITD 32 + 10 - 26.5 = 15.5 K; 44 x 1e6 / 15.
     assert cap.economiser_w == pytest.approx(44 * 1e6 / 15 * 15.5)
-    assert cap.chillers_w == 6e6 and cap.crah_w == 9e6 and cap.air_chillers_w == 9e6
+    # Air path sized for the 12.55 MW air heat: 51 x 250 kW CRAHs, 9 x 1.5 MW chillers.
+    assert cap.chillers_w == 6e6 and cap.crah_w == 12.75e6 and cap.air_chillers_w == 13.5e6
     assert cap.tcs_supply_degc == pytest.approx(32 + 4.0 * (44.88 / 23) / 2)
 
 
@@ -232,7 +245,7 @@ def test_hall_design_heat_uses_the_site_pdu(cat):
     s = scenario([None])
     site = s.sites[0]
     heat, liquid = hall_design_heat_w(site.buildings[0].halls[0], site, cat)
-    assert heat == pytest.approx(400 * 132e3 / 0.99)
+    assert heat == pytest.approx(HEAT_BY_HAND_W)
     assert liquid == pytest.approx(400 * 132e3 * 0.85)
 
 

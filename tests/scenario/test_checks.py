@@ -181,13 +181,13 @@ def test_horizon_ending_after_the_last_date(base, catalog):
 def test_run_that_cannot_fit_in_memory(base, catalog):
     # 100 y at a 1 ms tick, 2 classes, 1 site, 1 hall. Per tick, 8 B x (2 demand + 8 site
     # series + 6 grid + 2 weather + 7 calendar) = 200 B; per 15-minute row 8 B x (35 campus +
-    # 2 classes x 11 + 14 site) = 568 B, per hourly hall row 8 B x 10 = 80 B; recorded outputs
+    # 2 classes x 11 + 16 site) = 584 B, per hourly hall row 8 B x 10 = 80 B; recorded outputs
     # count twice.
     sc = broken(base, lambda d: d.update(tick_s="1ms", horizon_s="100y"))
     err = fails(check_run_fits_in_memory, sc, catalog)
     n_ticks = 100 * 365 * 86400 * 1000
     rows, hall_rows = 100 * 365 * 96, 100 * 365 * 24
-    total_b = 200 * n_ticks + 2 * (568 * rows + 80 * hall_rows)
+    total_b = 200 * n_ticks + 2 * (584 * rows + 80 * hall_rows)
     assert err.where == "tick_s"
     assert err.message.startswith(f"the run needs about 573.6 TiB ({total_b} bytes) for its ")
     assert f"inputs ({n_ticks} ticks, 573.6 TiB) and recorded outputs ({rows} rows, " in (

@@ -1,7 +1,8 @@
 """Cooling coupled to throughput, end to end through the engine (issue 4).
 
-A campus of two small halls (40 GB200 NVL72 racks each, 5.3 MW of design heat) on the
-one-hall plant of ``scenarios/hall-dry-adiabatic.yaml`` scaled down: 3 + 1 CDUs of 2 MW.
+A campus of two small halls (40 GB200 NVL72 racks each, 5.74 MW of design heat: 5.28 MW of
+racks and 0.41 MW of fabric, storage and management outside them, / 0.99 PDU) on the one-hall
+plant of ``scenarios/hall-dry-adiabatic.yaml`` scaled down: 3 + 1 CDUs of 2 MW.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ HALL_COOLING = {
         "adiabatic": {"equipment": "adiabatic_pad_cellulose"},
     },
     "air_path": {
-        "crah": {"equipment": "fan_wall_250kw", "design_count": 4, "spare_count": 1},
+        "crah": {"equipment": "fan_wall_250kw", "design_count": 6, "spare_count": 1},
         "chillers": {"equipment": "chiller_ac_1500kw", "design_count": 1, "spare_count": 1},
     },
     "random_failures": False,
@@ -63,9 +64,10 @@ def hall_series(res: dcsim.RunResult, hall: str, col: str) -> np.ndarray:
 
 def test_a_cdu_failure_derates_exactly_its_hall():
     # Three of hA's four CDUs fail for 6 h on the second day: 1 CDU moves at most 2 MW of
-    # liquid heat. Liquid takes 85% of rack power (catalog liquid_heat_frac) and the PDU loss
-    # (1%) goes to air: 0.85 x 0.99 = 0.8415 of white-space heat, so hA's heat (= UPS
-    # output) is capped to 2 / 0.8415 = 2.377 MW; hB is untouched.
+    # liquid heat. Liquid takes 85% of rack design power (catalog liquid_heat_frac), the IT
+    # outside the racks and the PDU loss go to air: 4.488 / 5.7426 = 0.7815 of the design
+    # white-space heat, so hA's heat (= UPS output) is capped to 2 / 0.7815 = 2.559 MW; hB is
+    # untouched.
     fault = [
         {"unit": "cdu", "hall": "hA", "start": "2027-01-05T06:00", "duration_s": "6h", "count": 3}
     ]
@@ -74,7 +76,8 @@ def test_a_cdu_failure_derates_exactly_its_hall():
     during = slice(30, 36)  # hours 30-35 of the run (the 6 h outage, whole hours)
     it_a = hall_series(res, "hA", "ups_output_w")
     it_b = hall_series(res, "hB", "ups_output_w")
-    np.testing.assert_allclose(it_a[during], 2e6 / 0.8415, rtol=1e-6)
+    liquid_frac = 40 * 132e3 * 0.85 / ((40 * 132e3 + 40 * 10128.75) / 0.99)
+    np.testing.assert_allclose(it_a[during], 2e6 / liquid_frac, rtol=1e-6)
     np.testing.assert_allclose(hall_series(res, "hA", "thermal_bound_frac")[during], 1.0)
     np.testing.assert_allclose(it_b, hall_series(base, "hB", "ups_output_w"), rtol=1e-12)
     assert (hall_series(res, "hB", "thermal_bound_frac") == 0.0).all()

@@ -173,15 +173,18 @@ def test_scheduled_outage_takes_units_out_and_back(cat):
 
 
 def test_cdu_failure_derates_exactly_its_racks(cat):
-    # Two identical GB200 halls at 50 MW of white-space heat (design 53.3 MW). A scheduled
-    # outage of 5 of h1's 24 CDUs leaves 19 x 2 MW = 38 MW of liquid capacity: h1's racks are
-    # capped at 38 MW / 0.8415 = 45.16 MW for the 6 hours, h2's racks are untouched, and both
-    # run uncapped before and after.
+    # Two identical GB200 halls at 50 MW of white-space heat (design 57.43 MW: 400 racks x
+    # 132 kW + 4.05 MW of IT outside the racks, / 0.99 PDU). A scheduled outage of 5 of h1's
+    # 24 CDUs leaves 19 x 2 MW = 38 MW of liquid capacity: h1's racks are capped at
+    # 38 MW / 0.7815 = 48.62 MW for the 6 hours, h2's racks are untouched, and both run
+    # uncapped before and after.
     fault = {"unit": "cdu", "hall": "h1", "start": "2027-01-04T02:00", "duration_s": "6h",
              "count": 5}  # fmt: skip
     plant = build_cooling(scenario([dry(False), dry(False)], faults=[fault]), cat)
     liquid_frac = plant.cool_par[0, CL.CP_LIQUID_FRAC]
-    assert liquid_frac == pytest.approx(0.85 * 0.99)
+    # Liquid 400 x 132 kW x 0.85 = 44.88 MW of the 57.43 MW design heat (the fabric, storage
+    # and management outside the racks, 400 x 10,128.75 W, and the PDU loss go to air).
+    assert liquid_frac == pytest.approx(44.88e6 / ((52.8e6 + 400 * 10128.75) / 0.99))
     env = simpy.Environment()
     state = FakeState(plant)
     start_cooling_fault_processes(env, state, plant, functools.partial(rng_for, 0))

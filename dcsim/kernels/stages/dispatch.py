@@ -5,7 +5,9 @@ spread over its cells in proportion to their capacity. A hall over its limit (fe
 or a site over its supply lowers the power caps of its racks, lowest-priority pools first
 (bisection on a common scale of the caps of one rank), then load is dispatched again so
 that it moves to racks with headroom. A site whose racks, all parked, still draw more than it
-can be supplied sheds a share of them (all racks of the site, evenly).
+can be supplied sheds a share of them (all racks of the site, evenly). How a site's racks
+come down is its power policy (:mod:`.policy`): caps by priority (above), one common cap over
+all its pools, or whole racks parked by priority.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 from numba import njit
 
 from dcsim.kernels.stages.chain import site_power_w
+from dcsim.kernels.stages.policy import POLICY_PARK, POLICY_UNIFORM_LIMIT
 from dcsim.kernels.tables import interp_cap, interp_table
 from dcsim.physics.power_chain import pdu_loss_w
 
@@ -42,12 +45,12 @@ def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
 
 
 @njit(cache=True, inline="always")
-def outside_it_w(h, racks, cells, halls):
+def outside_it_w(h, racks, parked, cells, halls):
     """IT power outside the racks of hall h (fabric, storage, management) [W].
 
-    Per rack unit: a serving rack draws the loaded figure, an idle or burn-in rack the idle
-    one (:func:`dcsim.model.fabric.build_facility_it`). Caps do not touch it; shedding racks
-    switches their share off with them.
+    Per rack unit: a serving rack draws the loaded figure, an idle, burn-in or parked rack
+    the idle one (:func:`dcsim.model.fabric.build_facility_it`). Caps do not touch it;
+    shedding racks switches their share off with them.
     """
     hall = cells.hall
     serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
@@ -56,13 +59,16 @@ def outside_it_w(h, racks, cells, halls):
     for c in range(hall.shape[0]):
         if hall[c] == h:
             n_serving += serving[c]
-            n_idle += burn_in[c] + idle[c]
+            n_idle += burn_in[c] + idle[c] + parked[c]
     return n_serving * halls.outside_serving_w[h] + n_idle * halls.outside_idle_w[h]
 
 
 @njit(cache=True, inline="always")
-def hall_it_w(h, cap, offered_rack, racks, cells, pools, halls):
-    """IT power of hall h for given caps and offered loads: racks and outside them [W]."""
+def hall_it_w(h, cap, offered_rack, parked, racks, cells, pools, halls):
+    """IT power of hall h for given caps and offered loads: racks and outside them [W].
+
+    ``parked`` racks (per cell) draw nothing themselves, their share outside the racks idles.
+    """
     # Arrays taken out of the bundles once: an attribute read inside the loop would cost a
     # reference-count pair per cell.
     pool, hall = cells.pool, cells.hall
@@ -78,6 +84,7 @@ def hall_it_w(h, cap, offered_rack, racks, cells, pools, halls):
         it_w += serving[c] * (p_rack + out_serving_w)
         it_w += burn_in[c] * (interp_table(tab_p, p, 1.0, 1.0) + out_idle_w)
         it_w += idle[c] * (interp_table(tab_p, p, 0.0, 1.0) + out_idle_w)
+        it_w += parked[c] * out_idle_w
     return it_w
 
 
@@ -85,11 +92,13 @@ def hall_it_w(h, cap, offered_rack, racks, cells, pools, halls):
 def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, probe, dt_s):
     """Power a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
     if scope == 0:
-        it_w = hall_it_w(idx, cap, probe.offered_rack, racks, cells, pools, halls)
+        it_w = hall_it_w(idx, cap, probe.offered_rack, probe.parked, racks, cells, pools, halls)
         return it_w + pdu_loss_w(it_w, halls.pdu_eff_frac[idx])
     for h in range(halls.site.shape[0]):
         if halls.site[h] == idx:
-            probe.hall_it[h] = hall_it_w(h, cap, probe.offered_rack, racks, cells, pools, halls)
+            probe.hall_it[h] = hall_it_w(
+                h, cap, probe.offered_rack, probe.parked, racks, cells, pools, halls
+            )
     return site_power_w(idx, probe.hall_it, halls, sites, probe, dt_s)
 
 
@@ -101,11 +110,13 @@ def _in_scope(c, scope, idx, cells, halls):
 
 
 @njit(cache=True)
-def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s):
+def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s, uniform):
     """Lower ``work.cap`` in a hall or site, lowest rank first, until its power <= limit.
 
-    Returns True if the limit could be met with serving racks alone (burn-in and idle racks
-    are not capped; a limit below their draw is a configuration the checks reject).
+    With ``uniform`` every pool in the scope is one rank: one common factor on all caps (the
+    ``uniform_limit`` policy). Returns True if the limit could be met with serving racks alone
+    (burn-in and idle racks are not capped; a limit below their draw is a configuration the
+    checks reject).
     """
     cap = work.cap
     probe = work.probe
@@ -113,9 +124,12 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
     trial[:] = cap
     in_rank = work.in_rank
     n_cell = cells.pool.shape[0]
-    for r in range(pools.n_ranks):
+    n_ranks = 1 if uniform else pools.n_ranks
+    for r in range(n_ranks):
         for c in range(n_cell):
-            in_rank[c] = pools.rank[cells.pool[c]] == r and _in_scope(c, scope, idx, cells, halls)
+            in_rank[c] = (uniform or pools.rank[cells.pool[c]] == r) and _in_scope(
+                c, scope, idx, cells, halls
+            )
         if not in_rank.any():
             continue
         # Largest common scale s in [0, 1] of this rank's caps with power <= limit.
@@ -147,6 +161,77 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
                 cap[c] = cap[c] * lo
         return True
     return False
+
+
+@njit(cache=True, inline="always")
+def _park_share(keep_frac, racks, work):
+    """Keep the share ``keep_frac`` of the serving racks of the cells in ``work.in_rank``."""
+    for c in range(work.in_rank.shape[0]):
+        if work.in_rank[c]:
+            racks.serving[c] = work.park_base[c] * keep_frac
+            work.parked[c] = work.trial[c] + work.park_base[c] * (1.0 - keep_frac)
+
+
+@njit(cache=True)
+def park_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s):
+    """Switch off serving racks in a hall or site, lowest rank first, until its power <= limit.
+
+    The ``park`` policy: the racks left on keep their caps; of each rank in turn a common
+    share of its serving racks (in every cell of the scope) is switched off, found by
+    bisection, moving to the next rank only when the whole rank off is not enough. Works on
+    ``racks`` (``work.shed``, a copy of the live racks) and ``work.parked``. Returns True if
+    the limit could be met.
+    """
+    probe = work.probe
+    in_rank = work.in_rank
+    n_cell = cells.pool.shape[0]
+    for r in range(pools.n_ranks):
+        for c in range(n_cell):
+            in_rank[c] = (
+                pools.rank[cells.pool[c]] == r
+                and racks.serving[c] > 0.0
+                and _in_scope(c, scope, idx, cells, halls)
+            )
+            if in_rank[c]:
+                work.park_base[c] = racks.serving[c]
+                work.trial[c] = work.parked[c]
+        if not in_rank.any():
+            continue
+        _park_share(0.0, racks, work)
+        if (
+            subset_power_w(scope, idx, work.cap, racks, cells, pools, halls, sites, probe, dt_s)
+            > limit_w
+        ):
+            continue  # even all off, this rank leaves the scope over: go to the next rank
+        lo = 0.0
+        hi = 1.0
+        for _ in range(CAP_BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            _park_share(mid, racks, work)
+            if (
+                subset_power_w(scope, idx, work.cap, racks, cells, pools, halls, sites, probe, dt_s)
+                <= limit_w
+            ):
+                lo = mid
+            else:
+                hi = mid
+        _park_share(lo, racks, work)
+        return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _unpark_site(s, racks, live, cells, halls, work):
+    """Put site s's parked racks back, capped to zero, before the site sheds.
+
+    Shedding scales the live racks of the site at the caps of a failed cap solve (all zero),
+    so a parked site must reach the same state whatever its policy.
+    """
+    for c in range(cells.pool.shape[0]):
+        if halls.site[cells.hall[c]] == s:
+            racks.serving[c] = live.serving[c]
+            work.parked[c] = 0.0
+            work.cap[c] = 0.0
 
 
 @njit(cache=True, inline="always")
@@ -200,16 +285,30 @@ def _dispatch(racks, cells, pools, work):
 
 
 @njit(cache=True, inline="always")
+def _own_racks(shed_any, live, work):
+    """The racks the solve may change: ``work.shed``, a copy of ``live`` made once a tick."""
+    if not shed_any:
+        work.shed.serving[:] = live.serving
+        work.shed.burn_in[:] = live.burn_in
+        work.shed.idle[:] = live.idle
+    return work.shed
+
+
+@njit(cache=True, inline="always")
 def solve_caps(live, cells, pools, halls, sites, work, dt_s):
     """Dispatch, check the hall then site limits, cap, dispatch again; returns the racks.
 
     Reads ``work.offered``, ``cap`` (start caps), ``hall_limit``, ``site_limit``; writes
     ``work.cap``, ``offered_rack``, ``served_first``, ``offered_first``, ``site_want``,
-    ``site_on``, ``site_parked_w`` and ``hall_out_it`` (IT outside the racks of the racks
-    returned). Returns ``live``, or ``work.shed`` when a site shed.
+    ``site_on``, ``site_parked_w``, ``parked``, ``policy_acted`` and ``hall_out_it`` (IT
+    outside the racks of the racks returned). Each site's limits are met by its power policy
+    (``sites.power_policy``, :mod:`.policy`). Returns ``live``, or ``work.shed`` when a site
+    parked or shed racks.
     """
     cs = live
-    shed_any = False
+    shed_any = False  # cs is work.shed: racks parked or shed this tick
+    work.parked[:] = 0.0
+    work.policy_acted[:] = 0.0
     n_hall = halls.site.shape[0]
     n_site = sites.import_limit_w.shape[0]
     for rnd in range(MAX_DISPATCH_ROUNDS + 1):
@@ -234,15 +333,26 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
                 if not p_now > limit:
                     continue
                 violated = True
-                met = cap_to_limit(scope, idx, limit, cs, cells, pools, halls, sites, work, dt_s)
+                s_idx = halls.site[idx] if scope == 0 else idx
+                work.policy_acted[s_idx] = 1.0
+                policy = sites.power_policy[s_idx]
+                if policy == POLICY_PARK:
+                    cs = _own_racks(shed_any, live, work)
+                    shed_any = True
+                    met = park_to_limit(
+                        scope, idx, limit, cs, cells, pools, halls, sites, work, dt_s
+                    )
+                else:
+                    met = cap_to_limit(
+                        scope, idx, limit, cs, cells, pools, halls, sites, work, dt_s,
+                        policy == POLICY_UNIFORM_LIMIT,
+                    )  # fmt: skip
                 if not met and scope == 1:
                     # Even parked, the racks draw more than the site can be supplied.
-                    if not shed_any:
-                        work.shed.serving[:] = live.serving
-                        work.shed.burn_in[:] = live.burn_in
-                        work.shed.idle[:] = live.idle
-                        cs = work.shed
-                        shed_any = True
+                    cs = _own_racks(shed_any, live, work)
+                    shed_any = True
+                    if policy == POLICY_PARK:
+                        _unpark_site(idx, cs, live, cells, halls, work)
                     work.site_parked_w[idx] = subset_power_w(
                         1, idx, work.cap, cs, cells, pools, halls, sites, work.probe, dt_s
                     )
@@ -254,7 +364,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
         if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:
             break
     for h in range(n_hall):
-        work.hall_out_it[h] = outside_it_w(h, cs, cells, halls)
+        work.hall_out_it[h] = outside_it_w(h, cs, work.parked, cells, halls)
     return cs
 
 
@@ -313,6 +423,9 @@ def operating_point(cs, cells, pools, classes, work):
         n_c = cs.serving[c]
         x_state = interp_cap(pools.tab_xcap, cells.pool[c], 1.0)
         unthrottled_cap += n_c * x_state
+        # Racks a park policy switched off withhold all their capacity (0 unless parked).
+        n_park = work.parked[c]
+        unthrottled_cap += n_park * x_state
         if work.thermal_bound[cells.hall[c]] > 0.0:
             x_fin = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
             throttled_cap += n_c * max(x_state - x_fin, 0.0)
@@ -321,6 +434,8 @@ def operating_point(cs, cells, pools, classes, work):
                 pools.pack,
             )  # fmt: skip
             throttled_lost += n_c * max(min(work.offered_first[c], x_state) - x_r0, 0.0)
+            throttled_cap += n_park * x_state
+            throttled_lost += n_park * min(work.offered_first[c], x_state)
     for c in range(n_cell):
         p = cells.pool[c]
         k = pools.klass[p]

@@ -41,7 +41,8 @@ def record_outside(row, hrow, cs, cells, halls, record, work):
         if work.hall_ran[h] <= 0.0:
             continue
         n_s = cs.serving[c]
-        n_i = cs.burn_in[c] + cs.idle[c]
+        n_i = cs.burn_in[c] + cs.idle[c] + work.parked[c]  # parked racks: outside share idles
+        record.site_rec[row, halls.site[h], L.SR_PARKED] += work.parked[c] * w_rec
         out_w = n_s * halls.outside_serving_w[h] + n_i * halls.outside_idle_w[h]
         fab_w = n_s * halls.fabric_serving_w[h] + n_i * halls.fabric_idle_w[h]
         sto_w = n_s * halls.storage_serving_w[h] + n_i * halls.storage_idle_w[h]
@@ -210,6 +211,7 @@ def record_sites(row, sites, inputs, t, record, work):
         if work.site_on[s] < 1.0:
             site_rec[row, s, L.SR_SHED] += max(work.site_parked_w[s] - site_w, 0.0) * w_rec
         site_rec[row, s, L.SR_UNMET] += unmet * w_rec
+        site_rec[row, s, L.SR_POLICY_ACTED] += work.policy_acted[s] * w_rec
         # Spill cuts solar first, then the clean block, then turbine output at minimum load:
         # what is left of the spill was burnt in the turbines all the same.
         t_spill = spill - (inputs.solar_w[s, t] - solar_u)

@@ -29,6 +29,7 @@ class Probe(NamedTuple):
     cool_scratch: np.ndarray
     t_db: np.ndarray
     t_wb: np.ndarray
+    parked: np.ndarray
 
 
 class Work(NamedTuple):
@@ -91,6 +92,11 @@ class Work(NamedTuple):
     # TTFT p50, p99, TPOT p50, p99 each x served (columns as layout.KR_LATENCY_SERVED...)
     latency_cls: np.ndarray
     proxy_cls: np.ndarray  # (n_class,) share of the class's service on proxy pools [frac]
+    # per cell: racks switched off by a site's park policy this tick (not in the racks the
+    # cap solve returns; their share of the IT outside the racks stays on, idle) [racks]
+    parked: np.ndarray
+    park_base: np.ndarray  # (n_cell,) serving racks before the park step being solved
+    policy_acted: np.ndarray  # (n_site,) 1 if the site's power policy lowered power [-]
 
 
 @njit(cache=True)
@@ -100,7 +106,8 @@ def new_work(n_class, n_cell, n_hall, n_site):
     cool_out, probe_out = np.zeros((n_hall, CL.CO_NCOLS)), np.zeros(CL.CO_NCOLS)
     cool_scratch = np.zeros((n_hall, CL.CS_NCOLS))
     t_db, t_wb = np.zeros(n_site), np.zeros(n_site)
-    probe = Probe(offered_rack, hall_it, cool_out, probe_out, cool_scratch, t_db, t_wb)
+    parked = np.zeros(n_cell)
+    probe = Probe(offered_rack, hall_it, cool_out, probe_out, cool_scratch, t_db, t_wb, parked)
     return Work(
         np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
         np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
@@ -117,6 +124,7 @@ def new_work(n_class, n_cell, n_hall, n_site):
         np.zeros(n_site), np.zeros(n_site), np.zeros(n_site), np.zeros(n_site),
         np.zeros(1, dtype=np.bool_), probe, np.zeros(n_hall),
         np.zeros((n_class, 6)), np.zeros(n_class),
+        parked, np.zeros(n_cell), np.zeros(n_site),
     )  # fmt: skip
 
 
