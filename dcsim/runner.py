@@ -10,11 +10,13 @@ from typing import Any
 
 from dcsim.model.capacity import build_capacity_plan
 from dcsim.model.plant import build_plant
+from dcsim.model.training import build_training
 from dcsim.results.capacity import capacity_results
 from dcsim.results.io import write_run
 from dcsim.results.meta import build_metadata, run_id, scenario_hash
 from dcsim.results.metrics import compute_kpis, grid_accounts_all, per_mtok_kpis
 from dcsim.results.run_result import RunResult
+from dcsim.results.training_power import repurposing_table, training_power_kpis
 from dcsim.scenario import (
     Scenario,
     base_dir,
@@ -25,6 +27,7 @@ from dcsim.scenario import (
 )
 from dcsim.scenario.load import apply_overrides, validate_model
 from dcsim.sim.engine import ProgressFn, simulate
+from dcsim.sim.training_record import training_columns
 
 
 def resolve_scenario(
@@ -96,7 +99,8 @@ def run(
     catalog = scenario_catalog(sc)
     plant = build_plant(sc, catalog)
     plan = build_capacity_plan(sc, catalog, plant)
-    state = simulate(plant, sc.seed, progress, plan=plan)
+    training = build_training(sc, catalog, plant)
+    state = simulate(plant, sc.seed, progress, plan=plan, training=training)
     rec = state.recorder
     rec.check_finite()
     ts = rec.timeseries()
@@ -104,12 +108,25 @@ def run(
         ts, plant.class_names, plant.horizon_s, plant.ticks_per_rec * plant.tick_s
     )
     site_ts = rec.site_timeseries()
+    if training is not None:
+        tr_rec = state.extra["training_bundle"].rec
+        site_ts = site_ts.assign(**training_columns(tr_rec, plant.n_ticks, plant.ticks_per_rec))
     if plant.grid is not None:
         ts, site_ts, grid_kpis = grid_accounts_all(
             ts, site_ts, plant.grid, plant.ticks_per_rec * plant.tick_s
         )
         kpis.update(grid_kpis)
     kpis.update(per_mtok_kpis(kpis))
+    hall_ts = rec.hall_timeseries()
+    extra_tables = {}
+    if training is not None:
+        row_s = plant.ticks_per_rec * plant.tick_s
+        kpis.update(
+            training_power_kpis(site_ts, training, plant.site_names, row_s, plant.horizon_s)
+        )
+        table = repurposing_table(ts, site_ts, hall_ts, training, plant)
+        if len(table):
+            extra_tables["repurposing"] = table
     events = rec.events_frame()
     capacity, cap_kpis = capacity_results(state.extra["capacity_snapshots"], ts, events, kpis, plan)
     kpis.update(cap_kpis)
@@ -138,10 +155,11 @@ def run(
         scenario=sc,
         meta=meta,
         extra_tables={
-            "hall_timeseries": rec.hall_timeseries(),
+            "hall_timeseries": hall_ts,
             "site_timeseries": site_ts,
             "capacity": capacity,
             "pools": pool_table(plant),
+            **extra_tables,
         },
     )
     if write:

@@ -22,6 +22,7 @@ from dcsim.kernels.step import advance
 from dcsim.model.capacity import CapacityPlan
 from dcsim.model.plant import Plant
 from dcsim.model.streams import rng_for
+from dcsim.model.training import TrainingPower
 from dcsim.sim.capacity import start_capacity_processes
 from dcsim.sim.changes import ChangeWatch
 from dcsim.sim.cooling_faults import start_cooling_fault_processes
@@ -37,7 +38,9 @@ MAX_CHUNK_S = 86400.0
 ProgressFn = Callable[[int, int], None]
 
 
-def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
+def run_bundles(
+    state: SimState, demand: np.ndarray, chunk_ticks: int, training_w: np.ndarray | None = None
+) -> tuple:
     """The typed bundles of one run, over the state's shared arrays (built once per run).
 
     Parameters
@@ -49,6 +52,9 @@ def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
         Demand per class and tick (n_class, n_ticks) [tok/s].
     chunk_ticks
         Most ticks of one compiled call (sizes the kernel event buffer) [count].
+    training_w
+        The training bundle's per-hall power array (shared with ``Halls.training_w``);
+        None: no training jobs.
 
     Returns
     -------
@@ -63,7 +69,12 @@ def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
         B.pools_bundle(p),
         B.cells_bundle(p.cell_pool, p.cell_hall, state.cell_state),
         B.halls_bundle(
-            p.hall_par, state.hall_energised, state.hall_cooled, p.cool_par, state.cool_state
+            p.hall_par,
+            state.hall_energised,
+            state.hall_cooled,
+            p.cool_par,
+            state.cool_state,
+            training_w,
         ),
         B.sites_bundle(p.site_par, p.site_grid_par, state.site_state),
         B.inputs_bundle(p.site_series),
@@ -92,7 +103,8 @@ def _physics(
     rec = state.recorder
     dt_s = p.tick_s
     chunk_ticks = max(int(MAX_CHUNK_S // dt_s), 1)
-    bundles = run_bundles(state, demand, chunk_ticks)
+    training = state.extra.get("training_bundle")
+    bundles = run_bundles(state, demand, chunk_ticks, None if training is None else training.hall_w)
     watched = ChangeWatch(state)
     while state.tick < p.n_ticks:
         if env.peek() <= env.now:
@@ -116,7 +128,7 @@ def _physics(
             watched.capture(max(_first_tick_at_or_after(env.now, dt_s, p.n_ticks), state.tick))
         changes = watched.end()
         t0 = time.perf_counter()
-        advance(state.tick, end - state.tick, dt_s, *bundles, changes)
+        advance(state.tick, end - state.tick, dt_s, *bundles, changes, training)
         state.wall_kernel_s += time.perf_counter() - t0
         state.n_kernel_calls += 1
         rec.drain_kernel_events()
@@ -137,6 +149,7 @@ def simulate(
     progress: ProgressFn | None = None,
     plan: CapacityPlan | None = None,
     changes_in_call: bool = True,
+    training: TrainingPower | None = None,
 ) -> SimState:
     """Run the plant over its horizon.
 
@@ -156,6 +169,9 @@ def simulate(
         True: the discrete changes of a day are applied inside one compiled call at their
         tick. False: each change ends a compiled call (the reference the tests compare with;
         same results, many more calls).
+    training
+        Training jobs (:func:`dcsim.model.training.build_training`); their bundle is kept
+        in ``state.extra["training_bundle"]`` (its ``rec`` holds the per-site record).
 
     Returns
     -------
@@ -176,6 +192,11 @@ def simulate(
         cool_state=run_plant.cool_state,
     )
     state.extra["demand_tok_per_s"] = demand
+    if training is not None:
+        state.extra["training_bundle"] = B.training_bundle(
+            training, len(plant.hall_names), state.recorder.site_rec.shape[0],
+            len(plant.site_names), plant.ticks_per_rec,
+        )  # fmt: skip
     env = simpy.Environment()
     if run_plant.cooling is not None:
         start_cooling_fault_processes(env, state, run_plant.cooling, partial(rng_for, seed))
