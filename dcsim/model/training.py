@@ -22,8 +22,9 @@ from dcsim.errors import ConfigError
 from dcsim.model.streams import rng_for
 from dcsim.physics.reliability import daly_interval_s, job_mtbf_s
 from dcsim.physics.training import TS_NCOLS, tick_stats
+from dcsim.scenario.training_checks import resolved_profile
 
-__all__ = ["PROFILE_FIELDS", "TrainingPower", "build_training", "job_profile", "restart_intervals"]
+__all__ = ["PROFILE_FIELDS", "TrainingPower", "build_training", "restart_intervals"]
 
 #: Profile fields in the order of the ``par`` vector of :mod:`dcsim.physics.training`
 #: (the checkpoint interval is resolved separately).
@@ -60,33 +61,6 @@ class TrainingPower:
     down_s: list[tuple[np.ndarray, np.ndarray]]  # per job, restart intervals [s]
     job_halls: list[list[int]]  # halls each job occupies (some of their racks)
     ramp_limit_w_per_s: np.ndarray  # (n_site,) inf: no limit
-
-
-def job_profile(job: Any) -> dict[str, float]:
-    """The job's profile with the catalog defaults filled in (checkpoint interval may be None).
-
-    Parameters
-    ----------
-    job
-        A :class:`dcsim.scenario.training_schema.TrainingJob`.
-
-    Returns
-    -------
-    dict
-        Field -> value in SI (``checkpoint_interval_s`` None: Daly's optimum, resolved later).
-    """
-    out: dict[str, Any] = {}
-    for name in PROFILE_FIELDS:
-        v = getattr(job.profile, name)
-        if v is None and name != "checkpoint_interval_s":
-            v = training_default(name)
-        out[name] = v
-    out["restart_s"] = (
-        job.profile.restart_s
-        if job.profile.restart_s is not None
-        else training_default("restart_s")
-    )
-    return out
 
 
 def restart_intervals(failures_s: np.ndarray, restart_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +181,7 @@ def build_training(scenario: Any, catalog: Any, plant: Any) -> TrainingPower | N
         halls = sorted({int(plant.cell_hall[c]) for c in cells})
         out.job_halls.append(halls)
         out.job_site[k] = int(plant.hall_par[halls[0], 0])  # layout.H_SITE is column 0
-        prof = job_profile(job)
+        prof = resolved_profile(job)
         mtbf = job.mtbf_s if job.mtbf_s is not None else _job_mtbf_s(scenario, plant, share)
         out.mtbf_s[k] = mtbf
         if prof["checkpoint_interval_s"] is None:

@@ -178,7 +178,9 @@ def _walk(a_s, b_s, state, down_start_s, down_end_s, job_start_s, par, floor_fra
                 # (f - P)^+ = (f - P) + (P - f)^+
                 burn += (floor_frac - 0.5 * (p0 + p1)) * h
                 burn += positive_part_integral(p0, p1, floor_frac, h)
-            cycle += positive_part_integral(s0, s1, mean_frac, h)
+            # The tick mean is at or above the floor, so (max(P, f) - mean)^+ = (P - mean)^+:
+            # exact on the linear piece even where it crosses the floor.
+            cycle += positive_part_integral(p0, p1, mean_frac, h)
             p_min = min(p_min, s0, s1)
             p_max = max(p_max, s0, s1)
             if max(p0, p1) > floor_frac:
