@@ -22,7 +22,9 @@ from dcsim.physics.training import (
 NO_DOWN = (np.zeros(0), np.zeros(0))
 
 
-def _par(period=2.0, duty=0.75, r=0.1, hi=0.9, lo=0.3, interval=1e9, ckpt_s=0.0, ckpt=0.2, idle=0.1):
+def _par(
+    period=2.0, duty=0.75, r=0.1, hi=0.9, lo=0.3, interval=1e9, ckpt_s=0.0, ckpt=0.2, idle=0.1
+):
     return np.array([period, duty, r, hi, lo, interval, ckpt_s, ckpt, idle])
 
 
@@ -126,7 +128,11 @@ def _breakpoints(par, t_end, down):
     "par, down, floor",
     [
         (_par(period=1.7, duty=0.6, r=0.05, hi=0.95, lo=0.35), NO_DOWN, 0.0),
-        (_par(period=3.0, duty=0.8, r=0.2, hi=0.9, lo=0.4, interval=900.0, ckpt_s=45.0), NO_DOWN, 0.5),
+        (
+            _par(period=3.0, duty=0.8, r=0.2, hi=0.9, lo=0.4, interval=900.0, ckpt_s=45.0),
+            NO_DOWN,
+            0.5,
+        ),
         (
             _par(period=2.5, duty=0.7, r=0.1, interval=600.0, ckpt_s=30.0),
             (np.array([1000.0, 2500.0]), np.array([1300.0, 2800.0])),
