@@ -57,6 +57,7 @@ class TrainingPower:
     floor_frac: np.ndarray  # (n_job,)
     par: np.ndarray  # (n_job, 9) profile, PROFILE_FIELDS order
     mtbf_s: np.ndarray  # (n_job,)
+    restart_s: np.ndarray  # (n_job,) restart time after a failure [s]
     failures_s: list[np.ndarray]  # per job, failure times [s]
     down_s: list[tuple[np.ndarray, np.ndarray]]  # per job, restart intervals [s]
     job_halls: list[list[int]]  # halls each job occupies (some of their racks)
@@ -163,6 +164,7 @@ def build_training(scenario: Any, catalog: Any, plant: Any) -> TrainingPower | N
         start_tick=np.zeros(n_job, dtype=np.int64), end_tick=np.zeros(n_job, dtype=np.int64),
         battery=np.zeros(n_job, dtype=np.bool_), stats=np.zeros((n_job, n_ticks, TS_NCOLS)),
         floor_frac=np.zeros(n_job), par=np.zeros((n_job, 9)), mtbf_s=np.zeros(n_job),
+        restart_s=np.zeros(n_job),
         failures_s=[], down_s=[], job_halls=[], ramp_limit_w_per_s=limits,
     )  # fmt: skip
     for k, job in enumerate(jobs):
@@ -199,6 +201,7 @@ def build_training(scenario: Any, catalog: Any, plant: Any) -> TrainingPower | N
         rng = rng_for(scenario.seed, "training_job_failures", k)
         fails = _poisson_times(rng, mtbf, start_s, end_s)
         out.failures_s.append(fails)
+        out.restart_s[k] = prof["restart_s"]
         down = restart_intervals(fails, prof["restart_s"])
         out.down_s.append(down)
         if t1 > t0:

@@ -69,9 +69,8 @@ def training_power_kpis(
         start_s, end_s = tp.start_tick[k] * dt_s, tp.end_tick[k] * dt_s
         par = tp.par[k]
         fails = tp.failures_s[k]
-        restart_s = float(tp.down_s[k][1][0] - tp.down_s[k][0][0]) if fails.size else 0.0
         g = job_goodput(
-            fails, np.zeros(fails.size, bool), start_s, end_s, par[5], par[6], restart_s
+            fails, np.zeros(fails.size, bool), start_s, end_s, par[5], par[6], tp.restart_s[k]
         )
         out[f"{job}.training_goodput_frac"] = g["goodput_frac"]
         out[f"{job}.training_interruptions_count"] = g["interruptions_count"]

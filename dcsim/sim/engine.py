@@ -143,6 +143,20 @@ def _first_tick_at_or_after(t_s: float, dt_s: float, n_ticks: int) -> int:
     return int(np.ceil(t_s / dt_s - 1e-9)) if np.isfinite(t_s) else n_ticks
 
 
+def _log_training_events(state: SimState, training: TrainingPower) -> None:
+    """Each job's failures (restarts) and repurposing date, in the event log."""
+    p = state.plant
+    for k, job in enumerate(training.names):
+        for f in training.failures_s[k]:
+            state.log_event(float(f), "training_job_restart", job, "failure", training.restart_s[k])
+        if training.end_tick[k] < p.n_ticks:
+            per_cell = np.bincount(p.rack_cell, minlength=p.n_cells)
+            racks = float(np.sum((training.cell_share * per_cell)[training.cell_job == k]))
+            state.log_event(
+                float(training.end_tick[k]) * p.tick_s, "training_job_repurposed", job, "", racks
+            )
+
+
 def simulate(
     plant: Plant,
     seed: int,
@@ -197,6 +211,7 @@ def simulate(
             training, len(plant.hall_names), state.recorder.site_rec.shape[0],
             len(plant.site_names), plant.ticks_per_rec,
         )  # fmt: skip
+        _log_training_events(state, training)
     env = simpy.Environment()
     if run_plant.cooling is not None:
         start_cooling_fault_processes(env, state, run_plant.cooling, partial(rng_for, seed))
