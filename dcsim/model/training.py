@@ -117,6 +117,17 @@ def _job_mtbf_s(scenario: Any, plant: Any, share: np.ndarray) -> float:
     return job_mtbf_s(rates.rate_per_rack_s, racks[:, None])
 
 
+def _mtbf_s(scenario: Any, plant: Any, job: Any, share: np.ndarray) -> float:
+    # As the fleet: failures only with an enabled reliability block, unless the job gives
+    # its own MTBF.
+    if job.mtbf_s is not None:
+        return float(job.mtbf_s)
+    rel = getattr(scenario, "reliability", None)
+    if rel is None or not rel.enabled:
+        return float("inf")
+    return _job_mtbf_s(scenario, plant, share)
+
+
 def _tick_of(scenario: Any, plant: Any, when: Any, default: int) -> int:
     if when is None:
         return default
@@ -184,7 +195,7 @@ def build_training(scenario: Any, catalog: Any, plant: Any) -> TrainingPower | N
         out.job_halls.append(halls)
         out.job_site[k] = int(plant.hall_par[halls[0], 0])  # layout.H_SITE is column 0
         prof = resolved_profile(job)
-        mtbf = job.mtbf_s if job.mtbf_s is not None else _job_mtbf_s(scenario, plant, share)
+        mtbf = _mtbf_s(scenario, plant, job, share)
         out.mtbf_s[k] = mtbf
         if prof["checkpoint_interval_s"] is None:
             tau = float(daly_interval_s(prof["checkpoint_write_s"], mtbf))
