@@ -11,6 +11,7 @@ from typing import Any
 from dcsim.model.capacity import build_capacity_plan
 from dcsim.model.plant import build_plant
 from dcsim.model.prices import token_prices
+from dcsim.model.training import build_training
 from dcsim.results.capacity import capacity_results, snapshots_frame
 from dcsim.results.io import write_run
 from dcsim.results.local_time import site_utc_offsets_h, to_utc
@@ -18,6 +19,7 @@ from dcsim.results.meta import build_metadata, run_id, scenario_hash
 from dcsim.results.metrics import compute_kpis, grid_accounts_all, per_mtok_kpis
 from dcsim.results.revenue import margin_results
 from dcsim.results.run_result import RunResult
+from dcsim.results.training_power import repurposing_table, training_power_kpis
 from dcsim.scenario import (
     Scenario,
     base_dir,
@@ -28,6 +30,7 @@ from dcsim.scenario import (
 )
 from dcsim.scenario.load import apply_overrides, validate_model
 from dcsim.sim.engine import ProgressFn, simulate
+from dcsim.sim.training_record import training_columns
 
 
 def resolve_scenario(
@@ -106,7 +109,8 @@ def run(
         def spans(run_plant: Any, demand: Any) -> list[tuple[int, int]]:
             return window_spans(sc.windows, run_plant, demand)
 
-    state = simulate(plant, sc.seed, progress, plan=plan, window_spans=spans)
+    training = build_training(sc, catalog, plant)
+    state = simulate(plant, sc.seed, progress, plan=plan, window_spans=spans, training=training)
     rec = state.recorder
     rec.check_finite()
     ts = rec.timeseries()
@@ -114,12 +118,25 @@ def run(
         ts, plant.class_names, plant.horizon_s, plant.ticks_per_rec * plant.tick_s
     )
     site_ts = rec.site_timeseries()
+    if training is not None:
+        tr_rec = state.extra["training_bundle"].rec
+        site_ts = site_ts.assign(**training_columns(tr_rec, plant.n_ticks, plant.ticks_per_rec))
     if plant.grid is not None:
         ts, site_ts, grid_kpis = grid_accounts_all(
             ts, site_ts, plant.grid, plant.ticks_per_rec * plant.tick_s
         )
         kpis.update(grid_kpis)
     kpis.update(per_mtok_kpis(kpis))
+    hall_ts = rec.hall_timeseries()
+    extra_tables = {}
+    if training is not None:
+        row_s = plant.ticks_per_rec * plant.tick_s
+        kpis.update(
+            training_power_kpis(site_ts, training, plant.site_names, row_s, plant.horizon_s)
+        )
+        table = repurposing_table(ts, site_ts, hall_ts, training, plant)
+        if len(table):
+            extra_tables["repurposing"] = table
     events = rec.events_frame()
     capacity, cap_kpis = capacity_results(state.extra["capacity_snapshots"], ts, events, kpis, plan)
     kpis.update(cap_kpis)
@@ -169,10 +186,12 @@ def run(
         scenario=sc,
         meta=meta,
         extra_tables={
-            "hall_timeseries": to_utc(rec.hall_timeseries(), clock_h),
+            "hall_timeseries": to_utc(hall_ts, clock_h),
             "site_timeseries": to_utc(site_ts, clock_h),
             "capacity": capacity,
             "pools": pool_table(plant),
+            # The repurposing table's windows ("from", "to") on the same UTC stamps.
+            **{k: to_utc(v, clock_h, columns=("from", "to")) for k, v in extra_tables.items()},
         },
         requests_source=(
             None

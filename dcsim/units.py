@@ -44,6 +44,8 @@ suffix              meaning                                SI factor
 ``_usd_per_mmbtu``  fuel price, USD per million Btu        1/1.05505585262e9 USD/J
 ``_mmbtu_per_mwh``  heat rate, MMBtu of fuel per MWh       1.05505585262e9/3.6e9 J/J
 ``_kg_per_mmbtu``   emission factor, kg CO2 per MMBtu      1/1.05505585262e9 kg/J
+``_w_per_s``        power ramp, watt per second            1
+``_mw_per_min``     power ramp, MW per minute (YAML)       1e6/60 (as W/s)
 ==================  =====================================  ==========================
 
 ``_tok_per_s_per_w_per_usd`` is a token rate per watt per US dollar (served tok/s per W of
@@ -84,6 +86,6 @@ KNOWN_SUFFIXES: tuple[str, ...] = (
     "_params", "_b_params", "_tok", "_tok_per_s", "_tok_per_j", "_usd", "_kg", "_l",
     "_per_mtok", "_count", "_per_h", "_per_y", "_per_month", "_per_week", "_usd_per_mwh",
     "_kg_per_mwh", "_l_per_kwh", "_pue", "_cop", "_deg", "_mva", "_usd_per_mmbtu",
-    "_mmbtu_per_mwh", "_kg_per_mmbtu", "_usd_per_mw", "_usd_per_m3", "_m2",
-    "_tok_per_s_per_w_per_usd",
+    "_mmbtu_per_mwh", "_kg_per_mmbtu", "_usd_per_mw", "_usd_per_m3", "_m2", "_w_per_s",
+    "_mw_per_min", "_tok_per_s_per_w_per_usd",
 )  # fmt: skip

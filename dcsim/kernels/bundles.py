@@ -93,6 +93,8 @@ class Halls(NamedTuple):
     fabric_idle_w: np.ndarray
     storage_serving_w: np.ndarray
     storage_idle_w: np.ndarray
+    # IT power of training jobs in the hall this tick (stages/training.py); zeros without
+    training_w: np.ndarray
 
 
 class Sites(NamedTuple):
@@ -193,8 +195,14 @@ def cells_bundle(cell_pool, cell_hall, cell_state) -> Cells:
     )
 
 
-def halls_bundle(hall_par, energised, cooled, cool_par, cool_state) -> Halls:
-    """:class:`Halls` from the hall table (columns ``layout.H_*``) and the shared state."""
+def halls_bundle(hall_par, energised, cooled, cool_par, cool_state, training_w=None) -> Halls:
+    """:class:`Halls` from the hall table (columns ``layout.H_*``) and the shared state.
+
+    ``training_w`` is the per-hall training power array the training stage writes (the one
+    of :class:`TrainingLoad`); None: zeros (no training jobs).
+    """
+    if training_w is None:
+        training_w = np.zeros(hall_par.shape[0])
     return Halls(
         site=hall_par[:, L.H_SITE].astype(np.int64),
         feed_limit_w=np.ascontiguousarray(hall_par[:, L.H_FEED_LIMIT_W]),
@@ -214,6 +222,7 @@ def halls_bundle(hall_par, energised, cooled, cool_par, cool_state) -> Halls:
         fabric_idle_w=np.ascontiguousarray(hall_par[:, L.H_FABRIC_IDLE_W]),
         storage_serving_w=np.ascontiguousarray(hall_par[:, L.H_STORAGE_SERVING_W]),
         storage_idle_w=np.ascontiguousarray(hall_par[:, L.H_STORAGE_IDLE_W]),
+        training_w=training_w,
     )
 
 
@@ -314,4 +323,47 @@ def changes_bundle(tick, target, row, col, value) -> Changes:
         row=np.asarray(row, dtype=np.int64),
         col=np.asarray(col, dtype=np.int64),
         value=np.asarray(value, dtype=np.float64),
+    )
+
+
+class TrainingLoad(NamedTuple):
+    """Training jobs as a power state of racks (``stages/training.py``, docs/training.md)."""
+
+    cell_job: np.ndarray  # (n_cell,) int64: job occupying (a share of) the cell, -1 none
+    cell_share: np.ndarray  # (n_cell,) share of the cell's racks the job occupies [frac]
+    cell_rack_w: np.ndarray  # (n_cell,) design power of one rack [W]
+    job_site: np.ndarray  # (n_job,) int64
+    start_tick: np.ndarray  # (n_job,) int64
+    end_tick: np.ndarray  # (n_job,) int64, exclusive: the repurposing tick
+    battery: np.ndarray  # (n_job,) bool: the site battery takes the swings
+    stats: np.ndarray  # (n_job, n_ticks, physics.training.TS_NCOLS) [frac of full power]
+    ramp_limit_w_per_s: np.ndarray  # (n_site,) inf: none
+    cell_racks: np.ndarray  # (n_cell,) racks the job runs on this tick; updated
+    hall_w: np.ndarray  # (n_hall,) training IT power (the array of Halls.training_w); updated
+    prev_mean_w: np.ndarray  # (n_site,) training power the grid saw last tick [W]; updated
+    rec: np.ndarray  # (n_row, n_site, layout_training.TR_NCOLS) record; updated
+    ticks_per_rec: int
+
+
+def training_bundle(tp, n_hall, n_rows, n_site, ticks_per_rec) -> TrainingLoad:
+    """:class:`TrainingLoad` of a :class:`dcsim.model.training.TrainingPower`."""
+    from dcsim.kernels import training_layout as TL
+
+    rec = np.zeros((n_rows, n_site, TL.TR_NCOLS))
+    rec[:, :, TL.TR_MIN_W] = np.inf  # a row minimum
+    return TrainingLoad(
+        cell_job=tp.cell_job,
+        cell_share=tp.cell_share,
+        cell_rack_w=tp.cell_rack_w,
+        job_site=tp.job_site,
+        start_tick=tp.start_tick,
+        end_tick=tp.end_tick,
+        battery=tp.battery,
+        stats=tp.stats,
+        ramp_limit_w_per_s=tp.ramp_limit_w_per_s,
+        cell_racks=np.zeros(tp.cell_job.shape[0]),
+        hall_w=np.zeros(n_hall),
+        prev_mean_w=np.full(n_site, np.nan),
+        rec=rec,
+        ticks_per_rec=int(ticks_per_rec),
     )

@@ -37,13 +37,15 @@ from dcsim.kernels.stages.dispatch import operating_point, solve_caps
 from dcsim.kernels.stages.limits import set_limits
 from dcsim.kernels.stages.record import record_tick
 from dcsim.kernels.stages.site import balance_sites
+from dcsim.kernels.stages.training import job_boundary, occupy, training_power, training_sites
 from dcsim.kernels.stages.work import live_racks, new_work
 
 
 @njit(cache=True)
 def advance(
-    tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record, changes=None
-):
+    tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record, changes=None,
+    training=None,
+):  # fmt: skip
     """Advance the campus by ``n_ticks`` ticks from global tick ``tick0``.
 
     Parameters
@@ -62,6 +64,9 @@ def advance(
         :class:`~dcsim.kernels.bundles.Changes` due inside this call, ordered by tick, each
         applied at the start of its tick (:func:`~dcsim.kernels.stages.changes.apply_changes`);
         None: the state holds over the call.
+    training
+        :class:`~dcsim.kernels.bundles.TrainingLoad` (``stages/training.py``); None: no
+        training jobs (the stages are compiled out).
     """
     n_class = classes.deferrable.shape[0]
     n_cell = cells.pool.shape[0]
@@ -69,21 +74,34 @@ def advance(
     n_site = sites.import_limit_w.shape[0]
     work = new_work(n_class, n_cell, n_hall, n_site)
     live = live_racks(cells, halls)
+    if training is not None:
+        occupy(tick0, live, training)
     gpus = gpus_serving(live, cells, pools)
     j = 0
     for i in range(n_ticks):
         t = tick0 + i
+        recount = False
         if changes is not None:
             if j < changes.tick.shape[0] and changes.tick[j] <= t:
                 j = apply_changes(t, j, changes, cells, halls)
-                live = live_racks(cells, halls)
-                gpus = gpus_serving(live, cells, pools)
+                recount = True
+        if training is not None:
+            recount = recount or job_boundary(t, training)
+        if recount:
+            live = live_racks(cells, halls)
+            if training is not None:
+                occupy(t, live, training)
+            gpus = gpus_serving(live, cells, pools)
+        if training is not None:
+            training_power(t, cells, halls, training)
         offer_demand(t, dt_s, classes, work)
         set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work)
         cs = solve_caps(live, cells, pools, halls, sites, work, dt_s)
         service = operating_point(cs, cells, pools, classes, work)
         settle_backlog(t, dt_s, classes, work)
         commit_halls(dt_s, halls, work)
+        if training is not None:
+            training_sites(t, dt_s, sites, work, training)
         balance_sites(t, dt_s, sites, inputs, work, record)
         record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, record, work)
 

@@ -19,6 +19,7 @@ from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
 from dcsim.scenario.cooling_checks import COOLING_CHECKS
 from dcsim.scenario.grid_checks import GRID_CHECKS
 from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
+from dcsim.scenario.training_checks import TRAINING_CHECKS
 from dcsim.scenario.types import DATE_MAX, format_date, format_duration
 from dcsim.scenario.windows_checks import WINDOW_CHECKS
 
@@ -310,6 +311,7 @@ CHECKS: tuple[Check, ...] = (
     *GRID_CHECKS,
     *BUILDOUT_CHECKS,
     *WINDOW_CHECKS,
+    *TRAINING_CHECKS,
 )
 
 

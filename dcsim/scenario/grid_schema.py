@@ -263,6 +263,13 @@ class GridContract(_Model):
             "contracted (firm + non-firm) capacity [0..1]; needs a demand charge."
         ),
     )
+    ramp_limit_mw_per_min: Pos | None = Field(
+        default=None,
+        description=(
+            "Largest change of the site's import the utility accepts within one minute "
+            "[MW/min]; null: no limit. Training jobs' swings must meet it (docs/training.md)."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- tariff

@@ -17,6 +17,7 @@ from dcsim.scenario.base import ScenarioModel as _Model
 from dcsim.scenario.buildout_schema import Buildout, Economics, Reliability, Training
 from dcsim.scenario.cooling_schema import AirCooling, CoolingFault, LiquidCooling
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
+from dcsim.scenario.training_schema import TrainingJob
 from dcsim.scenario.types import Date, DurationS
 from dcsim.scenario.weather_schema import Weather
 from dcsim.scenario.windows_schema import Window
@@ -379,6 +380,13 @@ class Scenario(_Model):
         description=(
             "Request-level windows replayed after the fluid run on sampled replicas "
             "(docs/windows.md); default: none."
+        ),
+    )
+    training_jobs: list[TrainingJob] = Field(
+        default_factory=list,
+        description=(
+            "Training jobs as a power state of halls or rack groups (iteration swings, "
+            "checkpoints, restarts), with an optional repurposing date (docs/training.md)."
         ),
     )
     #: Folder of the scenario file (relative file names resolve from it); not a field.

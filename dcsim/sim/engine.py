@@ -22,6 +22,7 @@ from dcsim.kernels.step import advance
 from dcsim.model.capacity import CapacityPlan
 from dcsim.model.plant import Plant
 from dcsim.model.streams import rng_for
+from dcsim.model.training import TrainingPower
 from dcsim.sim.capacity import start_capacity_processes
 from dcsim.sim.changes import ChangeWatch
 from dcsim.sim.cooling_faults import start_cooling_fault_processes
@@ -38,7 +39,9 @@ ProgressFn = Callable[[int, int], None]
 WindowSpansFn = Callable[[Plant, np.ndarray], list[tuple[int, int]]]
 
 
-def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
+def run_bundles(
+    state: SimState, demand: np.ndarray, chunk_ticks: int, training_w: np.ndarray | None = None
+) -> tuple:
     """The typed bundles of one run, over the state's shared arrays (built once per run).
 
     Parameters
@@ -50,6 +53,9 @@ def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
         Demand per class and tick (n_class, n_ticks) [tok/s].
     chunk_ticks
         Most ticks of one compiled call (sizes the kernel event buffer) [count].
+    training_w
+        The training bundle's per-hall power array (shared with ``Halls.training_w``);
+        None: no training jobs.
 
     Returns
     -------
@@ -64,7 +70,12 @@ def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
         B.pools_bundle(p),
         B.cells_bundle(p.cell_pool, p.cell_hall, state.cell_state),
         B.halls_bundle(
-            p.hall_par, state.hall_energised, state.hall_cooled, p.cool_par, state.cool_state
+            p.hall_par,
+            state.hall_energised,
+            state.hall_cooled,
+            p.cool_par,
+            state.cool_state,
+            training_w,
         ),
         B.sites_bundle(p.site_par, p.site_grid_par, state.site_state, p.site_power_policy),
         B.inputs_bundle(p.site_series),
@@ -95,7 +106,8 @@ def _physics(
     rec = state.recorder
     dt_s = p.tick_s
     chunk_ticks = max(int(MAX_CHUNK_S // dt_s), 1)
-    bundles = run_bundles(state, demand, chunk_ticks)
+    training = state.extra.get("training_bundle")
+    bundles = run_bundles(state, demand, chunk_ticks, None if training is None else training.hall_w)
     watched = ChangeWatch(state)
     while state.tick < p.n_ticks:
         if env.peek() <= env.now:
@@ -119,7 +131,7 @@ def _physics(
             watched.capture(max(_first_tick_at_or_after(env.now, dt_s, p.n_ticks), state.tick))
         changes = watched.end()
         t0 = time.perf_counter()
-        advance(state.tick, end - state.tick, dt_s, *bundles, changes)
+        advance(state.tick, end - state.tick, dt_s, *bundles, changes, training)
         state.wall_kernel_s += time.perf_counter() - t0
         state.n_kernel_calls += 1
         rec.drain_kernel_events()
@@ -134,6 +146,20 @@ def _first_tick_at_or_after(t_s: float, dt_s: float, n_ticks: int) -> int:
     return int(np.ceil(t_s / dt_s - 1e-9)) if np.isfinite(t_s) else n_ticks
 
 
+def _log_training_events(state: SimState, training: TrainingPower) -> None:
+    """Each job's failures (restarts) and repurposing date, in the event log."""
+    p = state.plant
+    for k, job in enumerate(training.names):
+        for f in training.failures_s[k]:
+            state.log_event(float(f), "training_job_restart", job, "failure", training.restart_s[k])
+        if training.end_tick[k] < p.n_ticks:
+            per_cell = np.bincount(p.rack_cell, minlength=p.n_cells)
+            racks = float(np.sum((training.cell_share * per_cell)[training.cell_job == k]))
+            state.log_event(
+                float(training.end_tick[k]) * p.tick_s, "training_job_repurposed", job, "", racks
+            )
+
+
 def simulate(
     plant: Plant,
     seed: int,
@@ -141,6 +167,7 @@ def simulate(
     plan: CapacityPlan | None = None,
     changes_in_call: bool = True,
     window_spans: WindowSpansFn | None = None,
+    training: TrainingPower | None = None,
 ) -> SimState:
     """Run the plant over its horizon.
 
@@ -164,6 +191,9 @@ def simulate(
         Optional ``window_spans(plant, demand) -> [(first tick, ticks), ...]``: the ticks at
         which every cell is recorded for the request-level windows (``Recorder.window_rec``),
         decided from the run's inputs before the kernel runs (docs/windows.md).
+    training
+        Training jobs (:func:`dcsim.model.training.build_training`); their bundle is kept
+        in ``state.extra["training_bundle"]`` (its ``rec`` holds the per-site record).
 
     Returns
     -------
@@ -186,6 +216,12 @@ def simulate(
     state.extra["demand_tok_per_s"] = demand
     if window_spans is not None:
         state.recorder.reserve_windows(window_spans(run_plant, demand))
+    if training is not None:
+        state.extra["training_bundle"] = B.training_bundle(
+            training, len(plant.hall_names), state.recorder.site_rec.shape[0],
+            len(plant.site_names), plant.ticks_per_rec,
+        )  # fmt: skip
+        _log_training_events(state, training)
     env = simpy.Environment()
     if run_plant.cooling is not None:
         start_cooling_fault_processes(env, state, run_plant.cooling, partial(rng_for, seed))

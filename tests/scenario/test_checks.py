@@ -80,17 +80,19 @@ def test_every_check_passes_on_the_shipped_scenarios(path):
 def test_each_check_is_tested_here():
     # A check added to CHECKS without a broken case below (or, for a block's own checks, in
     # that block's schema tests, which list what they test) fails this test.
-    # Blocks test their own checks: test_grid_schema.py, test_buildout_schema.py and
-    # test_cooling_schema.py.
+    # Blocks test their own checks: test_grid_schema.py, test_buildout_schema.py,
+    # test_cooling_schema.py and test_training_checks.py.
     from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
     from dcsim.scenario.cooling_checks import COOLING_CHECKS
     from dcsim.scenario.grid_checks import GRID_CHECKS
     from dcsim.scenario.windows_checks import WINDOW_CHECKS  # tests/windows/test_schema.py
+    from dcsim.scenario.training_checks import TRAINING_CHECKS
 
     tested = (
         set(GRID_CHECKS)
         | set(WINDOW_CHECKS)
         | set(BUILDOUT_CHECKS)
+        | set(TRAINING_CHECKS)
         | set(COOLING_CHECKS)
         | {
             check_horizon_in_calendar,

@@ -75,7 +75,7 @@ def hall_it_w(h, cap, offered_rack, parked, racks, cells, pools, halls):
     serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
     tab_xcap, tab_p, pack = pools.tab_xcap, pools.tab_p, pools.pack
     out_serving_w, out_idle_w = halls.outside_serving_w[h], halls.outside_idle_w[h]
-    it_w = 0.0
+    it_w = halls.training_w[h]  # training jobs' racks: not capped (stages/training.py)
     for c in range(pool.shape[0]):
         if hall[c] != h:
             continue
@@ -364,7 +364,8 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
         if not violated or rnd == MAX_DISPATCH_ROUNDS - 1:
             break
     for h in range(n_hall):
-        work.hall_out_it[h] = outside_it_w(h, cs, work.parked, cells, halls)
+        # Training jobs' IT joins the IT outside the capped racks (stages/training.py).
+        work.hall_out_it[h] = outside_it_w(h, cs, work.parked, cells, halls) + halls.training_w[h]
     return cs
 
 
