@@ -144,6 +144,9 @@ def run(
             "pools": pool_table(plant),
         },
     )
+    region_ts = rec.region_timeseries()
+    if region_ts is not None:
+        result.extra_tables["region_timeseries"] = region_ts
     if write:
         rid = run_id(sc.name, sc.seed, s_hash, started)
         result.meta["run_dir"] = str(

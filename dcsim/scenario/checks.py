@@ -18,6 +18,7 @@ from dcsim.errors import ConfigError
 from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
 from dcsim.scenario.cooling_checks import COOLING_CHECKS
 from dcsim.scenario.grid_checks import GRID_CHECKS
+from dcsim.scenario.regions_checks import REGION_CHECKS
 from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
 from dcsim.scenario.types import DATE_MAX, format_date, format_duration
 
@@ -308,6 +309,7 @@ CHECKS: tuple[Check, ...] = (
     check_models_fit_replicas,
     *GRID_CHECKS,
     *BUILDOUT_CHECKS,
+    *REGION_CHECKS,
 )
 
 

@@ -20,6 +20,7 @@ from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
 from dcsim.model.plant import Plant
 from dcsim.results.run_result import EVENT_COLUMNS
+from dcsim.sim.regions import region_record_buffer, region_timeseries
 
 #: Site columns summed into the campus time series (facility and import are there already).
 CAMPUS_SITE_COLUMNS = (
@@ -50,6 +51,8 @@ class Recorder:
     #: Buffer of the events the compiled tick emits (rows ``layout.EV_*``) and its fill count.
     kernel_events: np.ndarray = field(init=False)
     n_kernel_events: np.ndarray = field(init=False)
+    #: Per class and user region (``dcsim.sim.regions``); zero regions without them.
+    region_rec: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.plant
@@ -61,6 +64,7 @@ class Recorder:
         self.site_rec = np.zeros((n_rows, len(p.site_names), L.SR_NCOLS))
         self.flow_check = np.zeros(2)
         self.reserve_kernel_events(1)
+        self.region_rec = region_record_buffer(p)
 
     def reserve_kernel_events(self, ticks_per_call: int) -> None:
         """Size the kernel event buffer for calls of up to ``ticks_per_call`` ticks.
@@ -221,6 +225,14 @@ class Recorder:
             data = {col: site[:, s, j] for j, col in enumerate(L.SR_NAMES)}
             frames.append(pd.DataFrame({"site": name, **data}, index=idx))
         return pd.concat(frames).reset_index()
+
+    def region_timeseries(self) -> pd.DataFrame | None:
+        """Per region and class (``dcsim.sim.regions.region_timeseries``); None without."""
+        p = self.plant
+        if p.regions is None:
+            return None
+        index = self._index(p.ticks_per_rec, self.rec.shape[0])
+        return region_timeseries(p, self.region_rec, index)
 
     def hall_timeseries(self) -> pd.DataFrame:
         """Per-hall detail at the coarser interval, long format (time, hall, columns)."""
