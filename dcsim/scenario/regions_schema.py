@@ -10,16 +10,13 @@ that keep the class's time-to-first-token SLO including the network round trip
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from dcsim.scenario.base import Name, Pos
 from dcsim.scenario.base import ScenarioModel as _Model
 from dcsim.scenario.types import DurationS
-
-if TYPE_CHECKING:  # resolved by dcsim.scenario.schema (RegionDemand.model_rebuild)
-    from dcsim.scenario.schema import Demand
 
 #: Routing policies, in the order ``docs/fleet.md`` describes them.
 ROUTING_POLICIES = ("nearest", "cost", "carbon")
@@ -37,7 +34,9 @@ class RegionDemand(_Model):
         default=None,
         description="Share of the workload's demand block that comes from this region [frac].",
     )
-    demand: Demand | None = Field(
+    # "Demand" is resolved by dcsim.scenario.schema (RegionDemand.model_rebuild), which
+    # imports this module: importing it here would be a cycle.
+    demand: "Demand | None" = Field(  # noqa: F821, UP037
         default=None,
         description=(
             "The region's own demand block (fields of workloads[].demand, local time of the "

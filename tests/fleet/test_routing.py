@@ -134,3 +134,20 @@ def test_the_slo_including_the_round_trip_excludes_a_far_site(plant):
     assert sh["us-east"]["east"] == pytest.approx(sh["us-east"]["served"], rel=1e-12)
     assert sh["us-east"]["rtt"] == pytest.approx(0.010, rel=1e-12)
     assert sh["us-west"]["west"] == pytest.approx(sh["us-west"]["served"], rel=1e-12)
+
+
+def test_a_region_with_its_own_demand_block(plant):
+    # us-west's own flat 50,000 tok/s replaces its share; us-east keeps the whole workload
+    # block (share 1): 30 % of the 8 racks' capacity, flat.
+    res = _run(
+        **{
+            "regions.0.demand": {"chat": {"share_frac": 1.0}},
+            "regions.1.demand": {
+                "chat": {"demand": {"base_tok_per_s": 50000, "daily_profile_frac": "flat"}}
+            },
+        }
+    )
+    sh = _shares(res)
+    assert sh["us-west"]["demand"] == pytest.approx(6 * 50000.0, rel=1e-12)
+    full_tok_per_s = 8 * float(plant.x_star[0])  # what base_capacity_frac is relative to
+    assert sh["us-east"]["demand"] == pytest.approx(6 * 0.3 * full_tok_per_s, rel=1e-9)
