@@ -1,4 +1,8 @@
-"""Bad fleet input: one line, exit 2, naming the field, the value and what was expected."""
+"""Bad fleet input: one line, exit 2, naming the field, the value and what was expected.
+
+Every check of ``dcsim.scenario.regions_checks.REGION_CHECKS`` has a broken case here
+(``tests/scenario/test_checks.py`` counts on it).
+"""
 
 from __future__ import annotations
 
@@ -41,6 +45,9 @@ def assert_refused(result, *fragments: str) -> str:
         ("routing.policy=fastest", ("routing.policy", "'nearest'", "'cost'", "'carbon'")),
         ("regions.0.demand={chat: {share_frac: 0.7}}", ("sum to 1.2", "expected 1")),
         ("regions.0.demand={chatt: {share_frac: 0.5}}", ("unknown workload 'chatt'",)),
+        ("latency=null", ("regions need a latency block", "great_circle")),
+        ("regions.1.name=us-east", ("regions.1.name", "region name 'us-east' is used twice")),
+        ("latency={type: great_circle}", ("regions.us-east", "no latitude_deg/longitude_deg")),
     ],
 )
 def test_bad_fleet_blocks_are_one_line_exit_2(setting, fragments):

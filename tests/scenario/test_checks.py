@@ -85,9 +85,11 @@ def test_each_check_is_tested_here():
     from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
     from dcsim.scenario.cooling_checks import COOLING_CHECKS
     from dcsim.scenario.grid_checks import GRID_CHECKS
+    from dcsim.scenario.regions_checks import REGION_CHECKS  # tests/fleet/test_fleet_inputs.py
 
     tested = (
         set(GRID_CHECKS)
+        | set(REGION_CHECKS)
         | set(BUILDOUT_CHECKS)
         | set(COOLING_CHECKS)
         | {
