@@ -199,6 +199,9 @@ def run(
             else to_utc(requests, clock_h, columns=("arrival", "first_token", "finish"))
         ),
     )
+    region_ts = rec.region_timeseries()
+    if region_ts is not None:
+        result.extra_tables["region_timeseries"] = region_ts
     if write:
         rid = run_id(sc.name, sc.seed, s_hash, started)
         result.meta["run_dir"] = str(

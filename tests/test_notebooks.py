@@ -53,6 +53,26 @@ assert extra > 0 and g["min_take_charge_usd"] > 0.5 * extra
 """,
         True,
     ),
+    "fleet-routing.ipynb": (
+        """
+n, c = runs["nearest"].kpis, runs["carbon"].kpis
+lat = {policy: user_latency(res) for policy, res in runs.items()}
+# "both policies serve the same tokens"
+assert abs(c["served_tok"] / n["served_tok"] - 1.0) < 1e-9
+# carbon-aware routing "cuts the fleet's location-based carbon by more than a fifth"
+assert c["carbon_location_kg"] < 0.8 * n["carbon_location_kg"]
+# "the power cost falls too", "the water falls by more than half"
+assert c["total_power_cost_usd"] < n["total_power_cost_usd"]
+assert c["water_l"] < 0.5 * n["water_l"]
+# "the mean round trip of chat from New York and from Frankfurt is several times longer"
+for region in ("na-east", "europe"):
+    before, after = (lat[p].loc[region, "chat_rtt_mean_s"] for p in ("nearest", "carbon"))
+    assert after > 3 * before
+# "the p99 time to first token at the sites rises as well"
+assert c["chat.ttft_p99_s"] > n["chat.ttft_p99_s"]
+""",
+        True,
+    ),
     "delivery-slip-capacity.ipynb": (
         """
 g, s = runs["gw-campus"].kpis, runs["gw-campus-hbm-slip"].kpis

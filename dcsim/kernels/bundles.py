@@ -364,6 +364,59 @@ def training_bundle(tp, n_hall, n_rows, n_site, ticks_per_rec) -> TrainingLoad:
         cell_racks=np.zeros(tp.cell_job.shape[0]),
         hall_w=np.zeros(n_hall),
         prev_mean_w=np.full(n_site, np.nan),
+class Regions(NamedTuple):
+    """User regions and routing (``stages/route.py``); ``enabled`` false: one implicit region.
+
+    The tables are read-only; the fields marked scratch are rewritten every tick, ``rec``
+    accumulates like the other record buffers.
+    """
+
+    enabled: bool
+    policy: int  # stages.route.POLICY_*
+    spill_over: bool
+    demand_tok_per_s: np.ndarray  # (n_class, n_region, n_ticks_total) [tok/s]
+    rtt_s: np.ndarray  # (n_region, n_site) round trip [s]
+    u_max: np.ndarray  # (n_cell, n_region) utilisation ceiling within the SLO [frac]
+    j_per_tok: np.ndarray  # (n_class, n_site) IT energy per token at full load [J]
+    price_usd_per_j: np.ndarray  # (n_site, n_hours) energy price per clock hour
+    carbon_kg_per_j: np.ndarray  # (n_site, n_hours) grid carbon intensity per clock hour
+    hour0_offset_s: float  # clock hour k starts at k * 3600 - hour0_offset_s [s]
+    cell_site: np.ndarray  # (n_cell,) int64
+    order: np.ndarray  # scratch (n_class, n_region, n_site) int64: sites in policy order
+    offered_kr: np.ndarray  # scratch (n_class, n_region) [tok/s]
+    assigned: np.ndarray  # scratch (n_class, n_region, n_site) [tok/s]
+    offered_ks: np.ndarray  # scratch (n_class, n_site) [tok/s]
+    cap_ks: np.ndarray  # scratch (n_class, n_site) capacity at the round's caps [tok/s]
+    room: np.ndarray  # scratch (n_class, n_region, n_site) capacity within the SLO [tok/s]
+    key: np.ndarray  # scratch (n_site,) ranking keys
+    served_ks: np.ndarray  # scratch (n_class, n_site)
+    rec: np.ndarray  # (n_row, n_class, n_region, route.RG_NCOLS + n_site)
+    ticks_per_rec: int
+
+
+def regions_bundle(plan, demand_krt, cell_site, n_class, rec, ticks_per_rec) -> Regions:
+    """:class:`Regions` of a :class:`~dcsim.model.regions.RegionPlan`."""
+    n_region, n_site = plan.rtt_s.shape
+    return Regions(
+        enabled=True,
+        policy=int(plan.policy),
+        spill_over=bool(plan.spill_over),
+        demand_tok_per_s=demand_krt,
+        rtt_s=np.ascontiguousarray(plan.rtt_s, dtype=np.float64),
+        u_max=np.ascontiguousarray(plan.u_max_frac, dtype=np.float64),
+        j_per_tok=np.ascontiguousarray(plan.j_per_tok, dtype=np.float64),
+        price_usd_per_j=np.ascontiguousarray(plan.price_usd_per_j, dtype=np.float64),
+        carbon_kg_per_j=np.ascontiguousarray(plan.carbon_kg_per_j, dtype=np.float64),
+        hour0_offset_s=float(plan.hour0_offset_s),
+        cell_site=np.asarray(cell_site, dtype=np.int64),
+        order=np.zeros((n_class, n_region, n_site), dtype=np.int64),
+        offered_kr=np.zeros((n_class, n_region)),
+        assigned=np.zeros((n_class, n_region, n_site)),
+        offered_ks=np.zeros((n_class, n_site)),
+        cap_ks=np.zeros((n_class, n_site)),
+        room=np.zeros((n_class, n_region, n_site)),
+        key=np.zeros(n_site),
+        served_ks=np.zeros((n_class, n_site)),
         rec=rec,
         ticks_per_rec=int(ticks_per_rec),
     )

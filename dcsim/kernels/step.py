@@ -4,13 +4,16 @@ Per tick, in this order (one compiled stage each, see :mod:`dcsim.kernels.stages
 ``docs/core.md``):
 
 1. demand and backlog: offered load per class = demand + deferrable backlog, deadline expiry
-   (:func:`~dcsim.kernels.stages.demand.offer_demand`);
+   (:func:`~dcsim.kernels.stages.demand.offer_demand`); with user regions, split by region
+   with each region's site order (:func:`~dcsim.kernels.stages.route.split_offered`);
 2. limits: start caps, each hall's limit at its UPS output = min(feed, heat limit of its
    cooling), each site's supply (grid, must-take, turbines, battery)
    (:func:`~dcsim.kernels.stages.limits.set_limits`);
 3. cap solve and dispatch: load spread over racks; a hall or site over its limit lowers the
    power caps of its racks, lowest-priority pools first, and load is dispatched again; a
-   site that cannot be supplied even with its racks parked sheds a share of them
+   site that cannot be supplied even with its racks parked sheds a share of them; with user
+   regions each dispatch round routes the regions' load to sites within the SLO first
+   (:func:`~dcsim.kernels.stages.route.route_load`);
    (:func:`~dcsim.kernels.stages.dispatch.solve_caps`), then the final operating point of
    every cell (:func:`~dcsim.kernels.stages.dispatch.operating_point`) and the backlog
    bookkeeping (:func:`~dcsim.kernels.stages.demand.settle_backlog`);
@@ -36,6 +39,7 @@ from dcsim.kernels.stages.demand import offer_demand, settle_backlog
 from dcsim.kernels.stages.dispatch import operating_point, solve_caps
 from dcsim.kernels.stages.limits import set_limits
 from dcsim.kernels.stages.record import record_tick
+from dcsim.kernels.stages.route import no_regions, record_regions, split_offered
 from dcsim.kernels.stages.site import balance_sites
 from dcsim.kernels.stages.training import job_boundary, occupy, training_power, training_sites
 from dcsim.kernels.stages.work import live_racks, new_work
@@ -45,6 +49,7 @@ from dcsim.kernels.stages.work import live_racks, new_work
 def advance(
     tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record, changes=None,
     training=None,
+    regions=None,
 ):  # fmt: skip
     """Advance the campus by ``n_ticks`` ticks from global tick ``tick0``.
 
@@ -67,7 +72,27 @@ def advance(
     training
         :class:`~dcsim.kernels.bundles.TrainingLoad` (``stages/training.py``); None: no
         training jobs (the stages are compiled out).
+    regions
+        :class:`~dcsim.kernels.bundles.Regions`: user regions routed to sites
+        (:mod:`dcsim.kernels.stages.route`); None: one implicit region, each class's load
+        spread over all its racks by capacity.
     """
+    if regions is None:
+        n_site = sites.import_limit_w.shape[0]
+        none = no_regions(classes.deferrable.shape[0], cells.pool.shape[0], n_site)
+        _ticks(tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record,
+               changes, training, none)  # fmt: skip
+    else:
+        _ticks(tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record,
+               changes, training, regions)  # fmt: skip
+
+
+@njit(cache=True)
+def _ticks(
+    tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record, changes, training,
+    regions,
+):
+    """The tick loop of :func:`advance`."""
     n_class = classes.deferrable.shape[0]
     n_cell = cells.pool.shape[0]
     n_hall = halls.site.shape[0]
@@ -95,10 +120,12 @@ def advance(
         if training is not None:
             training_power(t, cells, halls, training)
         offer_demand(t, dt_s, classes, work)
+        split_offered(t, dt_s, classes, regions, work)
         set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work)
-        cs = solve_caps(live, cells, pools, halls, sites, work, dt_s)
+        cs = solve_caps(live, cells, pools, halls, sites, work, dt_s, regions)
         service = operating_point(cs, cells, pools, classes, work)
         settle_backlog(t, dt_s, classes, work)
+        record_regions(t, cells, pools, classes, regions, work)
         commit_halls(dt_s, halls, work)
         if training is not None:
             training_sites(t, dt_s, sites, work, training)

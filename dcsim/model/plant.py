@@ -30,6 +30,7 @@ from dcsim.model.cooling import CoolingPlant, build_cooling
 from dcsim.model.fabric import build_facility_it
 from dcsim.model.grid import GridPlant, build_grid
 from dcsim.model.pool import PoolSpec, pool_spec, throughput_optimal_pool_spec
+from dcsim.model.regions import RegionPlan, build_regions
 from dcsim.model.streams import rng_for
 from dcsim.model.tables import PoolTables, build_pool_tables
 from dcsim.model.weather import site_weather_ticks
@@ -119,6 +120,8 @@ class Plant:
     # grid block: per-site accounts data and the events its arrays contain (None: no block)
     grid: GridPlant | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    # user regions and routing tables (scenario.regions); None: one implicit region
+    regions: RegionPlan | None = None
 
     @property
     def n_cells(self) -> int:
@@ -326,9 +329,9 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
     # --- demand levels (base_capacity_frac is relative to all racks of the class in service)
     installed_racks_per_pool = np.zeros(n_pool)
     np.add.at(installed_racks_per_pool, cell_pool_a[racks_cell], 1.0)
-    class_demand = []
-    for k, w in enumerate(scenario.workloads):
-        d = w.demand
+
+    def demand_of(d, k: int) -> ClassDemand:
+        """A demand block of class k in SI (workloads[k].demand or a region's own block)."""
         if d.base_tok_per_s is not None:
             base = d.base_tok_per_s
         else:
@@ -345,17 +348,17 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
             ],
             dtype=float,
         ).reshape(-1, 3)
-        class_demand.append(
-            ClassDemand(
-                base_tok_per_s=base,
-                daily_profile_frac=_profile(d.daily_profile_frac, "daily", profiles),
-                weekly_profile_frac=_profile(d.weekly_profile_frac, "weekly", profiles),
-                growth_per_y_frac=d.growth_per_y_frac,
-                noise_sigma_frac=d.noise_sigma_frac,
-                noise_corr_s=d.noise_corr_s,
-                bursts=bursts,
-            )
+        return ClassDemand(
+            base_tok_per_s=base,
+            daily_profile_frac=_profile(d.daily_profile_frac, "daily", profiles),
+            weekly_profile_frac=_profile(d.weekly_profile_frac, "weekly", profiles),
+            growth_per_y_frac=d.growth_per_y_frac,
+            noise_sigma_frac=d.noise_sigma_frac,
+            noise_corr_s=d.noise_corr_s,
+            bursts=bursts,
         )
+
+    class_demand = [demand_of(w.demand, k) for k, w in enumerate(scenario.workloads)]
 
     site_par = np.vstack(site_rows)
     site_series, site_grid_par, site_state, grid = site_inputs(
@@ -364,7 +367,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
     hall_par = np.vstack(hall_rows)
     _set_outside_it(hall_par, scenario, catalog)
     cooling = build_cooling(scenario, catalog, base_dir(scenario))
-    return Plant(
+    plant = Plant(
         name=scenario.name,
         start=scenario.start,
         tick_s=tick_s,
@@ -416,6 +419,8 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
             [POWER_POLICIES.index(site.power_policy) for site in scenario.sites], dtype=np.int64
         ),
     )
+    plant.regions = build_regions(scenario, plant, demand_of)
+    return plant
 
 
 def _set_outside_it(hall_par: np.ndarray, scenario: Scenario, catalog: Catalog) -> None:

@@ -18,6 +18,7 @@ from dcsim.errors import ConfigError
 from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
 from dcsim.scenario.cooling_checks import COOLING_CHECKS
 from dcsim.scenario.grid_checks import GRID_CHECKS
+from dcsim.scenario.regions_checks import REGION_CHECKS
 from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
 from dcsim.scenario.training_checks import TRAINING_CHECKS
 from dcsim.scenario.types import DATE_MAX, format_date, format_duration
@@ -312,6 +313,7 @@ CHECKS: tuple[Check, ...] = (
     *BUILDOUT_CHECKS,
     *WINDOW_CHECKS,
     *TRAINING_CHECKS,
+    *REGION_CHECKS,
 )
 
 

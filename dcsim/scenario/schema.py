@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, model_serializer, model_validator
 
 from dcsim.scenario.base import Name, NonNeg, Pos, ScenarioName
 from dcsim.scenario.base import ScenarioModel as _Model
@@ -18,6 +18,7 @@ from dcsim.scenario.buildout_schema import Buildout, Economics, Reliability, Tra
 from dcsim.scenario.cooling_schema import AirCooling, CoolingFault, LiquidCooling
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
 from dcsim.scenario.training_schema import TrainingJob
+from dcsim.scenario.regions_schema import Latency, Region, RegionDemand, Routing
 from dcsim.scenario.types import Date, DurationS
 from dcsim.scenario.weather_schema import Weather
 from dcsim.scenario.windows_schema import Window
@@ -84,6 +85,9 @@ class Demand(_Model):
         if (self.base_tok_per_s is None) == (self.base_capacity_frac is None):
             raise ValueError("give exactly one of base_tok_per_s or base_capacity_frac")
         return self
+
+
+RegionDemand.model_rebuild(_types_namespace={"Demand": Demand})
 
 
 class Workload(_Model):
@@ -313,6 +317,10 @@ class Site(_Model):
     )
 
 
+#: Optional top-level fleet fields, left out of the resolved scenario when absent.
+FLEET_FIELDS = ("regions", "latency", "routing")
+
+
 class Scenario(_Model):
     """A dcsim scenario: the campus, its workloads and the run settings."""
 
@@ -388,9 +396,34 @@ class Scenario(_Model):
             "Training jobs as a power state of halls or rack groups (iteration swings, "
             "checkpoints, restarts), with an optional repurposing date (docs/training.md)."
         ),
+    regions: list[Region] | None = Field(
+        default=None,
+        description=(
+            "User regions with their own demand in local time (docs/fleet.md); default: one "
+            "region in the first site's local time, round trip 0, load spread by capacity."
+        ),
+    )
+    latency: Latency | None = Field(
+        default=None,
+        description="Round-trip times between regions and sites (needs regions).",
+    )
+    routing: Routing | None = Field(
+        default=None,
+        description="Routing policy of the regions' load (needs regions); default: nearest.",
     )
     #: Folder of the scenario file (relative file names resolve from it); not a field.
     _base_dir: str | None = PrivateAttr(default=None)
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_fleet(self, handler: Any) -> Any:
+        # A scenario without the fleet blocks resolves to the same text (and hash) as before
+        # they existed, so the regression baselines of such scenarios stay valid.
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in FLEET_FIELDS:
+                if data.get(key, 0) is None:
+                    del data[key]
+        return data
 
     @property
     def end(self) -> dt.datetime:

@@ -26,9 +26,10 @@ from dcsim.model.training import TrainingPower
 from dcsim.sim.capacity import start_capacity_processes
 from dcsim.sim.changes import ChangeWatch
 from dcsim.sim.cooling_faults import start_cooling_fault_processes
-from dcsim.sim.demand import demand_matrix_tok_per_s
+from dcsim.sim.demand import demand_matrix_tok_per_s, region_demand_matrix_tok_per_s
 from dcsim.sim.fleet import start_fleet_processes
 from dcsim.sim.recorder import Recorder
+from dcsim.sim.regions import regions_for_run
 from dcsim.sim.state import SimState, copy_mutable
 
 #: Longest stretch advanced in one compiled call [s]: one simulated day keeps the progress
@@ -108,6 +109,7 @@ def _physics(
     chunk_ticks = max(int(MAX_CHUNK_S // dt_s), 1)
     training = state.extra.get("training_bundle")
     bundles = run_bundles(state, demand, chunk_ticks, None if training is None else training.hall_w)
+    regions = regions_for_run(p, state.extra.get("region_demand_tok_per_s"), rec.region_rec)
     watched = ChangeWatch(state)
     while state.tick < p.n_ticks:
         if env.peek() <= env.now:
@@ -131,7 +133,7 @@ def _physics(
             watched.capture(max(_first_tick_at_or_after(env.now, dt_s, p.n_ticks), state.tick))
         changes = watched.end()
         t0 = time.perf_counter()
-        advance(state.tick, end - state.tick, dt_s, *bundles, changes, training)
+        advance(state.tick, end - state.tick, dt_s, *bundles, changes, training, regions)
         state.wall_kernel_s += time.perf_counter() - t0
         state.n_kernel_calls += 1
         rec.drain_kernel_events()
@@ -199,9 +201,15 @@ def simulate(
     -------
     The final state, holding the recorder with the filled buffers and events.
     """
-    demand = demand_matrix_tok_per_s(
-        plant, [rng_for(seed, "demand", k) for k in range(len(plant.class_names))]
-    )
+    demand_krt = None
+    if plant.regions is None:
+        demand = demand_matrix_tok_per_s(
+            plant, [rng_for(seed, "demand", k) for k in range(len(plant.class_names))]
+        )
+    else:
+        # Each class's demand is the sum of its regions' (each in the region's local time).
+        demand_krt = region_demand_matrix_tok_per_s(plant, seed, rng_for)
+        demand = demand_krt.sum(axis=1)
     # The run works on copies so that a plant can be simulated again (sweeps, notebooks).
     run_plant = copy_mutable(plant)
     state = SimState(
@@ -222,6 +230,7 @@ def simulate(
             len(plant.site_names), plant.ticks_per_rec,
         )  # fmt: skip
         _log_training_events(state, training)
+    state.extra["region_demand_tok_per_s"] = demand_krt
     env = simpy.Environment()
     if run_plant.cooling is not None:
         start_cooling_fault_processes(env, state, run_plant.cooling, partial(rng_for, seed))

@@ -21,6 +21,7 @@ from dcsim.kernels import layout as L
 from dcsim.kernels import window_layout as WL
 from dcsim.model.plant import Plant
 from dcsim.results.run_result import EVENT_COLUMNS
+from dcsim.sim.regions import region_record_buffer, region_timeseries
 
 #: Site columns summed into the campus time series (facility and import are there already).
 CAMPUS_SITE_COLUMNS = (
@@ -55,6 +56,8 @@ class Recorder:
     #: per-tick, per-cell window record (columns ``window_layout.WR_*``).
     window_row: np.ndarray = field(init=False)
     window_rec: np.ndarray = field(init=False)
+    #: Per class and user region (``dcsim.sim.regions``); zero regions without them.
+    region_rec: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.plant
@@ -98,6 +101,7 @@ class Recorder:
         if rows.shape[0] != n or (rows < 0).any():
             raise ValueError(f"ticks {t0}..{t0 + n - 1} were not recorded for a window")
         return self.window_rec[rows]
+        self.region_rec = region_record_buffer(p)
 
     def reserve_kernel_events(self, ticks_per_call: int) -> None:
         """Size the kernel event buffer for calls of up to ``ticks_per_call`` ticks.
@@ -258,6 +262,14 @@ class Recorder:
             data = {col: site[:, s, j] for j, col in enumerate(L.SR_NAMES)}
             frames.append(pd.DataFrame({"site": name, **data}, index=idx))
         return pd.concat(frames).reset_index()
+
+    def region_timeseries(self) -> pd.DataFrame | None:
+        """Per region and class (``dcsim.sim.regions.region_timeseries``); None without."""
+        p = self.plant
+        if p.regions is None:
+            return None
+        index = self._index(p.ticks_per_rec, self.rec.shape[0])
+        return region_timeseries(p, self.region_rec, index)
 
     def hall_timeseries(self) -> pd.DataFrame:
         """Per-hall detail at the coarser interval, long format (time, hall, columns)."""

@@ -87,9 +87,11 @@ def test_each_check_is_tested_here():
     from dcsim.scenario.grid_checks import GRID_CHECKS
     from dcsim.scenario.windows_checks import WINDOW_CHECKS  # tests/windows/test_schema.py
     from dcsim.scenario.training_checks import TRAINING_CHECKS
+    from dcsim.scenario.regions_checks import REGION_CHECKS  # tests/fleet/test_fleet_inputs.py
 
     tested = (
         set(GRID_CHECKS)
+        | set(REGION_CHECKS)
         | set(WINDOW_CHECKS)
         | set(BUILDOUT_CHECKS)
         | set(TRAINING_CHECKS)

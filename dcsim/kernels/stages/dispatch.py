@@ -18,6 +18,7 @@ from numba import njit
 
 from dcsim.kernels.stages.chain import site_power_w
 from dcsim.kernels.stages.policy import POLICY_PARK, POLICY_UNIFORM_LIMIT
+from dcsim.kernels.stages.route import route_load
 from dcsim.kernels.tables import interp_cap, interp_table
 from dcsim.physics.power_chain import pdu_loss_w
 
@@ -269,13 +270,20 @@ def shed_site(s, limit_w, live, cells, pools, halls, sites, work, dt_s):
 
 
 @njit(cache=True, inline="always")
-def _dispatch(racks, cells, pools, work):
-    """Spread each class's offered load over its cells in proportion to their capacity."""
+def _dispatch(racks, cells, pools, work, regions):
+    """Spread each class's offered load over its cells in proportion to their capacity.
+
+    With user regions the load is routed to sites first (:func:`route.route_load`), then
+    spread over the class's cells at each site by capacity.
+    """
     work.cls_cap[:] = 0.0
     n_cell = cells.pool.shape[0]
     for c in range(n_cell):
         work.x_cap[c] = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
         work.cls_cap[pools.klass[cells.pool[c]]] += racks.serving[c] * work.x_cap[c]
+    if regions.enabled:
+        route_load(racks, cells, pools, regions, work)
+        return
     for c in range(n_cell):
         k = pools.klass[cells.pool[c]]
         share = 0.0
@@ -295,7 +303,7 @@ def _own_racks(shed_any, live, work):
 
 
 @njit(cache=True, inline="always")
-def solve_caps(live, cells, pools, halls, sites, work, dt_s):
+def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
     """Dispatch, check the hall then site limits, cap, dispatch again; returns the racks.
 
     Reads ``work.offered``, ``cap`` (start caps), ``hall_limit``, ``site_limit``; writes
@@ -303,7 +311,8 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
     ``site_on``, ``site_parked_w``, ``parked``, ``policy_acted`` and ``hall_out_it`` (IT
     outside the racks of the racks returned). Each site's limits are met by its power policy
     (``sites.power_policy``, :mod:`.policy`). Returns ``live``, or ``work.shed`` when a site
-    parked or shed racks.
+    parked or shed racks. ``regions``: the routing of user regions
+    (:mod:`dcsim.kernels.stages.route`), disabled without them.
     """
     cs = live
     shed_any = False  # cs is work.shed: racks parked or shed this tick
@@ -312,7 +321,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s):
     n_hall = halls.site.shape[0]
     n_site = sites.import_limit_w.shape[0]
     for rnd in range(MAX_DISPATCH_ROUNDS + 1):
-        _dispatch(cs, cells, pools, work)
+        _dispatch(cs, cells, pools, work, regions)
         if rnd == 0:
             for k in range(work.offered.shape[0]):
                 work.served_first[k] = min(work.offered[k], work.cls_cap[k])
