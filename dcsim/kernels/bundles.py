@@ -364,6 +364,11 @@ def training_bundle(tp, n_hall, n_rows, n_site, ticks_per_rec) -> TrainingLoad:
         cell_racks=np.zeros(tp.cell_job.shape[0]),
         hall_w=np.zeros(n_hall),
         prev_mean_w=np.full(n_site, np.nan),
+        rec=rec,
+        ticks_per_rec=int(ticks_per_rec),
+    )
+
+
 class Regions(NamedTuple):
     """User regions and routing (``stages/route.py``); ``enabled`` false: one implicit region.
 

@@ -396,6 +396,7 @@ class Scenario(_Model):
             "Training jobs as a power state of halls or rack groups (iteration swings, "
             "checkpoints, restarts), with an optional repurposing date (docs/training.md)."
         ),
+    )
     regions: list[Region] | None = Field(
         default=None,
         description=(

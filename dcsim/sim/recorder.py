@@ -70,6 +70,7 @@ class Recorder:
         self.flow_check = np.zeros(2)
         self.reserve_kernel_events(1)
         self.reserve_windows([])
+        self.region_rec = region_record_buffer(p)
 
     def reserve_windows(self, spans: list[tuple[int, int]]) -> None:
         """Record every cell at each tick of the given spans ``(first tick, ticks)``.
@@ -101,7 +102,6 @@ class Recorder:
         if rows.shape[0] != n or (rows < 0).any():
             raise ValueError(f"ticks {t0}..{t0 + n - 1} were not recorded for a window")
         return self.window_rec[rows]
-        self.region_rec = region_record_buffer(p)
 
     def reserve_kernel_events(self, ticks_per_call: int) -> None:
         """Size the kernel event buffer for calls of up to ``ticks_per_call`` ticks.
