@@ -34,6 +34,9 @@ class Classes(NamedTuple):
     buckets: np.ndarray  # (n_class,) int64: age buckets in use (ring length)
     backlog_tok: np.ndarray  # (n_class, n_buckets) ring of queued work [tok]; updated
     backlog_head: np.ndarray  # (n_class,) int64: newest bucket; updated
+    # (1,) int64: global tick of column 0 of demand_tok_per_s (a per-call buffer; 0: the
+    # whole horizon)
+    first_tick: np.ndarray
 
 
 class Pools(NamedTuple):
@@ -122,7 +125,11 @@ class Sites(NamedTuple):
 
 
 class Inputs(NamedTuple):
-    """Per-tick site inputs, each (n_site, n_ticks_total)."""
+    """Per-tick site inputs, each (n_site, n_buffer): ticks from ``first_tick[0]`` on.
+
+    A run fills them per compiled call (:meth:`dcsim.model.site_inputs.SiteInputs.fill`);
+    tests may pass the whole horizon with ``first_tick`` 0.
+    """
 
     contract_w: np.ndarray  # contracted import before curtailment [W]
     grid_avail_w: np.ndarray  # import the meter may take (0 in a disconnect) [W]
@@ -132,6 +139,7 @@ class Inputs(NamedTuple):
     cp_shed: np.ndarray  # 1 where deferrable work is parked for a coincident peak
     t_db_degc: np.ndarray
     t_wb_degc: np.ndarray
+    first_tick: np.ndarray  # (1,) int64: global tick of column 0
 
 
 class Record(NamedTuple):
@@ -148,8 +156,14 @@ class Record(NamedTuple):
     n_events: np.ndarray  # (1,) int64 events written; more than n_max are counted, not kept
 
 
-def classes_bundle(class_par, demand_tok_per_s, backlog_tok, backlog_head) -> Classes:
-    """:class:`Classes` from the plant's class table (columns ``layout.K_*``)."""
+def classes_bundle(
+    class_par, demand_tok_per_s, backlog_tok, backlog_head, first_tick=None
+) -> Classes:
+    """:class:`Classes` from the plant's class table (columns ``layout.K_*``).
+
+    ``first_tick``: (1,) int64 array, the global tick of the demand buffer's column 0
+    (shared with :class:`Inputs`; default a fresh zero: the buffer is the whole horizon).
+    """
     return Classes(
         demand_tok_per_s=demand_tok_per_s,
         deferrable=class_par[:, L.K_DEFERRABLE] > 0.0,
@@ -158,6 +172,7 @@ def classes_bundle(class_par, demand_tok_per_s, backlog_tok, backlog_head) -> Cl
         buckets=class_par[:, L.K_BUCKETS].astype(np.int64),
         backlog_tok=backlog_tok,
         backlog_head=backlog_head,
+        first_tick=np.zeros(1, dtype=np.int64) if first_tick is None else first_tick,
     )
 
 
@@ -244,8 +259,17 @@ def sites_bundle(site_par, site_grid_par, site_state) -> Sites:
     )
 
 
+def inputs_buffers(n_site, n_ticks, first_tick) -> Inputs:
+    """:class:`Inputs` over fresh (n_site, n_ticks) buffers, filled per compiled call."""
+    cols = [np.zeros((n_site, n_ticks)) for _ in range(len(Inputs._fields) - 1)]
+    return Inputs(*cols, first_tick=first_tick)
+
+
 def inputs_bundle(site_series) -> Inputs:
-    """:class:`Inputs`: one contiguous (n_site, n_ticks) array per column of ``site_series``."""
+    """:class:`Inputs`: one contiguous (n_site, n_ticks) array per column of ``site_series``.
+
+    The whole horizon at once (``first_tick`` 0): tests and the kernel's own studies.
+    """
 
     def col(j):
         return np.ascontiguousarray(site_series[:, :, j])
@@ -259,6 +283,7 @@ def inputs_bundle(site_series) -> Inputs:
         cp_shed=col(L.ST_CP_SHED),
         t_db_degc=col(L.ST_T_DB_DEGC),
         t_wb_degc=col(L.ST_T_WB_DEGC),
+        first_tick=np.zeros(1, dtype=np.int64),
     )
 
 

@@ -1,8 +1,12 @@
-"""Demand process: per-tick demand of every workload class, drawn once per run.
+"""Demand process: per-tick demand of every workload class, produced a chunk at a time.
 
-Demand is exogenous to the campus (it does not react to what is served), so the whole
-horizon is drawn at start-up from the class's own random stream and handed to the kernel as
-a (class, tick) array; backlog and unserved work are the kernel's business.
+Demand is exogenous to the campus (it does not react to what is served), so it is a function
+of time and class alone: :func:`class_demand_tok_per_s` gives it at any ascending time array,
+and :class:`DemandStream` fills the kernel's per-call buffer for ticks ``[t0, t1)``. Only the
+noise has state (a lognormal AR(1) lattice read in order from the class's own random stream,
+:class:`~dcsim.physics.demand.LognormalAR1Stream`), so any chunking of the horizon gives the
+same demand, bit for bit, and memory does not grow with the horizon. Backlog and unserved
+work are the kernel's business.
 """
 
 from __future__ import annotations
@@ -10,12 +14,113 @@ from __future__ import annotations
 import numpy as np
 
 from dcsim import units
-from dcsim.model.plant import Plant
-from dcsim.physics.demand import demand_noise_frac, demand_tok_per_s
+from dcsim.model.plant import ClassDemand, Plant
+from dcsim.physics.demand import LognormalAR1Stream, demand_tok_per_s
+
+
+def tick_mid_s(t0: int, t1: int, tick_s: float) -> np.ndarray:
+    """Middle of ticks ``t0 .. t1 - 1`` since the scenario start [s]."""
+    return (np.arange(t0, t1) + 0.5) * tick_s
+
+
+def noise_stream(
+    cd: ClassDemand, tick_s: float, rng: np.random.Generator
+) -> LognormalAR1Stream | None:
+    """The noise lattice of one class (None: the class has no noise).
+
+    Parameters
+    ----------
+    cd
+        The class's demand settings.
+    tick_s
+        Tick length [s].
+    rng
+        The class's random stream.
+    """
+    if cd.noise_sigma_frac <= 0.0:
+        return None
+    # Lattice fine enough to resolve the correlation time, never finer than a tick.
+    node_step_s = max(min(units.H_S, 0.5 * cd.noise_corr_s), tick_s)
+    return LognormalAR1Stream(cd.noise_sigma_frac, cd.noise_corr_s, node_step_s, rng)
+
+
+def class_demand_tok_per_s(
+    plant: Plant, k: int, t_s: np.ndarray, noise: LognormalAR1Stream | None
+) -> np.ndarray:
+    """Demand of class ``k`` at ascending times ``t_s`` [tok/s].
+
+    Parameters
+    ----------
+    plant
+        The plant (class settings, start).
+    k
+        Class index.
+    t_s
+        Times since the scenario start, ascending, at or after those of the previous call
+        with the same ``noise`` [s].
+    noise
+        The class's :func:`noise_stream` (read in order), or None.
+
+    Returns
+    -------
+    Demand at each ``t_s`` [tok/s].
+    """
+    cd = plant.class_demand[k]
+    # Profiles are in the local time of the first site (a campus serves one region).
+    local_start = plant.start
+    start_hour = local_start.hour + local_start.minute / 60.0 + local_start.second / units.H_S
+    return demand_tok_per_s(
+        t_s,
+        local_start.weekday(),
+        start_hour,
+        cd.base_tok_per_s,
+        cd.daily_profile_frac,
+        cd.weekly_profile_frac,
+        cd.growth_per_y_frac,
+        noise.at_frac(t_s) if noise is not None else np.ones_like(t_s),
+        cd.bursts,
+    )
+
+
+class DemandStream:
+    """Demand of every class, a chunk of ticks at a time, in tick order.
+
+    Parameters
+    ----------
+    plant
+        The plant (classes, start, tick).
+    rngs
+        One generator per class (spawned from the run's seed sequence).
+    """
+
+    def __init__(self, plant: Plant, rngs: list[np.random.Generator]) -> None:
+        self._plant = plant
+        self._noise = [
+            noise_stream(cd, plant.tick_s, rngs[k]) for k, cd in enumerate(plant.class_demand)
+        ]
+
+    def fill(self, t0: int, t1: int, out: np.ndarray) -> None:
+        """Write the demand of ticks ``[t0, t1)`` into ``out[:, : t1 - t0]`` [tok/s].
+
+        Parameters
+        ----------
+        t0, t1
+            Tick range; ``t0`` at or after the ``t0`` of the previous call (the noise is
+            read in order) [count].
+        out
+            Buffer of shape (n_class, >= t1 - t0).
+        """
+        if t1 <= t0:
+            return
+        t_s = tick_mid_s(t0, t1, self._plant.tick_s)
+        for k, noise in enumerate(self._noise):
+            out[k, : t1 - t0] = class_demand_tok_per_s(self._plant, k, t_s, noise)
 
 
 def demand_matrix_tok_per_s(plant: Plant, rngs: list[np.random.Generator]) -> np.ndarray:
-    """Demand of every class at the middle of every tick [tok/s].
+    """Demand of every class at the middle of every tick of the horizon [tok/s].
+
+    The whole horizon at once (tests and small studies); a run streams it per chunk.
 
     Parameters
     ----------
@@ -28,29 +133,6 @@ def demand_matrix_tok_per_s(plant: Plant, rngs: list[np.random.Generator]) -> np
     -------
     Array of shape (n_class, n_ticks) [tok/s].
     """
-    t_s = (np.arange(plant.n_ticks) + 0.5) * plant.tick_s
-    # Profiles are in the local time of the first site (a campus serves one region).
-    local_start = plant.start
-    start_hour = local_start.hour + local_start.minute / 60.0 + local_start.second / units.H_S
     out = np.empty((len(plant.class_names), plant.n_ticks))
-    for k, cd in enumerate(plant.class_demand):
-        if cd.noise_sigma_frac > 0.0:
-            # Lattice fine enough to resolve the correlation time, never finer than a tick.
-            node_step_s = max(min(units.H_S, 0.5 * cd.noise_corr_s), plant.tick_s)
-            noise = demand_noise_frac(
-                t_s, cd.noise_sigma_frac, cd.noise_corr_s, node_step_s, rngs[k]
-            )
-        else:
-            noise = np.ones_like(t_s)
-        out[k] = demand_tok_per_s(
-            t_s,
-            local_start.weekday(),
-            start_hour,
-            cd.base_tok_per_s,
-            cd.daily_profile_frac,
-            cd.weekly_profile_frac,
-            cd.growth_per_y_frac,
-            noise,
-            cd.bursts,
-        )
+    DemandStream(plant, rngs).fill(0, plant.n_ticks, out)
     return out

@@ -3,9 +3,11 @@
 The clock is float seconds since the scenario start. Discrete processes (rack groups entering
 service; later deliveries, failures, grid and cooling events) wait, change the state tables
 and log events; they hold no equations. The physics process runs them ahead over up to a
-day, collects what they changed as a change list (:mod:`dcsim.sim.changes`) and advances
-the compiled kernel over the day in one call, which applies each change from the first tick
-that starts at or after its event.
+day (:func:`dcsim.model.memory.chunk_ticks_for`), collects what they changed as a change list
+(:mod:`dcsim.sim.changes`), fills the per-call demand and site-input buffers for those ticks
+(:class:`dcsim.sim.demand.DemandStream`, :class:`dcsim.model.site_inputs.SiteInputs`) and
+advances the compiled kernel over the day in one call, which applies each change from the
+first tick that starts at or after its event.
 """
 
 from __future__ import annotations
@@ -20,35 +22,35 @@ import simpy
 from dcsim.kernels import bundles as B
 from dcsim.kernels.step import advance
 from dcsim.model.capacity import CapacityPlan
+from dcsim.model.memory import chunk_ticks_for
 from dcsim.model.plant import Plant
 from dcsim.model.streams import rng_for
 from dcsim.sim.capacity import start_capacity_processes
 from dcsim.sim.changes import ChangeWatch
 from dcsim.sim.cooling_faults import start_cooling_fault_processes
-from dcsim.sim.demand import demand_matrix_tok_per_s
+from dcsim.sim.demand import DemandStream
 from dcsim.sim.fleet import start_fleet_processes
 from dcsim.sim.recorder import Recorder
 from dcsim.sim.state import SimState, copy_mutable
 
-#: Longest stretch advanced in one compiled call [s]: one simulated day keeps the progress
-#: bar alive at a call overhead that is negligible against a day of ticks.
-MAX_CHUNK_S = 86400.0
-
 ProgressFn = Callable[[int, int], None]
 
 
-def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
+def run_bundles(state: SimState, chunk_ticks: int) -> tuple:
     """The typed bundles of one run, over the state's shared arrays (built once per run).
+
+    The demand (``Classes``) and site inputs (``Inputs``) are per-call buffers of
+    ``chunk_ticks`` columns that share one ``first_tick``; :func:`fill_inputs` fills them
+    before each call.
 
     Parameters
     ----------
     state
         The run's state; its arrays are shared, not copied, so that the processes' changes
         between two compiled calls are what the next call reads.
-    demand
-        Demand per class and tick (n_class, n_ticks) [tok/s].
     chunk_ticks
-        Most ticks of one compiled call (sizes the kernel event buffer) [count].
+        Most ticks of one compiled call (sizes the input buffers and the kernel event
+        buffer) [count].
 
     Returns
     -------
@@ -58,15 +60,17 @@ def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
     p = state.plant
     rec = state.recorder
     rec.reserve_kernel_events(chunk_ticks)
+    first_tick = np.zeros(1, dtype=np.int64)
+    demand = np.zeros((len(p.class_names), chunk_ticks))
     return (
-        B.classes_bundle(p.class_par, demand, state.backlog_tok, state.backlog_head),
+        B.classes_bundle(p.class_par, demand, state.backlog_tok, state.backlog_head, first_tick),
         B.pools_bundle(p),
         B.cells_bundle(p.cell_pool, p.cell_hall, state.cell_state),
         B.halls_bundle(
             p.hall_par, state.hall_energised, state.hall_cooled, p.cool_par, state.cool_state
         ),
         B.sites_bundle(p.site_par, p.site_grid_par, state.site_state),
-        B.inputs_bundle(p.site_series),
+        B.inputs_buffers(len(p.site_names), chunk_ticks, first_tick),
         B.record_bundle(
             rec.rec,
             rec.class_rec,
@@ -81,18 +85,26 @@ def run_bundles(state: SimState, demand: np.ndarray, chunk_ticks: int) -> tuple:
     )
 
 
+def fill_inputs(bundles: tuple, demand: DemandStream, plant: Plant, t0: int, t1: int) -> None:
+    """Fill the demand and site-input buffers of :func:`run_bundles` with ticks ``[t0, t1)``."""
+    classes, inputs = bundles[0], bundles[5]
+    demand.fill(t0, t1, classes.demand_tok_per_s)
+    plant.site_inputs.fill(t0, t1, inputs)
+    classes.first_tick[0] = t0  # the same array as inputs.first_tick
+
+
 def _physics(
     env: simpy.Environment,
     state: SimState,
-    demand: np.ndarray,
+    demand: DemandStream,
     progress: ProgressFn | None,
     changes_in_call: bool = True,
 ) -> Generator[simpy.Event, None, None]:
     p = state.plant
     rec = state.recorder
     dt_s = p.tick_s
-    chunk_ticks = max(int(MAX_CHUNK_S // dt_s), 1)
-    bundles = run_bundles(state, demand, chunk_ticks)
+    chunk_ticks = chunk_ticks_for(dt_s)
+    bundles = run_bundles(state, chunk_ticks)
     watched = ChangeWatch(state)
     while state.tick < p.n_ticks:
         if env.peek() <= env.now:
@@ -115,6 +127,7 @@ def _physics(
                 yield env.timeout(0.0)
             watched.capture(max(_first_tick_at_or_after(env.now, dt_s, p.n_ticks), state.tick))
         changes = watched.end()
+        fill_inputs(bundles, demand, p, state.tick, end)
         t0 = time.perf_counter()
         advance(state.tick, end - state.tick, dt_s, *bundles, changes)
         state.wall_kernel_s += time.perf_counter() - t0
@@ -161,7 +174,7 @@ def simulate(
     -------
     The final state, holding the recorder with the filled buffers and events.
     """
-    demand = demand_matrix_tok_per_s(
+    demand = DemandStream(
         plant, [rng_for(seed, "demand", k) for k in range(len(plant.class_names))]
     )
     # The run works on copies so that a plant can be simulated again (sweeps, notebooks).
@@ -175,7 +188,6 @@ def simulate(
         site_state=run_plant.site_state,
         cool_state=run_plant.cool_state,
     )
-    state.extra["demand_tok_per_s"] = demand
     env = simpy.Environment()
     if run_plant.cooling is not None:
         start_cooling_fault_processes(env, state, run_plant.cooling, partial(rng_for, seed))
