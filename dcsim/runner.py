@@ -111,7 +111,7 @@ def run(
         kpis.update(grid_kpis)
     kpis.update(per_mtok_kpis(kpis))
     events = rec.events_frame()
-    capacity, cap_kpis = capacity_results(state.extra["capacity_snapshots"], ts, events, kpis, plan)
+    capacity, cap_kpis = capacity_results(state.capacity_snapshots, ts, events, kpis, plan)
     kpis.update(cap_kpis)
     kpis["energy_balance_residual_frac"] = float(rec.flow_check[0])
     kpis["max_power_to_limit_frac"] = float(rec.flow_check[1])
