@@ -18,8 +18,8 @@ from dcsim import units
 from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
+from dcsim.model.events import EVENT_COLUMNS
 from dcsim.model.plant import Plant
-from dcsim.results.run_result import EVENT_COLUMNS
 
 #: Site columns summed into the campus time series (facility and import are there already).
 CAMPUS_SITE_COLUMNS = (
