@@ -102,13 +102,12 @@ def run(
     catalog = scenario_catalog(sc)
     plant = build_plant(sc, catalog)
     plan = build_capacity_plan(sc, catalog, plant)
-    spans = None
+    spans, rule_in = None, None
     if sc.windows:
-        from dcsim.windows.resolve import window_spans
+        from dcsim.windows.resolve import needs_rule_inputs, rule_inputs, window_spans
 
-        def spans(run_plant: Any, demand: Any) -> list[tuple[int, int]]:
-            return window_spans(sc.windows, run_plant, demand)
-
+        rule_in = rule_inputs(plant, sc.seed) if needs_rule_inputs(sc.windows) else None
+        spans = window_spans(sc.windows, plant, rule_in)
     training = build_training(sc, catalog, plant)
     state = simulate(plant, sc.seed, progress, plan=plan, window_spans=spans, training=training)
     rec = state.recorder
@@ -119,7 +118,7 @@ def run(
     )
     site_ts = rec.site_timeseries()
     if training is not None:
-        tr_rec = state.extra["training_bundle"].rec
+        tr_rec = state.training.rec
         site_ts = site_ts.assign(**training_columns(tr_rec, plant.n_ticks, plant.ticks_per_rec))
     if plant.grid is not None:
         ts, site_ts, grid_kpis = grid_accounts_all(
@@ -138,7 +137,7 @@ def run(
         if len(table):
             extra_tables["repurposing"] = table
     events = rec.events_frame()
-    capacity, cap_kpis = capacity_results(state.extra["capacity_snapshots"], ts, events, kpis, plan)
+    capacity, cap_kpis = capacity_results(state.capacity_snapshots, ts, events, kpis, plan)
     kpis.update(cap_kpis)
     requests = None
     window_wall_s: dict[str, float] = {}
@@ -146,12 +145,12 @@ def run(
         from dcsim.windows.replay import run_windows
 
         requests, window_kpis, window_wall_s = run_windows(
-            sc, state.plant, rec, state.extra["demand_tok_per_s"], sc.seed, ts
+            sc, state.plant, rec, rule_in, sc.seed, ts
         )
         kpis.update(window_kpis)
     ts, margin_kpis = margin_results(
         ts,
-        snapshots_frame(state.extra["capacity_snapshots"], plan.start),
+        snapshots_frame(state.capacity_snapshots, plan.start),
         kpis,
         plan,
         token_prices(sc.workloads, plant.class_names),
@@ -201,7 +200,7 @@ def run(
     )
     region_ts = rec.region_timeseries()
     if region_ts is not None:
-        result.extra_tables["region_timeseries"] = region_ts
+        result.extra_tables["region_timeseries"] = to_utc(region_ts, clock_h)
     if write:
         rid = run_id(sc.name, sc.seed, s_hash, started)
         result.meta["run_dir"] = str(

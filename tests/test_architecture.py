@@ -226,7 +226,6 @@ TOP = {"cli", "__main__", ""}
 PENDING_ARROWS: dict[tuple[str, str], str] = {
     ("scenario", "model"): "cooling and memory checks build model objects; move them to model/",
     ("results", "plot"): "Comparison.plot draws through plot.compare; move compare to the top",
-    ("sim", "results"): "the recorder takes EVENT_COLUMNS from results.run_result",
 }
 
 

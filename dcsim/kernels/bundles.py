@@ -35,6 +35,9 @@ class Classes(NamedTuple):
     buckets: np.ndarray  # (n_class,) int64: age buckets in use (ring length)
     backlog_tok: np.ndarray  # (n_class, n_buckets) ring of queued work [tok]; updated
     backlog_head: np.ndarray  # (n_class,) int64: newest bucket; updated
+    # (1,) int64: global tick of column 0 of demand_tok_per_s (a per-call buffer; 0: the
+    # whole horizon)
+    first_tick: np.ndarray
 
 
 class Pools(NamedTuple):
@@ -126,7 +129,11 @@ class Sites(NamedTuple):
 
 
 class Inputs(NamedTuple):
-    """Per-tick site inputs, each (n_site, n_ticks_total)."""
+    """Per-tick site inputs, each (n_site, n_buffer): ticks from ``first_tick[0]`` on.
+
+    A run fills them per compiled call (:meth:`dcsim.model.site_inputs.SiteInputs.fill`);
+    tests may pass the whole horizon with ``first_tick`` 0.
+    """
 
     contract_w: np.ndarray  # contracted import before curtailment [W]
     grid_avail_w: np.ndarray  # import the meter may take (0 in a disconnect) [W]
@@ -136,6 +143,7 @@ class Inputs(NamedTuple):
     cp_shed: np.ndarray  # 1 where deferrable work is parked for a coincident peak
     t_db_degc: np.ndarray
     t_wb_degc: np.ndarray
+    first_tick: np.ndarray  # (1,) int64: global tick of column 0
 
 
 class Record(NamedTuple):
@@ -155,8 +163,14 @@ class Record(NamedTuple):
     window_rec: np.ndarray  # (n_window_ticks, n_cell, window_layout.WR_NCOLS) per tick
 
 
-def classes_bundle(class_par, demand_tok_per_s, backlog_tok, backlog_head) -> Classes:
-    """:class:`Classes` from the plant's class table (columns ``layout.K_*``)."""
+def classes_bundle(
+    class_par, demand_tok_per_s, backlog_tok, backlog_head, first_tick=None
+) -> Classes:
+    """:class:`Classes` from the plant's class table (columns ``layout.K_*``).
+
+    ``first_tick``: (1,) int64 array, the global tick of the demand buffer's column 0
+    (shared with :class:`Inputs`; default a fresh zero: the buffer is the whole horizon).
+    """
     return Classes(
         demand_tok_per_s=demand_tok_per_s,
         deferrable=class_par[:, L.K_DEFERRABLE] > 0.0,
@@ -165,6 +179,7 @@ def classes_bundle(class_par, demand_tok_per_s, backlog_tok, backlog_head) -> Cl
         buckets=class_par[:, L.K_BUCKETS].astype(np.int64),
         backlog_tok=backlog_tok,
         backlog_head=backlog_head,
+        first_tick=np.zeros(1, dtype=np.int64) if first_tick is None else first_tick,
     )
 
 
@@ -265,8 +280,17 @@ def sites_bundle(site_par, site_grid_par, site_state, power_policy=None) -> Site
     )
 
 
+def inputs_buffers(n_site, n_ticks, first_tick) -> Inputs:
+    """:class:`Inputs` over fresh (n_site, n_ticks) buffers, filled per compiled call."""
+    cols = [np.zeros((n_site, n_ticks)) for _ in range(len(Inputs._fields) - 1)]
+    return Inputs(*cols, first_tick=first_tick)
+
+
 def inputs_bundle(site_series) -> Inputs:
-    """:class:`Inputs`: one contiguous (n_site, n_ticks) array per column of ``site_series``."""
+    """:class:`Inputs`: one contiguous (n_site, n_ticks) array per column of ``site_series``.
+
+    The whole horizon at once (``first_tick`` 0): tests and the kernel's own studies.
+    """
 
     def col(j):
         return np.ascontiguousarray(site_series[:, :, j])
@@ -280,6 +304,7 @@ def inputs_bundle(site_series) -> Inputs:
         cp_shed=col(L.ST_CP_SHED),
         t_db_degc=col(L.ST_T_DB_DEGC),
         t_wb_degc=col(L.ST_T_WB_DEGC),
+        first_tick=np.zeros(1, dtype=np.int64),
     )
 
 
@@ -379,7 +404,8 @@ class Regions(NamedTuple):
     enabled: bool
     policy: int  # stages.route.POLICY_*
     spill_over: bool
-    demand_tok_per_s: np.ndarray  # (n_class, n_region, n_ticks_total) [tok/s]
+    demand_tok_per_s: np.ndarray  # (n_class, n_region, chunk) per-call buffer [tok/s]
+    first_tick: np.ndarray  # (1,) int64: global tick of column 0 (shared with Classes)
     rtt_s: np.ndarray  # (n_region, n_site) round trip [s]
     u_max: np.ndarray  # (n_cell, n_region) utilisation ceiling within the SLO [frac]
     j_per_tok: np.ndarray  # (n_class, n_site) IT energy per token at full load [J]
@@ -399,7 +425,9 @@ class Regions(NamedTuple):
     ticks_per_rec: int
 
 
-def regions_bundle(plan, demand_krt, cell_site, n_class, rec, ticks_per_rec) -> Regions:
+def regions_bundle(
+    plan, demand_krt, cell_site, n_class, rec, ticks_per_rec, first_tick=None
+) -> Regions:
     """:class:`Regions` of a :class:`~dcsim.model.regions.RegionPlan`."""
     n_region, n_site = plan.rtt_s.shape
     return Regions(
@@ -407,6 +435,7 @@ def regions_bundle(plan, demand_krt, cell_site, n_class, rec, ticks_per_rec) -> 
         policy=int(plan.policy),
         spill_over=bool(plan.spill_over),
         demand_tok_per_s=demand_krt,
+        first_tick=np.zeros(1, dtype=np.int64) if first_tick is None else first_tick,
         rtt_s=np.ascontiguousarray(plan.rtt_s, dtype=np.float64),
         u_max=np.ascontiguousarray(plan.u_max_frac, dtype=np.float64),
         j_per_tok=np.ascontiguousarray(plan.j_per_tok, dtype=np.float64),

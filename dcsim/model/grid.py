@@ -45,6 +45,7 @@ from dcsim.model.grid_files import (
     typical_year_index,
     values_at_hours,
 )
+from dcsim.model.memory import TALLY_TICKS
 from dcsim.model.solar import pv_spec, solar_ac_w
 from dcsim.model.weather import load_weather
 from dcsim.physics import grid as pg
@@ -85,7 +86,8 @@ class SiteGridInfo:
     cp_months_count: int = 0
     cp_interval_start_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     min_take_frac: float = 0.0
-    contract_w: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Largest contract of each calendar month (key ``year * 12 + month - 1``) [W].
+    contract_month_max_w: dict[int, float] = field(default_factory=dict)
     clean_supply_j_per_y: float = 0.0
     clean_share_frac: float | None = None
     heat_rate_j_per_j: float = 0.0
@@ -98,19 +100,132 @@ class SiteGridInfo:
 
 
 @dataclass
+class SiteSchedule:
+    """The per-tick inputs of one site in compact form: steps, intervals and hourly values.
+
+    :meth:`window` evaluates them for any range of ticks; any chunking of the horizon gives
+    the values of the whole horizon, bit for bit (every value is a function of its own tick
+    time). Tick ranges are ``(first, stop)`` tick indices; times are seconds after the start.
+    """
+
+    start: dt.datetime
+    tick_s: float
+    import_limit_w: float
+    has_grid: bool = False
+    firm_w: float = 0.0
+    firm_steps: list[tuple[float, float]] = field(default_factory=list)  # (t_s, W)
+    nonfirm_w: float = 0.0
+    nonfirm_steps: list[tuple[float, float]] = field(default_factory=list)
+    # (first, stop, kind, value): kind "cap" -> min(value W, non-firm), "frac" -> value x it
+    curtailments: list[tuple[int, int, str, float]] = field(default_factory=list)
+    disconnects: list[tuple[int, int]] = field(default_factory=list)
+    hour0_offset_s: float = 0.0
+    solar_hour_w: np.ndarray | None = None  # per clock hour [W]
+    clean_w: float = 0.0
+    clean_outages: list[tuple[int, int]] = field(default_factory=list)
+    batt_cmd_hour: np.ndarray | None = None  # per clock hour: +1, -1, 0
+    cp_days: np.ndarray | None = None  # days since 1970-01-01 flagged for avoidance
+    cp_months: np.ndarray | None = None  # (12,) bool
+    cp_from_h: float = 0.0
+    cp_to_h: float = 0.0
+
+    def contract_w(self, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Contract (capped at the import limit) and its effective non-firm part [W]."""
+        if not self.has_grid:
+            return np.full(len(t_s), self.import_limit_w), np.zeros(len(t_s))
+        firm = _step_level(self.firm_w, self.firm_steps, t_s)
+        nonfirm = _step_level(self.nonfirm_w, self.nonfirm_steps, t_s)
+        contract = np.minimum(firm + nonfirm, self.import_limit_w)
+        return contract, contract - np.minimum(firm, contract)
+
+    def window(self, i0: int, i1: int) -> dict[str, np.ndarray]:
+        """The site's inputs at ticks ``[i0, i1)`` (see :data:`SERIES`) and its disconnects.
+
+        Returns
+        -------
+        dict
+            The arrays of :data:`SERIES`, each of shape (i1 - i0,), and ``disconnected``
+            (bool).
+        """
+        n = i1 - i0
+        t_s = np.arange(i0, i1) * self.tick_s
+        contract, nonfirm_eff = self.contract_w(t_s)
+        disconnected = np.zeros(n, dtype=bool)
+        if self.has_grid:
+            curtail = np.zeros(n)
+            for first, stop, kind, value in self.curtailments:
+                a, b = max(first, i0) - i0, min(stop, i1) - i0
+                if a < b:
+                    ne = nonfirm_eff[a:b]
+                    w = np.minimum(value, ne) if kind == "cap" else value * ne
+                    curtail[a:b] = np.maximum(curtail[a:b], w)
+            avail = contract - np.minimum(curtail, nonfirm_eff)
+            for first, stop in self.disconnects:
+                disconnected[max(first, i0) - i0 : max(min(stop, i1) - i0, 0)] = True
+            avail[disconnected] = 0.0
+        else:
+            avail = contract.copy()
+        tick_hour = None
+        if self.solar_hour_w is not None or self.batt_cmd_hour is not None:
+            tick_hour = np.floor((t_s + self.hour0_offset_s) / units.H_S + 1e-9).astype(np.int64)
+        solar = self.solar_hour_w[tick_hour] if self.solar_hour_w is not None else np.zeros(n)
+        clean = np.full(n, self.clean_w)
+        for first, stop in self.clean_outages:
+            clean[max(first, i0) - i0 : max(min(stop, i1) - i0, 0)] = 0.0
+        cmd = self.batt_cmd_hour[tick_hour] if self.batt_cmd_hour is not None else np.zeros(n)
+        shed = np.zeros(n)
+        if self.cp_days is not None:
+            _, month, _, hour_h, day = pg.calendar_fields(np.datetime64(self.start), t_s)
+            shed = (
+                np.isin(day, self.cp_days)
+                & self.cp_months[month - 1]
+                & pg.hour_window_mask(hour_h, self.cp_from_h, self.cp_to_h)
+            ).astype(float)
+        return {
+            "contract_w": contract,
+            "grid_avail_w": avail,
+            "solar_w": solar,
+            "clean_w": clean,
+            "batt_cmd": cmd,
+            "cp_shed": shed,
+            "disconnected": disconnected,
+        }
+
+
+#: The per-tick series of a site, in the order of :meth:`GridPlant.window`.
+SERIES = ("contract_w", "grid_avail_w", "solar_w", "clean_w", "batt_cmd", "cp_shed")
+
+
+@dataclass
 class GridPlant:
-    """Per-tick grid and on-site arrays of all sites; see the module docstring."""
+    """Grid and on-site inputs of all sites; see the module docstring.
+
+    The per-tick series are produced for a range of ticks at a time (:meth:`window`), so a
+    run holds a chunk of them, not the horizon. The attributes named in :data:`SERIES`
+    evaluate the whole horizon (n_site, n_ticks) at each access: for tests and studies.
+    """
 
     site_names: list[str]
-    contract_w: np.ndarray
-    grid_avail_w: np.ndarray
-    solar_w: np.ndarray
-    clean_w: np.ndarray
-    batt_cmd: np.ndarray
-    cp_shed: np.ndarray
+    n_ticks: int
+    schedules: list[SiteSchedule]
     site_grid_par: np.ndarray
     events: list[tuple[float, str, str, str, float]]
     sites: list[SiteGridInfo]
+
+    def window(self, i0: int, i1: int) -> dict[str, np.ndarray]:
+        """The series of :data:`SERIES` at ticks ``[i0, i1)``, each (n_site, i1 - i0)."""
+        per_site = [sch.window(i0, i1) for sch in self.schedules]
+        return {k: np.array([w[k] for w in per_site]).reshape(-1, i1 - i0) for k in SERIES}
+
+    def _whole(self, key: str) -> np.ndarray:
+        return self.window(0, self.n_ticks)[key]
+
+    contract_w = property(lambda self: self._whole("contract_w"))
+    grid_avail_w = property(lambda self: self._whole("grid_avail_w"))
+    solar_w = property(lambda self: self._whole("solar_w"))
+    clean_w = property(lambda self: self._whole("clean_w"))
+    batt_cmd = property(lambda self: self._whole("batt_cmd"))
+    cp_shed = property(lambda self: self._whole("cp_shed"))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -128,11 +243,11 @@ def _tick_range(t0_s: float, dur_s: float, tick_s: float, n_ticks: int) -> slice
     return slice(max(min(i0, n_ticks), 0), max(min(i1, n_ticks), 0))
 
 
-def _step_level(initial_w: float, steps, start: dt.datetime, t_s: np.ndarray) -> np.ndarray:
-    """Capacity per tick [W]: the initial level, then each step's from its date on."""
+def _step_level(initial_w: float, steps: list[tuple[float, float]], t_s: np.ndarray):
+    """Capacity per tick [W]: the initial level, then each step's ``(t_s, W)`` from its time."""
     level = np.full(len(t_s), float(initial_w))
-    for step in steps:
-        level[t_s >= _secs(start, step.date) - 1e-9] = step.mw * units.MW_W
+    for at_s, w in steps:
+        level[t_s >= at_s - 1e-9] = w
     return level
 
 
@@ -275,48 +390,54 @@ def build_grid(
     """
     del catalog  # grid defaults are in their own sourced file
     n_site = len(scenario.sites)
-    shape = (n_site, n_ticks)
     out = GridPlant(
         site_names=[s.name for s in scenario.sites],
-        contract_w=np.zeros(shape),
-        grid_avail_w=np.zeros(shape),
-        solar_w=np.zeros(shape),
-        clean_w=np.zeros(shape),
-        batt_cmd=np.zeros(shape),
-        cp_shed=np.zeros(shape),
+        n_ticks=n_ticks,
+        schedules=[],
         site_grid_par=np.zeros((n_site, G.G_NCOLS)),
         events=[],
         sites=[],
     )
-    t_s = np.arange(n_ticks) * tick_s
     horizon_s = n_ticks * tick_s
-    start = scenario.start
-    hours, offset_s = clock_hours(start, horizon_s)
-    tick_hour = np.floor((t_s + offset_s) / units.H_S + 1e-9).astype(np.int64)
-    _, tick_month, tick_weekday, tick_hour_h, tick_day = pg.calendar_fields(
-        np.datetime64(start), t_s
-    )
-    cal = (tick_month, tick_weekday, tick_hour_h, tick_day)
+    hours, offset_s = clock_hours(scenario.start, horizon_s)
     for s, site in enumerate(scenario.sites):
         frame = weather_frames[s] if s < len(weather_frames) else None
-        info = _build_site(
-            out,
-            s,
-            site,
-            scenario,
-            Path(base_dir),
-            frame,
-            t_s,
-            tick_s,
-            hours,
-            offset_s,
-            tick_hour,
-            cal,
+        info, schedule = _build_site(
+            out, s, site, scenario, Path(base_dir), frame, n_ticks, tick_s, hours, offset_s,
             rng_for,
-        )
+        )  # fmt: skip
+        _tally_site(schedule, info, n_ticks)
         out.sites.append(info)
+        out.schedules.append(schedule)
     out.events.sort(key=lambda e: (e[0], e[2], e[1]))
     return out
+
+
+def _tally_site(sch: SiteSchedule, info: SiteGridInfo, n_ticks: int) -> None:
+    """Horizon-long counts of a site, over its series a block of ticks at a time.
+
+    Curtailed, disconnected and coincident-peak shed time, and the largest contract of each
+    calendar month (the take-or-pay base of the accounts).
+    """
+    curtailed = disconnected = shed = 0
+    month_max: dict[int, float] = {}
+    for i0 in range(0, n_ticks, TALLY_TICKS):
+        i1 = min(i0 + TALLY_TICKS, n_ticks)
+        w = sch.window(i0, i1)
+        off = w["disconnected"]
+        curtailed += int(np.count_nonzero((w["grid_avail_w"] < w["contract_w"]) & ~off))
+        disconnected += int(np.count_nonzero(off))
+        shed += int(w["cp_shed"].sum())
+        key = pg.calendar_fields(np.datetime64(sch.start), np.arange(i0, i1) * sch.tick_s)[0]
+        for m in np.unique(key):
+            top = float(w["contract_w"][key == m].max())
+            month_max[int(m)] = max(month_max.get(int(m), top), top)
+    if sch.has_grid:
+        info.curtailed_s = float(curtailed) * sch.tick_s
+        info.disconnected_s = float(disconnected) * sch.tick_s
+    if sch.cp_days is not None:
+        info.cp_shed_s = float(shed) * sch.tick_s
+    info.contract_month_max_w = month_max
 
 
 def _build_site(
@@ -326,16 +447,13 @@ def _build_site(
     scenario,
     base_dir: Path,
     frame: pd.DataFrame | None,
-    t_s: np.ndarray,
+    n_ticks: int,
     tick_s: float,
     hours: pd.DatetimeIndex,
     offset_s: float,
-    tick_hour: np.ndarray,
-    cal: tuple[np.ndarray, ...],
     rng_for: RngFor,
-) -> SiteGridInfo:
+) -> tuple[SiteGridInfo, SiteSchedule]:
     where = site_path(scenario, s)
-    n_ticks = len(t_s)
     horizon_s = n_ticks * tick_s
     start = scenario.start
     grid = getattr(site, "grid", None)
@@ -351,17 +469,21 @@ def _build_site(
         import_limit_w=limit_w,
         hour0_offset_s=offset_s,
     )
+    sch = SiteSchedule(start=start, tick_s=tick_s, import_limit_w=limit_w, hour0_offset_s=offset_s)
     log = out.events
 
+    def ticks_t_s(sl: slice) -> np.ndarray:
+        return np.arange(sl.start, sl.stop) * tick_s
+
     # --- contract, curtailment, disconnects
-    if grid is None:
-        contract = np.full(n_ticks, limit_w)
-        avail = contract.copy()
-    else:
-        firm = _step_level(grid.firm_mw * units.MW_W, grid.firm_ramp, start, t_s)
-        nonfirm = _step_level(grid.nonfirm_mw * units.MW_W, grid.nonfirm_ramp, start, t_s)
-        contract = np.minimum(firm + nonfirm, limit_w)
-        nonfirm_eff = contract - np.minimum(firm, contract)
+    if grid is not None:
+        sch.has_grid = True
+        sch.firm_w = float(grid.firm_mw * units.MW_W)
+        sch.firm_steps = [(_secs(start, st.date), st.mw * units.MW_W) for st in grid.firm_ramp]
+        sch.nonfirm_w = float(grid.nonfirm_mw * units.MW_W)
+        sch.nonfirm_steps = [
+            (_secs(start, st.date), st.mw * units.MW_W) for st in grid.nonfirm_ramp
+        ]
         for kind, steps in (
             ("grid_firm_step", grid.firm_ramp),
             ("grid_nonfirm_step", grid.nonfirm_ramp),
@@ -370,27 +492,20 @@ def _build_site(
                 t0 = _secs(start, step.date)
                 if 0.0 <= t0 < horizon_s:
                     log.append((t0, kind, site.name, "energised", step.mw * units.MW_W))
-        curtail = np.zeros(n_ticks)
         cur = grid.curtailment
         if cur is not None:
-            ev_t: list[float] = []
-            ev_d: list[float] = []
-            ev_w: list[np.ndarray] = []
-            ev_src: list[str] = []
+            # (start, duration, source, tick range, kind, value) of each curtailment
+            evs: list[tuple[float, float, str, slice, str, float]] = []
             n_years = max(int(np.ceil(horizon_s / units.Y_S - 1e-12)), 1)
             used = np.zeros(n_years)
             for e in cur.events:
                 t0 = _secs(start, e.start)
                 sl = _tick_range(t0, e.duration_s, tick_s, n_ticks)
                 if e.depth_mw is not None:
-                    depth = np.minimum(e.depth_mw * units.MW_W, nonfirm_eff[sl])
+                    kind, value = "cap", e.depth_mw * units.MW_W
                 else:
-                    frac = 1.0 if e.depth_frac is None else e.depth_frac
-                    depth = frac * nonfirm_eff[sl]
-                ev_t.append(t0)
-                ev_d.append(min(e.duration_s, horizon_s - t0))
-                ev_w.append(depth)
-                ev_src.append("scheduled")
+                    kind, value = "frac", 1.0 if e.depth_frac is None else e.depth_frac
+                evs.append((t0, min(e.duration_s, horizon_s - t0), "scheduled", sl, kind, value))
                 y = min(max(int(t0 // units.Y_S), 0), n_years - 1)
                 used[y] += min(e.duration_s, horizon_s - t0)
             if cur.random is not None and cur.random.events_per_y > 0.0:
@@ -426,40 +541,32 @@ def _build_site(
                 )
                 for t0, d, x in zip(rt, rd, rx, strict=True):
                     sl = _tick_range(t0, d, tick_s, n_ticks)
-                    ev_t.append(float(t0))
-                    ev_d.append(float(d))
-                    ev_w.append(x * nonfirm_eff[sl])
-                    ev_src.append(f"random, depth {x:.2f} of non-firm")
-            for t0, d, w, src in zip(ev_t, ev_d, ev_w, ev_src, strict=True):
-                sl = _tick_range(t0, d, tick_s, n_ticks)
-                curtail[sl] = np.maximum(curtail[sl], w)
+                    src = f"random, depth {x:.2f} of non-firm"
+                    evs.append((float(t0), float(d), src, sl, "frac", x))
+            for t0, d, src, sl, kind, value in evs:
+                sch.curtailments.append((sl.start, sl.stop, kind, value))
+                ne = sch.contract_w(ticks_t_s(sl))[1]
+                w = np.minimum(value, ne) if kind == "cap" else value * ne
                 log.append(
                     (t0, "grid_curtailment_start", site.name, src, float(np.max(w, initial=0.0)))
                 )
                 log.append((t0 + d, "grid_curtailment_end", site.name, src, 0.0))
-        avail = contract - np.minimum(curtail, nonfirm_eff)
-        disconnected = np.zeros(n_ticks, dtype=bool)
         for e in grid.disconnects:
             t0 = _secs(start, e.start)
             sl = _tick_range(t0, e.duration_s, tick_s, n_ticks)
-            disconnected[sl] = True
+            sch.disconnects.append((sl.start, sl.stop))
+            contract = sch.contract_w(ticks_t_s(sl))[0]
             log.append(
                 (
                     t0,
                     "grid_disconnect_start",
                     site.name,
                     "import 0",
-                    float(np.max(contract[sl], initial=0.0)),
+                    float(np.max(contract, initial=0.0)),
                 )
             )
             log.append((t0 + e.duration_s, "grid_disconnect_end", site.name, "", 0.0))
-        avail[disconnected] = 0.0
-        info.curtailed_s = float(np.count_nonzero((avail < contract) & ~disconnected)) * tick_s
-        info.disconnected_s = float(np.count_nonzero(disconnected)) * tick_s
         info.min_take_frac = grid.min_take_frac or 0.0
-    out.contract_w[s] = contract
-    out.grid_avail_w[s] = avail
-    info.contract_w = out.contract_w[s]
 
     # --- on-site supply
     if onsite is not None:
@@ -477,13 +584,12 @@ def _build_site(
             # Clock hour [H, H + 1 h) takes the row labelled H + 1 h (irradiance averaged over
             # the hour ending at its label).
             ac_rows = _frame_rows(frame, hours + pd.Timedelta(hours=1), f"{where}.onsite.solar")
-            ac_hour = ac_row[ac_rows]
-            out.solar_w[s] = ac_hour[tick_hour]
+            sch.solar_hour_w = ac_row[ac_rows]
         if onsite.clean is not None:
             c = onsite.clean
             p_w = c.power_mw * units.MW_W
             if c.mtbf_h is not None:
-                clean = np.full(n_ticks, p_w)
+                sch.clean_w = p_w
                 ot, od = pg.alternating_outages(
                     rng_for(scenario.seed, "clean_outage", s),
                     horizon_s,
@@ -491,14 +597,12 @@ def _build_site(
                     c.mttr_h * units.H_S,
                 )
                 for t0, d in zip(ot, od, strict=True):
-                    clean[_tick_range(t0, d, tick_s, n_ticks)] = 0.0
+                    sl = _tick_range(t0, d, tick_s, n_ticks)
+                    sch.clean_outages.append((sl.start, sl.stop))
                     log.append((float(t0), "clean_outage_start", site.name, "forced outage", p_w))
                     log.append((float(t0 + d), "clean_outage_end", site.name, "", 0.0))
             else:
-                clean = np.full(
-                    n_ticks, p_w * _default(c.availability_frac, "clean_availability_frac")
-                )
-            out.clean_w[s] = clean
+                sch.clean_w = p_w * _default(c.availability_frac, "clean_availability_frac")
         _fill_grid_par(out.site_grid_par[s], onsite, info)
 
     # --- prices and carbon per clock hour
@@ -521,7 +625,7 @@ def _build_site(
         info.energy_price_usd_per_j = price_mwh / units.MWH_J
         info.demand_usd_per_w_month = tariff.demand_charge_usd_per_kw_per_month / units.KW_W
         if tariff.coincident_peak is not None:
-            _coincident_peak(out, s, site, tariff.coincident_peak, info, frame, base_dir, cal)
+            _coincident_peak(out, s, site, tariff.coincident_peak, info, sch, frame, base_dir)
     info.carbon_kg_per_j = _carbon_per_hour(carbon, hours, base_dir, info) / units.MWH_J
     if carbon is not None:
         if carbon.clean_supply_mwh_per_y is not None:
@@ -536,8 +640,8 @@ def _build_site(
                 "arbitrage needs energy prices; expected a tariff block for the site",
                 f"{where}.onsite.battery.policy",
             )
-        out.batt_cmd[s] = _arbitrage_cmd(batt.policy, price_mwh, hours)[tick_hour]
-    return info
+        sch.batt_cmd_hour = _arbitrage_cmd(batt.policy, price_mwh, hours)
+    return info, sch
 
 
 def _fill_grid_par(row: np.ndarray, onsite, info: SiteGridInfo) -> None:
@@ -590,9 +694,9 @@ def _coincident_peak(
     site,
     cp,
     info: SiteGridInfo,
+    sch: SiteSchedule,
     frame: pd.DataFrame | None,
     base_dir: Path,
-    cal: tuple[np.ndarray, ...],
 ) -> None:
     """Find each coincident-peak month's system-peak interval; build the avoidance signal."""
     where = f"{site_key(site, s)}.tariff.coincident_peak"
@@ -666,13 +770,7 @@ def _coincident_peak(
                 flagged_days.append(day0 + int(j))
     info.cp_interval_start_s = np.asarray(starts)
     if av is not None and flagged_days:
-        from_h = av.from_h if av.from_h is not None else grid_default("cp_window_from_h")
-        to_h = av.to_h if av.to_h is not None else grid_default("cp_window_to_h")
-        tick_month, _, tick_hour_h, tick_day = cal
-        shed = (
-            np.isin(tick_day, flagged_days)
-            & cp_months[tick_month - 1]
-            & pg.hour_window_mask(tick_hour_h, from_h, to_h)
-        )
-        out.cp_shed[s] = shed.astype(float)
-        info.cp_shed_s = float(shed.sum()) * info.tick_s
+        sch.cp_from_h = av.from_h if av.from_h is not None else grid_default("cp_window_from_h")
+        sch.cp_to_h = av.to_h if av.to_h is not None else grid_default("cp_window_to_h")
+        sch.cp_days = np.asarray(flagged_days, dtype=np.int64)
+        sch.cp_months = cp_months

@@ -31,9 +31,10 @@ from dcsim.model.fabric import build_facility_it
 from dcsim.model.grid import GridPlant, build_grid
 from dcsim.model.pool import PoolSpec, pool_spec, throughput_optimal_pool_spec
 from dcsim.model.regions import RegionPlan, build_regions
+from dcsim.model.site_inputs import SiteInputs
 from dcsim.model.streams import rng_for
 from dcsim.model.tables import PoolTables, build_pool_tables
-from dcsim.model.weather import site_weather_ticks
+from dcsim.model.weather import site_weather_hourly
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 from dcsim.scenario.paths import hall_path, item_key
 from dcsim.scenario.schema import Scenario
@@ -106,8 +107,8 @@ class Plant:
     site_names: list[str]
     site_par: np.ndarray
     site_utc_offset_h: np.ndarray
-    # per-tick site inputs and on-site energy (grid block); defaults: the spine's fixed import
-    site_series: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, L.ST_NCOLS)))
+    # per-tick site inputs, produced per chunk (None: none built); on-site energy (grid block)
+    site_inputs: SiteInputs | None = None
     site_grid_par: np.ndarray = field(default_factory=lambda: np.zeros((0, G.G_NCOLS)))
     site_state: np.ndarray = field(default_factory=lambda: np.zeros((0, L.SS_NCOLS)))
     # cooling plant per hall (cooling block); default: fixed COP from hall_par
@@ -361,7 +362,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
     class_demand = [demand_of(w.demand, k) for k, w in enumerate(scenario.workloads)]
 
     site_par = np.vstack(site_rows)
-    site_series, site_grid_par, site_state, grid = site_inputs(
+    inputs, site_grid_par, site_state, grid = site_inputs(
         scenario, catalog, site_par, n_ticks, tick_s
     )
     hall_par = np.vstack(hall_rows)
@@ -408,7 +409,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         site_names=site_names,
         site_par=site_par,
         site_utc_offset_h=np.asarray(utc_offsets),
-        site_series=site_series,
+        site_inputs=inputs,
         site_grid_par=site_grid_par,
         site_state=site_state,
         grid=grid,
@@ -478,17 +479,17 @@ def site_inputs(
 
     Returns
     -------
-    (site_series, site_grid_par, site_state, grid)
-        As :func:`default_site_arrays`, filled from the weather files and the grid blocks, and
-        the :class:`~dcsim.model.grid.GridPlant` (accounts data, events).
+    (site_inputs, site_grid_par, site_state, grid)
+        The :class:`~dcsim.model.site_inputs.SiteInputs` (produced per chunk of ticks, from
+        the weather files and the grid blocks), on-site energy parameters and their initial
+        state (as :func:`default_site_arrays`), and the
+        :class:`~dcsim.model.grid.GridPlant` (accounts data, events).
     """
     from dcsim.scenario import base_dir
 
     folder = base_dir(scenario)
-    series, _, state = default_site_arrays(site_par, n_ticks)
-    t_db, t_wb, hourly = site_weather_ticks(scenario, folder, tick_s, n_ticks)
-    series[:, :, L.ST_T_DB_DEGC] = t_db
-    series[:, :, L.ST_T_WB_DEGC] = t_wb
+    state = np.zeros((site_par.shape[0], L.SS_NCOLS))
+    hourly = site_weather_hourly(scenario, folder, tick_s, n_ticks)
     grid = build_grid(
         scenario,
         catalog,
@@ -498,14 +499,8 @@ def site_inputs(
         tick_s,
         rng_for,
     )
-    series[:, :, L.ST_CONTRACT_W] = grid.contract_w
-    series[:, :, L.ST_GRID_AVAIL_W] = grid.grid_avail_w
-    series[:, :, L.ST_SOLAR_W] = grid.solar_w
-    series[:, :, L.ST_CLEAN_W] = grid.clean_w
-    series[:, :, L.ST_BATT_CMD] = grid.batt_cmd
-    series[:, :, L.ST_CP_SHED] = grid.cp_shed
     state[:, L.SS_SOC_J] = grid.site_grid_par[:, G.G_BATT_SOC0_J]
-    return series, grid.site_grid_par, state, grid
+    return SiteInputs(grid, hourly, tick_s, n_ticks), grid.site_grid_par, state, grid
 
 
 def default_site_arrays(site_par: np.ndarray, n_ticks: int):

@@ -102,6 +102,14 @@ class WeatherHourly:
     source: str
     start_offset_s: float = 0.0
 
+    def hours_s(self) -> np.ndarray:
+        """Time of each hourly value after ``index[0]`` [s] (built once, then kept)."""
+        cached = self.__dict__.get("_hours_s")
+        if cached is None or cached.size != self.temp_air_degc.size:
+            cached = np.arange(self.temp_air_degc.size, dtype=float) * units.H_S
+            self.__dict__["_hours_s"] = cached
+        return cached
+
     def frame(self) -> pd.DataFrame:
         """The weather as a DataFrame with pvlib's column names and units.
 
@@ -475,7 +483,9 @@ def load_weather(
     )
 
 
-def weather_ticks(weather: WeatherHourly, tick_s: float, n_ticks: int) -> dict[str, np.ndarray]:
+def weather_ticks(
+    weather: WeatherHourly, tick_s: float, n_ticks: int, tick0: int = 0
+) -> dict[str, np.ndarray]:
     """Dry and wet bulb at tick starts, linearly interpolated between hourly values.
 
     Parameters
@@ -486,6 +496,9 @@ def weather_ticks(weather: WeatherHourly, tick_s: float, n_ticks: int) -> dict[s
         Tick length [s].
     n_ticks
         Number of ticks; tick i starts ``i * tick_s`` after the scenario start.
+    tick0
+        First tick (a chunk of the horizon: ticks ``tick0 .. tick0 + n_ticks - 1``; any
+        chunking gives the values of the whole horizon) [count].
 
     Returns
     -------
@@ -497,12 +510,12 @@ def weather_ticks(weather: WeatherHourly, tick_s: float, n_ticks: int) -> dict[s
     ValueError
         If the ticks run past the hours the weather covers.
     """
-    t_s = weather.start_offset_s + np.arange(n_ticks, dtype=float) * tick_s
-    hours_s = np.arange(weather.temp_air_degc.size, dtype=float) * units.H_S
+    t_s = weather.start_offset_s + np.arange(tick0, tick0 + n_ticks, dtype=float) * tick_s
+    hours_s = weather.hours_s()
     if n_ticks and t_s[-1] > hours_s[-1]:
         raise ValueError(
-            f"weather_ticks: {n_ticks} ticks of {tick_s:g} s run past the {hours_s.size} "
-            "hours of weather loaded"
+            f"weather_ticks: {tick0 + n_ticks} ticks of {tick_s:g} s run past the "
+            f"{hours_s.size} hours of weather loaded"
         )
     return {
         "t_db_degc": np.interp(t_s, hours_s, weather.temp_air_degc),
@@ -510,10 +523,10 @@ def weather_ticks(weather: WeatherHourly, tick_s: float, n_ticks: int) -> dict[s
     }
 
 
-def site_weather_ticks(
+def site_weather_hourly(
     scenario: Any, base_dir: Path, tick_s: float, n_ticks: int
-) -> tuple[np.ndarray, np.ndarray, list[WeatherHourly]]:
-    """Dry and wet bulb of every site at every tick (the arrays the fused tick reads).
+) -> list[WeatherHourly]:
+    """The hourly weather of every site over the horizon (what the tick inputs come from).
 
     Parameters
     ----------
@@ -523,18 +536,13 @@ def site_weather_ticks(
     base_dir
         Folder of the scenario file.
     tick_s, n_ticks
-        Tick length [s] and count.
+        Tick length [s] and count; the last tick must lie inside the weather loaded.
 
     Returns
     -------
-    t_db_degc, t_wb_degc
-        float64 arrays of shape (n_site, n_ticks) [degC].
-    hourly
-        The hourly weather of each site (for recording and pvlib).
+    list of WeatherHourly
+        One per site.
     """
-    n_site = len(scenario.sites)
-    t_db = np.empty((n_site, n_ticks))
-    t_wb = np.empty((n_site, n_ticks))
     hourly = []
     for s, site in enumerate(scenario.sites):
         weather = load_weather(
@@ -545,8 +553,37 @@ def site_weather_ticks(
             base_dir,
             f"{site_path(scenario, s)}.weather",
         )
+        if n_ticks:
+            weather_ticks(weather, tick_s, 1, n_ticks - 1)  # the horizon is covered
+        hourly.append(weather)
+    return hourly
+
+
+def site_weather_ticks(
+    scenario: Any, base_dir: Path, tick_s: float, n_ticks: int
+) -> tuple[np.ndarray, np.ndarray, list[WeatherHourly]]:
+    """Dry and wet bulb of every site at every tick of the horizon.
+
+    The whole horizon at once (tests and studies); a run streams them per chunk
+    (:class:`dcsim.model.site_inputs.SiteInputs`).
+
+    Parameters
+    ----------
+    scenario, base_dir, tick_s, n_ticks
+        As in :func:`site_weather_hourly`.
+
+    Returns
+    -------
+    t_db_degc, t_wb_degc
+        float64 arrays of shape (n_site, n_ticks) [degC].
+    hourly
+        The hourly weather of each site (for recording and pvlib).
+    """
+    hourly = site_weather_hourly(scenario, base_dir, tick_s, n_ticks)
+    t_db = np.empty((len(hourly), n_ticks))
+    t_wb = np.empty((len(hourly), n_ticks))
+    for s, weather in enumerate(hourly):
         ticks = weather_ticks(weather, tick_s, n_ticks)
         t_db[s] = ticks["t_db_degc"]
         t_wb[s] = ticks["t_wb_degc"]
-        hourly.append(weather)
     return t_db, t_wb, hourly

@@ -38,6 +38,7 @@ __all__ = [
     "backlog_step",
     "demand_noise_frac",
     "demand_tok_per_s",
+    "LognormalAR1Stream",
     "lognormal_ar1_nodes_frac",
     "noise_at_frac",
 ]
@@ -137,16 +138,94 @@ def lognormal_ar1_nodes_frac(nodes_n, sigma_frac, correlation_s, node_step_s, rn
     -------
     Multipliers at the lattice points, shape (nodes_n,) [-].
     """
-    standard_normal = rng.standard_normal(nodes_n)
-    log_sigma = np.sqrt(np.log1p(sigma_frac * sigma_frac))
-    phi = np.exp(-node_step_s / correlation_s) if correlation_s > 0.0 else 0.0
-    innovation_sigma = log_sigma * np.sqrt(1.0 - phi * phi)
-    log_m = np.empty(nodes_n)
-    log_m[0] = log_sigma * standard_normal[0]  # start in the stationary distribution
-    for k in range(1, nodes_n):
-        log_m[k] = phi * log_m[k - 1] + innovation_sigma * standard_normal[k]
-    # exp(N(-s^2/2, s^2)) has mean exactly 1, so noise does not shift the long-run mean.
-    return np.exp(log_m - 0.5 * log_sigma * log_sigma)
+    return LognormalAR1Stream(sigma_frac, correlation_s, node_step_s, rng).nodes(0, nodes_n)
+
+
+class LognormalAR1Stream:
+    """The lattice of :func:`lognormal_ar1_nodes_frac`, drawn in order as far as asked.
+
+    A run reads its demand noise a day at a time; this draws the nodes a window needs and
+    forgets the ones before it, so memory does not grow with the horizon. The generator is
+    read in the same order as one call of :func:`lognormal_ar1_nodes_frac` reads it (a
+    stream of standard normals, the AR(1) recursion carried across draws), so any sequence
+    of windows gives the very nodes of the one call, bit for bit.
+
+    Parameters
+    ----------
+    sigma_frac, correlation_s, node_step_s, rng
+        As in :func:`lognormal_ar1_nodes_frac`.
+    """
+
+    #: Standard normals drawn at a time (ahead of need; the order of the stream is the same).
+    DRAW_NODES = 4096
+
+    def __init__(self, sigma_frac, correlation_s, node_step_s, rng):
+        self._rng = rng
+        self._node_step_s = node_step_s
+        self._log_sigma = np.sqrt(np.log1p(sigma_frac * sigma_frac))
+        self._phi = np.exp(-node_step_s / correlation_s) if correlation_s > 0.0 else 0.0
+        self._innovation_sigma = self._log_sigma * np.sqrt(1.0 - self._phi * self._phi)
+        self._first_k = 0  # lattice index of self._nodes[0]
+        self._nodes = np.empty(0)
+        self._last_log_m = 0.0
+
+    def nodes(self, k_lo, k_hi):
+        """Multipliers at lattice points ``k_lo .. k_hi - 1`` [-].
+
+        Parameters
+        ----------
+        k_lo, k_hi
+            Lattice range [count]; ``k_lo`` at or after the ``k_lo`` of the previous call.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (k_hi - k_lo,) [-].
+        """
+        if k_lo < self._first_k:
+            raise ValueError(f"node {k_lo} was forgotten (window starts at {self._first_k})")
+        drawn_to = self._first_k + self._nodes.shape[0]
+        keep = self._nodes[min(k_lo - self._first_k, self._nodes.shape[0]) :]
+        if k_hi > drawn_to:
+            keep = np.concatenate(
+                (keep, self._draw(drawn_to, max(k_hi, drawn_to + self.DRAW_NODES)))
+            )
+        self._first_k = k_lo if k_lo <= drawn_to else drawn_to
+        self._nodes = keep
+        return self._nodes[k_lo - self._first_k : k_hi - self._first_k]
+
+    def at_frac(self, t_s):
+        """Multiplier at ascending times ``t_s``, linear between nodes (:func:`noise_at_frac`).
+
+        Parameters
+        ----------
+        t_s
+            Times since scenario start, ascending, >= 0 [s].
+
+        Returns
+        -------
+        Multiplier at each ``t_s`` [-].
+        """
+        x = t_s / self._node_step_s
+        k_lo = int(np.floor(x[0]))
+        k_hi = int(np.floor(x[-1])) + 2
+        # The same abscissae as the whole lattice's (k * 1.0), so the same interpolant.
+        return np.interp(x, np.arange(k_lo, k_hi) * 1.0, self.nodes(k_lo, k_hi))
+
+    def _draw(self, k0, k1):
+        standard_normal = self._rng.standard_normal(k1 - k0)
+        phi, innovation_sigma, log_sigma = self._phi, self._innovation_sigma, self._log_sigma
+        log_m = np.empty(k1 - k0)
+        prev = self._last_log_m
+        for i in range(k1 - k0):
+            if k0 + i == 0:
+                log_m[i] = log_sigma * standard_normal[i]  # start in the stationary distribution
+            else:
+                log_m[i] = phi * prev + innovation_sigma * standard_normal[i]
+            prev = log_m[i]
+        self._last_log_m = prev
+        # exp(N(-s^2/2, s^2)) has mean exactly 1, so noise does not shift the long-run mean.
+        return np.exp(log_m - 0.5 * log_sigma * log_sigma)
 
 
 @register_jitable

@@ -84,7 +84,7 @@ def snapshots_frame(snapshots: Sequence[dict[str, Any]], start: dt.datetime) -> 
     Parameters
     ----------
     snapshots
-        ``state.extra["capacity_snapshots"]``: dicts with ``t_s`` [s since start] and the
+        ``state.capacity_snapshots``: dicts with ``t_s`` [s since start] and the
         unit-suffixed counts of :func:`dcsim.sim.buildout.take_snapshot`.
     start
         Scenario start.
@@ -262,7 +262,7 @@ def capacity_results(
     Parameters
     ----------
     snapshots
-        ``state.extra["capacity_snapshots"]``.
+        ``state.capacity_snapshots``.
     timeseries
         The run's campus time series.
     events

@@ -162,10 +162,7 @@ def grid_accounts(
         month_key = pg.calendar_fields(np.datetime64(info.start), i_start)[0]
         months, peaks, arg = pg.monthly_peak_w(i_mean, month_key)
         cover = _month_cover_frac(info.start, info.horizon_s, months)
-        tick_key = pg.calendar_fields(
-            np.datetime64(info.start), np.arange(len(info.contract_w)) * info.tick_s
-        )[0]
-        contracted = np.array([info.contract_w[tick_key == m].max() for m in months])
+        contracted = np.array([info.contract_month_max_w[int(m)] for m in months])
         billed = pg.billed_demand_w(peaks, contracted, info.min_take_frac)
         rate = info.demand_usd_per_w_month
         d_usd = pg.demand_charge_usd(peaks, rate, cover)

@@ -67,7 +67,7 @@ _RESERVED_TABLES = {Path(TIMESERIES_FILE).stem, Path(EVENTS_FILE).stem, Path(REQ
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*")
 _TABLE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 #: Extra tables stamped in UTC (the monthly capacity table keeps its month labels).
-_UTC_TABLES = {"hall_timeseries", "site_timeseries"}
+_UTC_TABLES = {"hall_timeseries", "site_timeseries", "region_timeseries"}
 
 
 # -- writers: one per file kind, so a test can make any of them fail half-way ----------------

@@ -12,14 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-#: Columns of the events table, in order, with their pandas dtype.
-EVENT_COLUMNS: dict[str, str] = {
-    "time": "datetime64[us]",
-    "kind": "str",
-    "asset": "str",
-    "detail": "str",
-    "value": "float64",
-}
+from dcsim.model.events import EVENT_COLUMNS
+
+__all__ = ["EVENT_COLUMNS", "RunResult", "empty_events"]
 
 #: How many KPIs ``repr`` shows before eliding the rest.
 _REPR_KPIS = 4

@@ -95,10 +95,11 @@ def check_time_grid(s: Scenario, catalog: Catalog) -> None:
 
 
 def check_run_fits_in_memory(s: Scenario, catalog: Catalog) -> None:
-    """The run's per-tick inputs and recorded outputs fit in this machine's memory.
+    """The run's inputs and recorded outputs fit in this machine's memory.
 
-    The estimate (:func:`dcsim.model.memory.estimate_run_memory`) counts the arrays that
-    grow with the horizon; the message names the setting that drives the larger part.
+    The estimate (:func:`dcsim.model.memory.estimate_run_memory`) counts what grows with the
+    horizon (inputs are produced per compiled call, so mostly the recorded outputs); the
+    message names the setting that drives the largest part.
     """
     from dcsim.model.memory import (
         estimate_run_memory,
@@ -111,16 +112,11 @@ def check_run_fits_in_memory(s: Scenario, catalog: Catalog) -> None:
     est = estimate_run_memory(**scenario_sizes(s))
     if available_b is None or est.total_b <= available_b:
         return
-    if est.inputs_b >= est.recorded_b:
-        where, change = "tick_s", "raise tick_s or shorten horizon_s"
-    else:
-        campus = est.parts_b["campus_records"] >= est.parts_b["hall_records"]
-        where = "record_every_s" if campus else "hall_record_every_s"
-        change = f"raise {where} or shorten horizon_s"
+    where, change = est.setting_to_change()
     raise ConfigError(
         f"the run needs about {format_bytes(est.total_b)} ({est.total_b} bytes) for its "
-        f"per-tick inputs ({est.n_ticks} ticks, {format_bytes(est.inputs_b)}) and recorded "
-        f"outputs ({est.n_rows} rows, {format_bytes(est.recorded_b)}), more than the "
+        f"recorded outputs ({est.n_rows} rows, {format_bytes(est.recorded_b)}) and inputs "
+        f"({est.n_ticks} ticks, {format_bytes(est.inputs_b)}), more than the "
         f"{format_bytes(available_b)} of memory of this machine; {change}",
         where,
     )

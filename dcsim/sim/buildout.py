@@ -4,7 +4,7 @@ One process advances the build-out in steps of ``plan.buildout.step_s`` (a day b
 so it never splits the compiled physics more than the daily chunking already does). Each
 step, in this order:
 
-1. hall milestones: shell ready, energised, cooling commissioned (flags in ``state.extra``);
+1. hall milestones: shell ready, energised, cooling commissioned (flags of the run state);
 2. supply: each rack system's vendor produces at its rate, cut by the shortages in force,
    while racks are waiting to ship; every ``shipment_every_s`` the whole racks produced
    ship, first racks first; a shipment may slip (seeded) and then arrives later;
@@ -16,14 +16,13 @@ step, in this order:
 7. burn-ins that end pass into service, or fail (infant mortality) and go to rework.
 
 Racks delivered or installed in a hall without power or cooling are *stranded*. The
-processes change ``state.plant.rack_status``, ``state.cell_state[:, C_BURNIN]`` and
-``[:, C_SERVING]``, and log events. They hold no physics.
+processes change racks through the run's :class:`~dcsim.sim.fleet_state.Fleet` (status and
+the cell counts together) and log events. They hold no physics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,8 +31,10 @@ import simpy
 from dcsim import units
 from dcsim.kernels import layout as L
 from dcsim.model.capacity import BuildoutPlan, CapacityPlan
-from dcsim.model.plant import BURN_IN, DELIVERED, FAILED, IN_SERVICE, INSTALLED, PLANNED
+from dcsim.model.plant import BURN_IN, DELIVERED, FAILED, IN_SERVICE, INSTALLED
+from dcsim.sim.bookkeeping import BuildoutState
 from dcsim.sim.fleet import start_fleet_processes
+from dcsim.sim.fleet_state import OUT_FAILURE, OUT_MAINTENANCE, OUT_NONE, OUT_REWORK
 
 if TYPE_CHECKING:
     from dcsim.sim.state import SimState
@@ -55,32 +56,12 @@ RngFor = Callable[[int, str, int], np.random.Generator]
 #: ``log(t_s, kind, asset, detail, value)``: where a build-out step writes its events.
 LogFn = Callable[[float, str, str, str, float], None]
 
-#: Why a rack with status FAILED is out (``state.extra["rack_out_reason"]``).
-OUT_NONE, OUT_FAILURE, OUT_MAINTENANCE, OUT_REWORK = range(4)
 # Slack on time comparisons [s]: steps are sums of floats.
 _EPS_S = 1e-6
 
 
-@dataclass
-class BuildoutState:
-    """Mutable build-out bookkeeping (``state.extra["buildout"]``)."""
-
-    queue_pos: np.ndarray  # (n_sys,) next unshipped rack in each system's queue
-    supply_credit: np.ndarray  # (n_sys,) racks produced, not yet shipped
-    last_ship_s: np.ndarray  # (n_sys,)
-    waiting_prev: np.ndarray  # (n_sys,) racks due to ship at the previous step
-    produced: np.ndarray  # (n_sys,) cumulative production while racks waited [racks]
-    shipped: np.ndarray  # (n_sys,) cumulative racks shipped
-    crew_credit: np.ndarray  # (n_crews,)
-    crew_waiting_prev: np.ndarray  # (n_crews,)
-    delivered_s: np.ndarray  # (n_rack,) arrival time, nan before
-    stage_end_s: np.ndarray  # (n_rack,) end of burn-in or rework
-    in_transit: list[tuple[float, int, np.ndarray, float]] = field(default_factory=list)
-    shortage_on: np.ndarray | None = None
-
-
 def hall_flags(state: SimState, n_hall: int) -> dict[str, np.ndarray]:
-    """Per-hall milestone flags in ``state.extra`` (created all True: halls already built).
+    """Per-hall milestone flags of the run state (created all True: halls already built).
 
     Parameters
     ----------
@@ -92,27 +73,21 @@ def hall_flags(state: SimState, n_hall: int) -> dict[str, np.ndarray]:
     Returns
     -------
     dict
-        ``hall_shell_ready``, ``hall_energised``, ``hall_cooling_commissioned``: bool arrays
-        of shape (n_hall,) that the build-out process updates in place.
+        ``hall_shell_ready``, ``hall_energised``, ``hall_cooling_commissioned``: the bool
+        arrays (n_hall,) of :class:`~dcsim.sim.state.SimState` that the build-out process
+        updates in place.
     """
-    keys = ("hall_shell_ready", "hall_energised", "hall_cooling_commissioned")
-    for key in keys:
-        if key not in state.extra:
-            state.extra[key] = np.ones(n_hall, dtype=bool)
-    return {key: state.extra[key] for key in keys}
+    assert state.hall_energised.shape == (n_hall,)
+    return {
+        "hall_shell_ready": state.hall_shell_ready,
+        "hall_energised": state.hall_energised,
+        "hall_cooling_commissioned": state.hall_cooled,
+    }
 
 
 def rack_out_reason(state: SimState) -> np.ndarray:
-    """Why each FAILED rack is out (``OUT_*`` codes), shared by build-out and failures."""
-    if "rack_out_reason" not in state.extra:
-        state.extra["rack_out_reason"] = np.zeros(state.plant.rack_status.shape[0], dtype=np.int8)
-    return state.extra["rack_out_reason"]
-
-
-def _add_cells(state: SimState, racks: np.ndarray, column: int, sign: float) -> None:
-    if racks.size:
-        counts = np.bincount(state.plant.rack_cell[racks], minlength=state.cell_state.shape[0])
-        state.cell_state[:, column] += sign * counts
+    """Why each FAILED rack is out (``OUT_*`` codes): the fleet's ``out_reason``."""
+    return state.fleet.out_reason
 
 
 def _log_by_hall(
@@ -156,7 +131,8 @@ def _step(
     rng_burn: np.random.Generator,
     log: LogFn,
 ) -> None:
-    status = state.plant.rack_status
+    fleet = state.fleet
+    status = fleet.status
     flags = hall_flags(state, len(plan.hall_names))
     reason = rack_out_reason(state)
 
@@ -211,7 +187,7 @@ def _step(
     if arrived:
         st.in_transit = [item for item in st.in_transit if item[0] > t_s + _EPS_S]
         for _, s_idx, racks, slip_s in arrived:
-            status[racks] = DELIVERED
+            fleet.set_status(racks, DELIVERED)
             st.delivered_s[racks] = t_s
             detail = f"slip {slip_s / units.D_S:.1f} d" if slip_s > 0 else ""
             log(t_s, "racks_delivered", plan.system_names[s_idx], detail, float(len(racks)))
@@ -219,8 +195,7 @@ def _step(
     # 4. rework returns
     back = np.flatnonzero((reason == OUT_REWORK) & (st.stage_end_s <= t_s + _EPS_S))
     if back.size:
-        status[back] = INSTALLED
-        reason[back] = OUT_NONE
+        fleet.set_status(back, INSTALLED)
         _log_by_hall(log, plan, t_s, "rework_returned", back)
 
     # 5. installation
@@ -241,7 +216,7 @@ def _step(
     st.crew_credit[n_wait == 0] = 0.0
     if installed:
         done = np.concatenate(installed)
-        status[done] = INSTALLED
+        fleet.set_status(done, INSTALLED)
         n_wait = n_wait - np.bincount(bo.hall_crew[plan.rack_hall[done]], minlength=bo.n_crews)
         _log_by_hall(log, plan, t_s, "racks_installed", done)
     st.crew_waiting_prev = n_wait
@@ -249,27 +224,22 @@ def _step(
     # 6. burn-in starts
     start = np.flatnonzero((status == INSTALLED) & ready[plan.rack_hall])
     if start.size:
-        status[start] = BURN_IN
+        fleet.start_burn_in(start)
         st.stage_end_s[start] = t_s + bo.burn_in_s
-        _add_cells(state, start, L.C_BURNIN, 1.0)
         _log_by_hall(log, plan, t_s, "burn_in_started", start)
 
     # 7. burn-in ends
     end = np.flatnonzero((status == BURN_IN) & (st.stage_end_s <= t_s + _EPS_S))
     if end.size:
-        _add_cells(state, end, L.C_BURNIN, -1.0)
         failed = np.zeros(end.size, dtype=bool)
         if bo.infant_failure_frac > 0:
             failed = rng_burn.random(end.size) < bo.infant_failure_frac
         bad, good = end[failed], end[~failed]
+        fleet.end_burn_in(end, failed)
         if bad.size:
-            status[bad] = FAILED
-            reason[bad] = OUT_REWORK
             st.stage_end_s[bad] = t_s + bo.rework_s
             _log_by_hall(log, plan, t_s, "burn_in_failed", bad)
         if good.size:
-            status[good] = IN_SERVICE
-            _add_cells(state, good, L.C_SERVING, 1.0)
             _log_by_hall(log, plan, t_s, "racks_in_service", good)
 
 
@@ -354,9 +324,7 @@ def start_buildout_processes(
     hall_flags(state, len(plan.hall_names))
     rack_out_reason(state)
     pipe = np.flatnonzero(bo.rack_pipeline)
-    serving = pipe[plant.rack_status[pipe] == IN_SERVICE]
-    _add_cells(state, serving, L.C_SERVING, -1.0)
-    plant.rack_status[pipe] = PLANNED
+    state.fleet.withdraw(pipe)
     groups = np.unique(plant.rack_group[~bo.rack_pipeline])
     start_fleet_processes(env, state, groups=groups)
     n_sys, n_rack = len(plan.system_names), plan.n_racks
@@ -373,7 +341,7 @@ def start_buildout_processes(
         stage_end_s=np.full(n_rack, np.inf),
         shortage_on=np.zeros(bo.shortage_start_s.shape[0], dtype=bool),
     )
-    state.extra["buildout"] = st
+    state.buildout = st
     env.process(
         _buildout_process(
             env,
@@ -469,7 +437,7 @@ def take_snapshot(state: SimState, plan: CapacityPlan, t_s: float) -> dict[str, 
 def _snapshot_process(
     env: simpy.Environment, state: SimState, plan: CapacityPlan
 ) -> Generator[simpy.Event, None, None]:
-    out = state.extra.setdefault("capacity_snapshots", [])
+    out = state.capacity_snapshots
     k = 0
     while k * plan.snapshot_every_s < plan.horizon_s:
         t_s = k * plan.snapshot_every_s
@@ -482,7 +450,7 @@ def _snapshot_process(
 
 
 def start_snapshot_process(env: simpy.Environment, state: SimState, plan: CapacityPlan) -> None:
-    """Append a :func:`take_snapshot` row to ``state.extra["capacity_snapshots"]`` daily.
+    """Append a :func:`take_snapshot` row to ``state.capacity_snapshots`` daily.
 
     Snapshots are taken at ``k * plan.snapshot_every_s`` for every instant inside the
     horizon, after the other processes' changes due at the same instant.
@@ -497,5 +465,4 @@ def start_snapshot_process(env: simpy.Environment, state: SimState, plan: Capaci
         The capacity plan.
     """
     hall_flags(state, len(plan.hall_names))
-    state.extra.setdefault("capacity_snapshots", [])
     env.process(_snapshot_process(env, state, plan))

@@ -75,7 +75,7 @@ def simulate_capacity(
     -------
     SimState
         Final state: ``cell_state``, ``plant.rack_status``, the event log in the recorder,
-        and ``extra`` (``capacity_snapshots``, ``buildout``, ``failures``).
+        ``capacity_snapshots``, ``buildout`` and ``failures``.
     """
     from dcsim.model.streams import rng_for
     from dcsim.sim.recorder import Recorder

@@ -3,9 +3,11 @@
 The clock is float seconds since the scenario start. Discrete processes (rack groups entering
 service; later deliveries, failures, grid and cooling events) wait, change the state tables
 and log events; they hold no equations. The physics process runs them ahead over up to a
-day, collects what they changed as a change list (:mod:`dcsim.sim.changes`) and advances
-the compiled kernel over the day in one call, which applies each change from the first tick
-that starts at or after its event.
+day (:func:`dcsim.model.memory.chunk_ticks_for`), collects what they changed as a change list
+(:mod:`dcsim.sim.changes`), fills the per-call demand and site-input buffers for those ticks
+(:class:`dcsim.sim.demand.DemandStream`, :class:`dcsim.model.site_inputs.SiteInputs`) and
+advances the compiled kernel over the day in one call, which applies each change from the
+first tick that starts at or after its event.
 """
 
 from __future__ import annotations
@@ -20,43 +22,37 @@ import simpy
 from dcsim.kernels import bundles as B
 from dcsim.kernels.step import advance
 from dcsim.model.capacity import CapacityPlan
+from dcsim.model.memory import chunk_ticks_for
 from dcsim.model.plant import Plant
 from dcsim.model.streams import rng_for
 from dcsim.model.training import TrainingPower
 from dcsim.sim.capacity import start_capacity_processes
 from dcsim.sim.changes import ChangeWatch
 from dcsim.sim.cooling_faults import start_cooling_fault_processes
-from dcsim.sim.demand import demand_matrix_tok_per_s, region_demand_matrix_tok_per_s
+from dcsim.sim.demand import DemandStream, RegionDemandStream, demand_stream
 from dcsim.sim.fleet import start_fleet_processes
 from dcsim.sim.recorder import Recorder
 from dcsim.sim.regions import regions_for_run
 from dcsim.sim.state import SimState, copy_mutable
 
-#: Longest stretch advanced in one compiled call [s]: one simulated day keeps the progress
-#: bar alive at a call overhead that is negligible against a day of ticks.
-MAX_CHUNK_S = 86400.0
-
 ProgressFn = Callable[[int, int], None]
-WindowSpansFn = Callable[[Plant, np.ndarray], list[tuple[int, int]]]
 
 
-def run_bundles(
-    state: SimState, demand: np.ndarray, chunk_ticks: int, training_w: np.ndarray | None = None
-) -> tuple:
+def run_bundles(state: SimState, chunk_ticks: int) -> tuple:
     """The typed bundles of one run, over the state's shared arrays (built once per run).
+
+    The demand (``Classes``) and site inputs (``Inputs``) are per-call buffers of
+    ``chunk_ticks`` columns that share one ``first_tick``; :func:`fill_inputs` fills them
+    before each call.
 
     Parameters
     ----------
     state
         The run's state; its arrays are shared, not copied, so that the processes' changes
         between two compiled calls are what the next call reads.
-    demand
-        Demand per class and tick (n_class, n_ticks) [tok/s].
     chunk_ticks
-        Most ticks of one compiled call (sizes the kernel event buffer) [count].
-    training_w
-        The training bundle's per-hall power array (shared with ``Halls.training_w``);
-        None: no training jobs.
+        Most ticks of one compiled call (sizes the input buffers and the kernel event
+        buffer) [count].
 
     Returns
     -------
@@ -66,8 +62,10 @@ def run_bundles(
     p = state.plant
     rec = state.recorder
     rec.reserve_kernel_events(chunk_ticks)
+    first_tick = np.zeros(1, dtype=np.int64)
+    demand = np.zeros((len(p.class_names), chunk_ticks))
     return (
-        B.classes_bundle(p.class_par, demand, state.backlog_tok, state.backlog_head),
+        B.classes_bundle(p.class_par, demand, state.backlog_tok, state.backlog_head, first_tick),
         B.pools_bundle(p),
         B.cells_bundle(p.cell_pool, p.cell_hall, state.cell_state),
         B.halls_bundle(
@@ -76,10 +74,10 @@ def run_bundles(
             state.hall_cooled,
             p.cool_par,
             state.cool_state,
-            training_w,
+            None if state.training is None else state.training.hall_w,
         ),
         B.sites_bundle(p.site_par, p.site_grid_par, state.site_state, p.site_power_policy),
-        B.inputs_bundle(p.site_series),
+        B.inputs_buffers(len(p.site_names), chunk_ticks, first_tick),
         B.record_bundle(
             rec.rec,
             rec.class_rec,
@@ -96,20 +94,36 @@ def run_bundles(
     )
 
 
+def fill_inputs(
+    bundles: tuple,
+    demand: DemandStream | RegionDemandStream,
+    plant: Plant,
+    t0: int,
+    t1: int,
+    regions: B.Regions | None = None,
+) -> None:
+    """Fill the demand and site-input buffers of :func:`run_bundles` (and the regions'
+    demand buffer) with ticks ``[t0, t1)``."""
+    classes, inputs = bundles[0], bundles[5]
+    region_buf = None if regions is None else regions.demand_tok_per_s
+    demand.fill(t0, t1, classes.demand_tok_per_s, region_buf)
+    plant.site_inputs.fill(t0, t1, inputs)
+    classes.first_tick[0] = t0  # the same array as inputs.first_tick
+
+
 def _physics(
     env: simpy.Environment,
     state: SimState,
-    demand: np.ndarray,
+    demand: DemandStream | RegionDemandStream,
     progress: ProgressFn | None,
     changes_in_call: bool = True,
 ) -> Generator[simpy.Event, None, None]:
     p = state.plant
     rec = state.recorder
     dt_s = p.tick_s
-    chunk_ticks = max(int(MAX_CHUNK_S // dt_s), 1)
-    training = state.extra.get("training_bundle")
-    bundles = run_bundles(state, demand, chunk_ticks, None if training is None else training.hall_w)
-    regions = regions_for_run(p, state.extra.get("region_demand_tok_per_s"), rec.region_rec)
+    chunk_ticks = chunk_ticks_for(dt_s)
+    bundles = run_bundles(state, chunk_ticks)
+    regions = regions_for_run(p, demand, chunk_ticks, bundles[0].first_tick, rec.region_rec)
     watched = ChangeWatch(state)
     while state.tick < p.n_ticks:
         if env.peek() <= env.now:
@@ -132,8 +146,9 @@ def _physics(
                 yield env.timeout(0.0)
             watched.capture(max(_first_tick_at_or_after(env.now, dt_s, p.n_ticks), state.tick))
         changes = watched.end()
+        fill_inputs(bundles, demand, p, state.tick, end, regions)
         t0 = time.perf_counter()
-        advance(state.tick, end - state.tick, dt_s, *bundles, changes, training, regions)
+        advance(state.tick, end - state.tick, dt_s, *bundles, changes, state.training, regions)
         state.wall_kernel_s += time.perf_counter() - t0
         state.n_kernel_calls += 1
         rec.drain_kernel_events()
@@ -168,7 +183,7 @@ def simulate(
     progress: ProgressFn | None = None,
     plan: CapacityPlan | None = None,
     changes_in_call: bool = True,
-    window_spans: WindowSpansFn | None = None,
+    window_spans: list[tuple[int, int]] | None = None,
     training: TrainingPower | None = None,
 ) -> SimState:
     """Run the plant over its horizon.
@@ -190,26 +205,18 @@ def simulate(
         tick. False: each change ends a compiled call (the reference the tests compare with;
         same results, many more calls).
     window_spans
-        Optional ``window_spans(plant, demand) -> [(first tick, ticks), ...]``: the ticks at
-        which every cell is recorded for the request-level windows (``Recorder.window_rec``),
-        decided from the run's inputs before the kernel runs (docs/windows.md).
+        Optional ``[(first tick, ticks), ...]``: the ticks at which every cell is recorded
+        for the request-level windows (``Recorder.window_rec``), resolved from the run's
+        inputs before the kernel runs (:func:`dcsim.windows.resolve.window_spans`).
     training
         Training jobs (:func:`dcsim.model.training.build_training`); their bundle is kept
-        in ``state.extra["training_bundle"]`` (its ``rec`` holds the per-site record).
+        in ``state.training`` (its ``rec`` holds the per-site record).
 
     Returns
     -------
     The final state, holding the recorder with the filled buffers and events.
     """
-    demand_krt = None
-    if plant.regions is None:
-        demand = demand_matrix_tok_per_s(
-            plant, [rng_for(seed, "demand", k) for k in range(len(plant.class_names))]
-        )
-    else:
-        # Each class's demand is the sum of its regions' (each in the region's local time).
-        demand_krt = region_demand_matrix_tok_per_s(plant, seed, rng_for)
-        demand = demand_krt.sum(axis=1)
+    demand = demand_stream(plant, seed, rng_for)
     # The run works on copies so that a plant can be simulated again (sweeps, notebooks).
     run_plant = copy_mutable(plant)
     state = SimState(
@@ -221,16 +228,14 @@ def simulate(
         site_state=run_plant.site_state,
         cool_state=run_plant.cool_state,
     )
-    state.extra["demand_tok_per_s"] = demand
-    if window_spans is not None:
-        state.recorder.reserve_windows(window_spans(run_plant, demand))
+    if window_spans:
+        state.recorder.reserve_windows(window_spans)
     if training is not None:
-        state.extra["training_bundle"] = B.training_bundle(
+        state.training = B.training_bundle(
             training, len(plant.hall_names), state.recorder.site_rec.shape[0],
             len(plant.site_names), plant.ticks_per_rec,
         )  # fmt: skip
         _log_training_events(state, training)
-    state.extra["region_demand_tok_per_s"] = demand_krt
     env = simpy.Environment()
     if run_plant.cooling is not None:
         start_cooling_fault_processes(env, state, run_plant.cooling, partial(rng_for, seed))

@@ -32,16 +32,15 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 
-from dcsim.kernels import layout as L
 from dcsim.model.capacity import BLAST_CODES, CapacityPlan, ReliabilityPlan
-from dcsim.model.plant import FAILED, IN_SERVICE
-from dcsim.sim.buildout import OUT_FAILURE, OUT_MAINTENANCE, OUT_NONE, rack_out_reason
+from dcsim.model.plant import IN_SERVICE
+from dcsim.sim.bookkeeping import FailureState
+from dcsim.sim.fleet_state import OUT_FAILURE, OUT_MAINTENANCE
 
 if TYPE_CHECKING:
     from dcsim.sim.state import SimState
@@ -54,90 +53,21 @@ _REPLICA = BLAST_CODES["replica"]
 _NONE = BLAST_CODES["none"]
 # Heap entry kinds.
 _RACK_BACK, _SHARE_BACK, _SPARE_BACK, _MAINT_END = range(4)
-# Cell counts below this are rounding residue of fractional shares, snapped to 0.
-_SNAP = 1e-9
-
-
-@dataclass
-class FailureState:
-    """Mutable failure bookkeeping (``state.extra["failures"]``)."""
-
-    health_frac: np.ndarray  # (n_rack,) share of the rack's GPUs able to serve
-    idle_frac: np.ndarray  # (n_rack,) share out for a replica restart (powered, idle)
-    spares_count: np.ndarray | None  # (n_hall,) spares on hand; None: always on hand
-    up_count: np.ndarray  # (n_cell,) racks in service, kept by this process between refreshes
-    heap: list = field(default_factory=list)
-    seq: int = 0
-    wakes_count: int = 0
-    failures_count: int = 0
-    repairs_count: int = 0
-    interruptions_count: int = 0
-    maintenance_windows_count: int = 0
-    by_cause_count: np.ndarray | None = None
-    no_spare_count: int = 0
-
-    def push(self, t_s: float, kind: int, payload: tuple) -> None:
-        """Schedule a return (repair, spare, maintenance end) at ``t_s`` [s]."""
-        self.seq += 1
-        heapq.heappush(self.heap, (t_s, self.seq, kind, payload))
 
 
 def _on_grid(t_s: float, quantum_s: float) -> float:
     return math.ceil(t_s / quantum_s - 1e-9) * quantum_s
 
 
-def _snap(cs: np.ndarray, c: int) -> None:
-    for col in (L.C_SERVING, L.C_IDLE):
-        if abs(cs[c, col]) < _SNAP:
-            cs[c, col] = 0.0
-
-
-def _rack_out(state: SimState, fs: FailureState, r: int, reason: int, why: np.ndarray) -> None:
+def _rack_out(state: SimState, fs: FailureState, r: int, reason: int) -> None:
     """Take a whole rack out of service (status FAILED)."""
-    c = int(state.plant.rack_cell[r])
-    cs = state.cell_state
-    cs[c, L.C_SERVING] -= fs.health_frac[r]
-    cs[c, L.C_IDLE] -= fs.idle_frac[r]
-    state.plant.rack_status[r] = FAILED
-    why[r] = reason
-    fs.up_count[c] -= 1
-    _snap(cs, c)
+    state.fleet.rack_out(r, reason)
+    fs.up_count[int(state.fleet.cell[r])] -= 1
 
 
-def _rack_back(state: SimState, fs: FailureState, r: int, why: np.ndarray) -> None:
-    c = int(state.plant.rack_cell[r])
-    cs = state.cell_state
-    state.plant.rack_status[r] = IN_SERVICE
-    why[r] = OUT_NONE
-    cs[c, L.C_SERVING] += fs.health_frac[r]
-    cs[c, L.C_IDLE] += fs.idle_frac[r]
-    fs.up_count[c] += 1
-    _snap(cs, c)
-
-
-def _share_out(state: SimState, fs: FailureState, r: int, share: float, powered: bool) -> None:
-    """Take a share of an in-service rack out (a replica or a host)."""
-    c = int(state.plant.rack_cell[r])
-    cs = state.cell_state
-    fs.health_frac[r] -= share
-    cs[c, L.C_SERVING] -= share
-    if powered:
-        fs.idle_frac[r] += share
-        cs[c, L.C_IDLE] += share
-    _snap(cs, c)
-
-
-def _share_back(state: SimState, fs: FailureState, r: int, share: float, powered: bool) -> None:
-    c = int(state.plant.rack_cell[r])
-    cs = state.cell_state
-    fs.health_frac[r] += share
-    if powered:
-        fs.idle_frac[r] -= share
-    if state.plant.rack_status[r] == IN_SERVICE:
-        cs[c, L.C_SERVING] += share
-        if powered:
-            cs[c, L.C_IDLE] -= share
-        _snap(cs, c)
+def _rack_back(state: SimState, fs: FailureState, r: int) -> None:
+    state.fleet.rack_back(r)
+    fs.up_count[int(state.fleet.cell[r])] += 1
 
 
 def _repair_s(rp: ReliabilityPlan, fs: FailureState, k: int, hall: int, t_s: float) -> float:
@@ -185,12 +115,11 @@ def _fail_one(
         state.log_event(t_s, "training_interruption", job, cause, 1.0)
     if blast == _NONE or gpus_out <= 0.0:
         return
-    why = rack_out_reason(state)
     back_s = _on_grid(t_s + _repair_s(rp, fs, k, hall, t_s), rp.quantum_s)
     if gpus_out < gpus_rack - 1e-9:
         share = min(gpus_out / gpus_rack, float(fs.health_frac[r]))
         powered = blast == _REPLICA
-        _share_out(state, fs, r, share, powered)
+        state.fleet.share_out(r, share, powered)
         fs.push(back_s, _SHARE_BACK, (r, share, powered, k))
         return
     # A whole rack, plus the partner racks of a replica wider than a rack.
@@ -199,14 +128,13 @@ def _fail_one(
     chosen = rng.choice(partners, size=n_more, replace=False) if n_more > 0 else partners[:0]
     shares = fs.health_frac[chosen].copy()
     for p, s in zip(chosen, shares, strict=True):
-        _share_out(state, fs, int(p), float(s), True)
-    _rack_out(state, fs, r, OUT_FAILURE, why)
+        state.fleet.share_out(int(p), float(s), True)
+    _rack_out(state, fs, r, OUT_FAILURE)
     fs.push(back_s, _RACK_BACK, (r, chosen, shares, k))
 
 
 def _return(state: SimState, plan: CapacityPlan, fs: FailureState, t_s: float, item: tuple) -> None:
     _, _, kind, payload = item
-    why = rack_out_reason(state)
     rp = plan.reliability
     if kind == _SPARE_BACK:
         fs.spares_count[payload[0]] += 1
@@ -214,19 +142,19 @@ def _return(state: SimState, plan: CapacityPlan, fs: FailureState, t_s: float, i
     if kind == _MAINT_END:
         racks, window = payload
         for r in racks:
-            _rack_back(state, fs, int(r), why)
+            _rack_back(state, fs, int(r))
         state.log_event(t_s, "maintenance_end", f"window{window}", "", float(len(racks)))
         return
     fs.repairs_count += 1
     if kind == _SHARE_BACK:
         r, share, powered, k = payload
-        _share_back(state, fs, r, share, powered)
+        state.fleet.share_back(r, share, powered)
         gpus = share * plan.rack_gpus[r]
     else:
         r, chosen, shares, k = payload
-        _rack_back(state, fs, r, why)
+        _rack_back(state, fs, r)
         for p, s in zip(chosen, shares, strict=True):
-            _share_back(state, fs, int(p), float(s), True)
+            state.fleet.share_back(int(p), float(s), True)
         gpus = float(rp.blast_gpus[state.plant.rack_cell[r], k])
     asset = f"{plan.hall_names[plan.rack_hall[r]]}/rack{r}"
     state.log_event(t_s, "repair", asset, rp.cause_names[k], float(gpus))
@@ -242,7 +170,6 @@ def _maintenance_start(
     rng: np.random.Generator,
 ) -> None:
     plant = state.plant
-    why = rack_out_reason(state)
     taken: list[np.ndarray] = []
     for racks in plan.cell_racks:
         up = racks[plant.rack_status[racks] == IN_SERVICE]
@@ -251,7 +178,7 @@ def _maintenance_start(
             taken.append(rng.choice(up, size=n, replace=False))
     chosen = np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
     for r in chosen:
-        _rack_out(state, fs, int(r), OUT_MAINTENANCE, why)
+        _rack_out(state, fs, int(r), OUT_MAINTENANCE)
     fs.maintenance_windows_count += 1
     state.log_event(t_s, "maintenance_start", f"window{window}", "", float(chosen.size))
     if plan.training is not None and chosen.size:
@@ -349,16 +276,14 @@ def start_failure_processes(
     rp = plan.reliability
     if rp is None:
         return
-    rack_out_reason(state)
-    n_rack = plan.n_racks
     fs = FailureState(
-        health_frac=np.ones(n_rack),
-        idle_frac=np.zeros(n_rack),
+        health_frac=state.fleet.health_frac,
+        idle_frac=state.fleet.idle_frac,
         up_count=np.zeros(rp.rate_per_rack_s.shape[0], dtype=np.int64),
         spares_count=None if rp.hall_spares_count is None else rp.hall_spares_count.copy(),
         by_cause_count=np.zeros(len(rp.cause_names), dtype=np.int64),
     )
-    state.extra["failures"] = fs
+    state.failures = fs
     env.process(
         _failure_process(
             env,

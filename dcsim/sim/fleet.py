@@ -1,4 +1,8 @@
-"""Fleet processes: racks entering service. Processes change state; they hold no physics."""
+"""Fleet processes: rack groups entering service on their date.
+
+They change racks through the run's :class:`~dcsim.sim.fleet_state.Fleet`; they hold no
+physics.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from dcsim.kernels import layout as L
-from dcsim.model.plant import IN_SERVICE, PLANNED
+from dcsim.model.plant import PLANNED
 
 if TYPE_CHECKING:
     from dcsim.sim.state import SimState
@@ -20,11 +23,12 @@ def rack_group_entry(
 ) -> Generator[simpy.Event, None, None]:
     """Put the racks of a rack group in service at ``at_s`` [s]."""
     yield env.timeout(at_s - env.now)
-    plant = state.plant
-    racks = np.flatnonzero((plant.rack_group == group) & (plant.rack_status == PLANNED))
-    plant.rack_status[racks] = IN_SERVICE
-    np.add.at(state.cell_state[:, L.C_SERVING], plant.rack_cell[racks], 1.0)
-    state.log_event(env.now, "racks_in_service", plant.rack_group_label[group], "", len(racks))
+    fleet = state.fleet
+    racks = np.flatnonzero((fleet.group == group) & (fleet.status == PLANNED))
+    fleet.enter_service(racks)
+    state.log_event(
+        env.now, "racks_in_service", state.plant.rack_group_label[group], "", len(racks)
+    )
 
 
 def start_fleet_processes(

@@ -19,8 +19,8 @@ from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
 from dcsim.kernels import window_layout as WL
+from dcsim.model.events import EVENT_COLUMNS
 from dcsim.model.plant import Plant
-from dcsim.results.run_result import EVENT_COLUMNS
 from dcsim.sim.regions import region_record_buffer, region_timeseries
 
 #: Site columns summed into the campus time series (facility and import are there already).

@@ -1,7 +1,7 @@
 """User regions in a run: their demand, the kernel's routing bundle and the region table.
 
 The demand of each (class, region) pair is drawn from its own stream in the region's local
-time (:func:`dcsim.sim.demand.region_demand_matrix_tok_per_s`); the kernel routes it to sites
+time (:class:`dcsim.sim.demand.RegionDemandStream`, a chunk at a time); the kernel routes it to sites
 (:mod:`dcsim.kernels.stages.route`) and accumulates per class and region the columns of
 ``route.RG_NAMES`` and the load served at each site, which :func:`region_timeseries` turns
 into the ``region_timeseries`` table (``docs/fleet.md``).
@@ -25,13 +25,20 @@ def region_record_buffer(plant: Plant) -> np.ndarray:
     return np.zeros((n_rows, len(plant.class_names), n_region, RT.RG_NCOLS + len(plant.site_names)))
 
 
-def regions_for_run(plant: Plant, demand_krt: np.ndarray | None, rec: np.ndarray):
-    """The kernel's :class:`~dcsim.kernels.bundles.Regions`, or None without regions."""
-    if plant.regions is None or demand_krt is None:
+def regions_for_run(plant: Plant, demand, chunk_ticks: int, first_tick: np.ndarray, rec):
+    """The kernel's :class:`~dcsim.kernels.bundles.Regions`, or None without regions.
+
+    Its demand is a per-call buffer (n_class, n_region, ``chunk_ticks``) that the run's
+    :class:`~dcsim.sim.demand.RegionDemandStream` fills before each compiled call, indexed
+    from ``first_tick[0]`` (the array the class and input buffers share).
+    """
+    if plant.regions is None:
         return None
     cell_site = plant.hall_par[plant.cell_hall, L.H_SITE].astype(np.int64)
+    n_class = len(plant.class_names)
+    buf = np.zeros((n_class, demand.n_region, chunk_ticks))
     return B.regions_bundle(
-        plant.regions, demand_krt, cell_site, len(plant.class_names), rec, plant.ticks_per_rec
+        plant.regions, buf, cell_site, n_class, rec, plant.ticks_per_rec, first_tick
     )
 
 

@@ -184,7 +184,7 @@ def _fluid_kpis(prefix: str, ts: pd.DataFrame, name: str, t0: dt.datetime, t1: d
 
 
 def run_windows(
-    scenario, plant, recorder, demand: np.ndarray, seed: int, timeseries: pd.DataFrame
+    scenario, plant, recorder, inputs, seed: int, timeseries: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, Any], dict[str, float]]:
     """Replay every window of the scenario; return the requests sample, KPIs and wall times.
 
@@ -196,8 +196,9 @@ def run_windows(
         The run's plant.
     recorder
         The run's recorder, its window record filled by the fluid run.
-    demand
-        Demand per class and tick [tok/s] (to resolve the rules as before the run).
+    inputs
+        The run's :func:`~dcsim.windows.resolve.rule_inputs` (to resolve the rules as before
+        the run), or None when every window is dated.
     seed
         Run seed.
     timeseries
@@ -224,7 +225,7 @@ def run_windows(
     kpis: dict[str, Any] = {}
     wall_s: dict[str, float] = {}
     for i, win in enumerate(scenario.windows):
-        t0, n = resolve_window(win, i, plant, demand)
+        t0, n = resolve_window(win, i, plant, inputs)
         w = warmup_ticks(win, t0, dt_s)
         cells_rec = recorder.window_cells(t0 - w, n + w)
         origin = plant.start + dt.timedelta(seconds=(t0 - w) * dt_s)

@@ -81,9 +81,9 @@ def test_demand_peaks_shift_by_the_utc_offset_difference():
     cd = ClassDemand(1000.0, daily, np.ones(7), 0.0, 0.0, 3600.0, np.empty((0, 3)))
     t_s = (np.arange(2 * 1440) + 0.5) * 60.0
     start = dt.datetime(2027, 1, 4)  # scenario clock: site 0 local time, UTC-5
-    east = class_demand_tok_per_s(t_s, start, cd, np.random.default_rng(0), 60.0)
+    east = class_demand_tok_per_s(t_s, start, cd, None)  # no noise (sigma 0)
     west_start = start + dt.timedelta(hours=-8 - (-5))
-    west = class_demand_tok_per_s(t_s, west_start, cd, np.random.default_rng(0), 60.0)
+    west = class_demand_tok_per_s(t_s, west_start, cd, None)
     assert (np.argmax(west[:1440]) - np.argmax(east[:1440])) * 60.0 == 3 * 3600.0
     np.testing.assert_allclose(west[180:], east[:-180], rtol=1e-12)
     assert east.mean() == pytest.approx(1000.0, rel=1e-12)  # profile normalised to mean 1

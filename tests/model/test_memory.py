@@ -1,4 +1,4 @@
-"""The memory estimate counts exactly the horizon-long arrays a run allocates."""
+"""The memory estimate counts the arrays a run allocates: per-call inputs, hourly, recorded."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ import numpy as np
 import pytest
 
 from dcsim.model.memory import (
+    BUFFER_COPIES,
+    HOURLY_ARRAYS_PER_SITE,
+    SNAPSHOT_B,
+    chunk_ticks_for,
     estimate_run_memory,
     format_bytes,
     machine_memory_bytes,
     scenario_sizes,
 )
 from dcsim.model.plant import build_plant
-from dcsim.model.streams import rng_for
 from dcsim.runner import resolve_scenario
 from dcsim.scenario import scenario_catalog
-from dcsim.sim.demand import demand_matrix_tok_per_s
+from dcsim.sim.engine import run_bundles
 from dcsim.sim.recorder import Recorder
+from dcsim.sim.state import SimState
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,25 +48,55 @@ def test_sizes_are_the_plant_sizes(built):
 
 def test_parts_match_the_arrays_a_run_allocates(built):
     sc, plant = built
-    est = estimate_run_memory(**scenario_sizes(sc))
-    assert est.parts_b["site_series"] == plant.site_series.nbytes
-    demand = demand_matrix_tok_per_s(plant, [rng_for(1, "demand", k) for k in range(3)])
-    assert est.parts_b["demand"] == demand.nbytes
-    if plant.grid is not None:
-        grid = plant.grid
-        arrays = (grid.contract_w, grid.grid_avail_w, grid.solar_w, grid.clean_w)
-        arrays += (grid.batt_cmd, grid.cp_shed)
-        assert est.parts_b["grid"] == sum(a.nbytes for a in arrays)
+    sizes = scenario_sizes(sc)
+    est = estimate_run_memory(**sizes)
+    n_class = len(plant.class_names)
+    # Per-call buffers: demand and the eight site series, a day of ticks.
+    state = SimState(
+        plant=plant,
+        recorder=Recorder(plant),
+        cell_state=plant.cell_state.copy(),
+        backlog_tok=np.zeros((n_class, plant.n_backlog_buckets)),
+        backlog_head=np.zeros(n_class, dtype=np.int64),
+        site_state=plant.site_state.copy(),
+        cool_state=plant.cool_state.copy(),
+    )
+    chunk = chunk_ticks_for(plant.tick_s)
+    assert chunk == round(86400 / plant.tick_s)  # 1440 at 1 min, 288 at 5 min
+    classes, *_, inputs, _ = run_bundles(state, chunk)
+    buffers_b = classes.demand_tok_per_s.nbytes + sum(
+        getattr(inputs, f).nbytes for f in inputs._fields if f != "first_tick"
+    )
+    assert buffers_b == 8 * chunk * (n_class + 8 * len(plant.site_names))
+    assert est.parts_b["buffers"] == BUFFER_COPIES * buffers_b
     rec = Recorder(plant)
     campus = rec.rec.nbytes + rec.class_rec.nbytes + rec.site_rec.nbytes
     assert est.parts_b["campus_records"] == campus
     assert est.parts_b["hall_records"] == rec.hall_rec.nbytes
     assert est.n_rows == rec.rec.shape[0]
-    # The weather at tick resolution: dry and wet bulb, float64, per site and tick.
-    assert est.parts_b["weather"] == 2 * np.dtype(float).itemsize * plant.n_ticks * len(
-        plant.site_names
-    )
+    # Hourly: the weather kept for the horizon (2887 min from midnight: 49 hours, plus the
+    # two hours past the end load_weather keeps) is within the hours counted.
+    hours = plant.site_inputs.weather[0].temp_air_degc.size
+    assert hours == 51
+    assert est.parts_b["hourly"] == 8 * HOURLY_ARRAYS_PER_SITE * len(plant.site_names) * (49 + 3)
+    assert est.parts_b["snapshots"] == SNAPSHOT_B * 3  # 2 d 7 min: 3 daily snapshots
     assert est.total_b == est.inputs_b + est.recorded_b
+
+
+def test_inputs_do_not_grow_with_the_horizon_or_the_tick():
+    # One year at a 1-second tick and 100 years at a 1-minute tick with hourly records
+    # (small-hall sizes: 2 classes, 1 site, 1 hall). The per-call buffers hold a day of
+    # ticks, at most 86,400: 3 copies x 8 B x 86,400 x (2 + 8) = 20,736,000 B.
+    year_1s = estimate_run_memory(365 * 86400, 900, 3600, 2, 1, 1, tick_s=1.0)
+    assert year_1s.parts_b["buffers"] == 20_736_000
+    century = estimate_run_memory(100 * 365 * 1440, 60, 60, 2, 1, 1, tick_s=60.0)
+    assert century.parts_b["buffers"] == 3 * 8 * 1440 * 10
+    # What grows with the horizon is hourly (21 values per site and hour) and recorded:
+    # 876,000 hourly rows of 8 B x (35 + 2 x 11 + 14) = 568 B, hall rows 80 B, twice.
+    hours = 100 * 365 * 24
+    assert century.parts_b["hourly"] == 8 * 21 * (hours + 3)
+    assert century.recorded_b == 2 * hours * (568 + 80) + 4096 * 100 * 365
+    assert century.inputs_b < 0.2 * century.recorded_b
 
 
 def test_format_bytes_and_machine_memory():

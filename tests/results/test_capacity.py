@@ -96,7 +96,7 @@ def run():
     plant = build_plant(sc, catalog)
     plan = build_capacity_plan(sc, catalog, plant, buildout=Buildout.model_validate(BUILDOUT))
     state = simulate_capacity(plant, plan, seed=0)
-    snaps = snapshots_frame(state.extra["capacity_snapshots"], plant.start)
+    snaps = snapshots_frame(state.capacity_snapshots, plant.start)
     # A made-up hourly series: capacity 100 tok/s in January, 300 in February.
     index = pd.date_range("2027-01-01", periods=40 * 24, freq="h", name="time")
     ts = pd.DataFrame(
@@ -222,7 +222,7 @@ def test_capacity_results_bundle_has_units_and_no_nan():
         {"capacity_tok_per_s": 1e5, "demand_tok_per_s": 5e4, "served_tok_per_s": 5e4}, index=index
     )
     kpis = {"served_tok": 5e4 * 40 * 86400, "grid_import_energy_j": 1e5 * 40 * 86400}
-    table, new = capacity_results(state.extra["capacity_snapshots"], ts, ev, kpis, plan)
+    table, new = capacity_results(state.capacity_snapshots, ts, ev, kpis, plan)
     assert CAPACITY_TABLE == "capacity"
     assert list(table.columns) == list(CAPACITY_COLUMNS)
     for name, value in new.items():

@@ -113,7 +113,7 @@ def tiny():
         economics=Economics.model_validate(ECONOMICS),
     )
     state = simulate_capacity(plant, plan, seed=0)
-    snaps = snapshots_frame(state.extra["capacity_snapshots"], plant.start)
+    snaps = snapshots_frame(state.capacity_snapshots, plant.start)
     held = capex_held_usd_s(
         snaps,
         plan.system_names,

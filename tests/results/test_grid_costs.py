@@ -58,7 +58,8 @@ def hand_info(**kw) -> SiteGridInfo:
         cp_months_count=4,
         cp_interval_start_s=np.array([4500.0]),  # 1 August 00:15
         min_take_frac=0.85,
-        contract_w=np.full(120, 100 * MW),
+        # 100 MW contracted in July and August 2027 (month keys year * 12 + month - 1)
+        contract_month_max_w={2027 * 12 + 6: 100 * MW, 2027 * 12 + 7: 100 * MW},
         clean_share_frac=0.4,
         heat_rate_j_per_j=10.0 * units.MMBTU_J / units.MWH_J,  # 10 MMBtu/MWh
         fuel_usd_per_j=3.0 / units.MMBTU_J,  # 3 USD/MMBtu

@@ -182,22 +182,45 @@ def test_horizon_ending_after_the_last_date(base, catalog):
     check_horizon_in_calendar(broken(base, lambda d: d.update(start="2150-01-01")), catalog)
 
 
-def test_run_that_cannot_fit_in_memory(base, catalog):
-    # 100 y at a 1 ms tick, 2 classes, 1 site, 1 hall. Per tick, 8 B x (2 demand + 8 site
-    # series + 6 grid + 2 weather + 7 calendar) = 200 B; per 15-minute row 8 B x (35 campus +
-    # 2 classes x 11 + 16 site) = 584 B, per hourly hall row 8 B x 10 = 80 B; recorded outputs
-    # count twice.
-    sc = broken(base, lambda d: d.update(tick_s="1ms", horizon_s="100y"))
+def test_run_that_cannot_fit_in_memory(base, catalog, monkeypatch):
+    # 100 y at a 1 s tick, recorded every tick: 2 classes, 1 site, 1 hall. Per record row
+    # 8 B x (35 campus + 2 classes x 11 + 16 site) = 584 B, per hourly hall row 8 B x 10 = 80 B;
+    # recorded outputs count twice, a daily snapshot 4096 B. Inputs: per-call buffers
+    # 3 x 8 B x 86,400 ticks x (2 + 8) = 20,736,000 B, the tally blocks 8 B x 16 x 2^17 =
+    # 16,777,216 B, hourly 8 B x 21 x (876,000 + 3) h = 147,168,504 B.
+    monkeypatch.setattr("dcsim.model.memory.machine_memory_bytes", lambda: 8 * 1024**3)
+    sc = broken(base, lambda d: d.update(tick_s="1s", horizon_s="100y", record_every_s="1s"))
     err = fails(check_run_fits_in_memory, sc, catalog)
-    n_ticks = 100 * 365 * 86400 * 1000
-    rows, hall_rows = 100 * 365 * 96, 100 * 365 * 24
-    total_b = 200 * n_ticks + 2 * (584 * rows + 80 * hall_rows)
-    assert err.where == "tick_s"
-    assert err.message.startswith(f"the run needs about 573.6 TiB ({total_b} bytes) for its ")
-    assert f"inputs ({n_ticks} ticks, 573.6 TiB) and recorded outputs ({rows} rows, " in (
+    n_ticks = 100 * 365 * 86400
+    rows, hall_rows = n_ticks, 100 * 365 * 24
+    recorded_b = 2 * (584 * rows + 80 * hall_rows) + 4096 * 100 * 365
+    inputs_b = 20_736_000 + 16_777_216 + 147_168_504
+    total_b = recorded_b + inputs_b
+    assert err.where == "record_every_s"
+    assert err.message.startswith(f"the run needs about 3.3 TiB ({total_b} bytes) for its ")
+    assert f"recorded outputs ({rows} rows, 3.3 TiB) and inputs ({n_ticks} ticks, 176.1 MiB)" in (
         err.message
     )
-    assert err.message.endswith("of memory of this machine; raise tick_s or shorten horizon_s")
+    assert err.message.endswith(
+        "more than the 8.0 GiB of memory of this machine; raise record_every_s or shorten horizon_s"
+    )
+
+
+def test_fine_ticks_and_long_horizons_fit_when_records_are_coarse(base, catalog, monkeypatch):
+    # Inputs are produced per compiled call, so neither a 1 s tick over a year nor 100 years
+    # at hourly records come near 8 GiB: both pass (a century at 1 min with hourly records
+    # is about 2 x 876,000 x 648 B + 147 MB + 150 MB = 1.4 GB).
+    monkeypatch.setattr("dcsim.model.memory.machine_memory_bytes", lambda: 8 * 1024**3)
+    year_1s = broken(base, lambda d: d.update(tick_s="1s", horizon_s="365d"))
+    check_run_fits_in_memory(year_1s, catalog)
+    century = broken(base, lambda d: d.update(horizon_s="100y", record_every_s="1h"))
+    check_run_fits_in_memory(century, catalog)
+    # ... and a machine of 1 GiB refuses the century, naming the hourly records.
+    monkeypatch.setattr("dcsim.model.memory.machine_memory_bytes", lambda: 1024**3)
+    err = fails(check_run_fits_in_memory, century, catalog)
+    assert err.where == "record_every_s"
+    assert err.message.endswith("1.0 GiB of memory of this machine; raise record_every_s or "
+                                "shorten horizon_s")  # fmt: skip
 
 
 def test_horizon_below_one_tick(base, catalog):

@@ -129,7 +129,7 @@ def test_tiny_schedule_timeline_by_hand(tiny):
 
 def test_tiny_schedule_stranded_counts_by_hand(tiny):
     _, _, state = tiny
-    snaps = pd.DataFrame(state.extra["capacity_snapshots"])
+    snaps = pd.DataFrame(state.capacity_snapshots)
     day = (snaps.t_s / D).round().astype(int)
     stranded = dict(zip(day, snaps.racks_stranded_count, strict=True))
     power = dict(zip(day, snaps.stranded_power_w, strict=True))
@@ -209,7 +209,7 @@ def test_deliveries_never_exceed_the_supply_rate(catalog, slip):
         assert cum[-1] == 120
         assert t_s[-1] <= 120 / rate + 7 * D + 1e-6
     # The vendor's own ledger agrees: shipped <= made <= rate x time.
-    st = state.extra["buildout"]
+    st = state.buildout
     assert st.shipped[0] <= st.produced[0] + 1e-9 <= rate * 200 * D + 1e-6
 
 
@@ -336,7 +336,7 @@ def gw_runs(catalog, gw_campus, repo):
             sc, catalog, plant, buildout=Buildout.model_validate(blocks["buildout"])
         )
         state = simulate_capacity(plant, plan, seed=sc.seed)
-        out[name] = (plan, state, pd.DataFrame(state.extra["capacity_snapshots"]))
+        out[name] = (plan, state, pd.DataFrame(state.capacity_snapshots))
     return out
 
 
@@ -350,7 +350,7 @@ def test_gw_campus_buildout_completes_within_the_year(gw_runs):
     # gw-campus has failures on: at the end a few racks may be in repair.
     assert total - 10 <= snaps.racks_in_service_count.iloc[-1] <= total
     assert snaps.racks_stranded_count.max() > 0
-    st = state.extra["buildout"]
+    st = state.buildout
     assert (st.shipped <= st.produced + 1e-9).all()
     # Everything but b1 (in service at the start) was shipped.
     assert float(np.sum(st.shipped)) == total - 1600

@@ -95,7 +95,7 @@ def test_changes_in_the_call_equal_a_call_ended_at_each_change(runs):
 
 def test_one_compiled_call_per_day(runs):
     plant, inside, split = runs
-    # A call covers at most a day (engine.MAX_CHUNK_S): 2 days -> 2 calls whatever the
+    # A call covers at most a day (memory.MAX_CHUNK_S): 2 days -> 2 calls whatever the
     # failure rate; ended at each change, there is one call per distinct event tick.
     assert inside.n_kernel_calls == math.ceil(HORIZON_S / 86400.0) == 2
     event_ticks = {math.ceil(e[0] / plant.tick_s - 1e-9) for e in split.recorder.events}

@@ -125,7 +125,7 @@ def test_llama3_interruptions_within_poisson_bounds(llama3):
         ev = events(state)
         n = int((ev.kind == "training_interruption").sum())
         # Every failure touches the training job (all racks are reserved).
-        assert n == state.extra["failures"].failures_count == int((ev.kind == "failure").sum())
+        assert n == state.failures.failures_count == int((ev.kind == "failure").sum())
         assert lo <= n <= hi
         counts.append(n)
     # Five independent runs: their sum is Poisson(5 x 419) (racks under repair cannot fail,
@@ -137,7 +137,7 @@ def test_llama3_interruptions_within_poisson_bounds(llama3):
 def test_llama3_causes_in_their_table_proportions(llama3):
     plant, plan = llama3
     state = simulate_capacity(plant, plan, seed=11)
-    by_cause = state.extra["failures"].by_cause_count
+    by_cause = state.failures.by_cause_count
     names = plan.reliability.cause_names
     # Faulty GPU is 148 of 419: each failure is that cause with p = 0.353; binomial
     # 99.9 % bounds for ~419 draws are about +-0.077.
@@ -166,7 +166,7 @@ def test_a_host_failure_on_nvl72_takes_out_one_tray_of_replicas(catalog):
     back = repairs.groupby("asset").t_s.min()
     lag = (back - first.loc[back.index]).dropna()
     assert (lag >= 4 * H - 1e-6).all() and (lag == 4 * H).any()
-    fs = state.extra["failures"]
+    fs = state.failures
     # The cells hold the healthy shares of the racks in service; the rest is out (no idle
     # power: a pulled tray draws nothing).
     up = state.plant.rack_status == IN_SERVICE
@@ -182,7 +182,7 @@ def test_a_replica_failure_idles_its_gpus_until_the_restart(catalog):
     state = simulate_capacity(plant, plan, seed=4, until_s=2 * D)
     ev = events(state)
     assert (ev[ev.kind == "failure"].value == replica).all()
-    fs = state.extra["failures"]
+    fs = state.failures
     up = state.plant.rack_status == IN_SERVICE
     assert state.cell_state[0, L.C_SERVING] + state.cell_state[0, L.C_IDLE] == pytest.approx(
         up.sum(), abs=1e-9
@@ -246,7 +246,7 @@ def test_spares_turn_rma_waits_into_hot_swaps(catalog):
     state = simulate_capacity(plant, one, seed=2)
     lags = repair_lags(state)
     assert set(np.round(lags / H, 6)) <= {4.0, 28.0}
-    assert state.extra["failures"].no_spare_count > 0
+    assert state.failures.no_spare_count > 0
 
 
 # --------------------------------------------------------------------------- maintenance
@@ -292,7 +292,7 @@ def test_failures_land_on_the_event_grid(catalog):
     np.testing.assert_allclose(t_fine / 60.0, np.round(t_fine / 60.0), atol=1e-9)
     # The coarse grid gathers failures and repairs into fewer wake-ups (fewer splits of
     # the physics) for the same Poisson rate: ~1.8 failures/h, 0.46 per 15 minutes.
-    a, b = coarse.extra["failures"], fine.extra["failures"]
+    a, b = coarse.failures, fine.failures
     assert a.wakes_count < 0.8 * b.wakes_count
     lo, hi = poisson_interval_count(float(b.failures_count), 0.999)
     assert lo <= a.failures_count <= hi

@@ -55,9 +55,9 @@ def runs():  # gw-campus: ~50 s
 @pytest.mark.slow
 def test_late_start_finds_the_fleet_the_plan_implies(runs):
     offset_s, (_, _, early), (_, plan, late) = runs
-    snaps = pd.DataFrame(early.extra["capacity_snapshots"]).set_index("t_s")
+    snaps = pd.DataFrame(early.capacity_snapshots).set_index("t_s")
     at_late = snaps.loc[offset_s]
-    first = pd.DataFrame(late.extra["capacity_snapshots"]).iloc[0]
+    first = pd.DataFrame(late.capacity_snapshots).iloc[0]
     assert first["t_s"] == 0.0
     for col in (
         "racks_delivered_count",
@@ -167,14 +167,14 @@ def test_tiny_plan_started_late_is_already_in_service():
     # cooling (day 20), burn in on days 20-22 and serve from day 22 (23 January). A run
     # started on 25 January (day 24) finds all four in service and the hall ready.
     late = _tiny("2027-01-25", "2d")
-    first = late.extra["capacity_snapshots"][0]
+    first = late.capacity_snapshots[0]
     assert first["t_s"] == 0.0
     assert first["racks_in_service_count"] == 4
     assert first["halls_energised_count"] == 1
     assert late.cell_state[:, L.C_SERVING].sum() == 4.0
     assert late.recorder.events == []  # nothing happens after the start
     early = _tiny("2027-01-01", "30d")
-    at_day_24 = early.extra["capacity_snapshots"][24]
+    at_day_24 = early.capacity_snapshots[24]
     assert at_day_24["t_s"] == 24 * DAY_S
     assert {k: first[k] for k in first if k != "t_s"} == {
         k: at_day_24[k] for k in at_day_24 if k != "t_s"
@@ -187,6 +187,6 @@ def test_tiny_plan_started_mid_burn_in_finishes_it():
     # Started on 22 January (day 21): the burn-in began on day 20 and ends on day 22,
     # one day after the start, when all four racks enter service.
     late = _tiny("2027-01-22", "3d")
-    assert late.extra["capacity_snapshots"][0]["racks_burn_in_count"] == 4
+    assert late.capacity_snapshots[0]["racks_burn_in_count"] == 4
     kinds = [(t, kind, v) for t, kind, _, _, v in late.recorder.events]
     assert kinds == [(DAY_S, "racks_in_service", 4.0)]

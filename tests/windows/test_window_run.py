@@ -23,7 +23,7 @@ from dcsim.results.io import read_run
 from dcsim.scenario import load_scenario, scenario_catalog
 from dcsim.sim.engine import simulate
 from dcsim.windows.replay import LATENCY_KPIS, REQUEST_COLUMNS
-from dcsim.windows.resolve import resolve_window, window_spans
+from dcsim.windows.resolve import resolve_window, rule_inputs, window_spans
 
 
 def _state(small_hall, overrides):
@@ -31,12 +31,7 @@ def _state(small_hall, overrides):
     catalog = scenario_catalog(sc)
     plant = build_plant(sc, catalog)
     plan = build_capacity_plan(sc, catalog, plant)
-    spans = None
-    if sc.windows:
-
-        def spans(p, demand):
-            return window_spans(sc.windows, p, demand)
-
+    spans = window_spans(sc.windows, plant, rule_inputs(plant, sc.seed)) if sc.windows else None
     return sc, simulate(plant, sc.seed, plan=plan, window_spans=spans)
 
 
@@ -44,7 +39,7 @@ def test_recording_equals_the_fluid_series(small_hall, window_overrides):
     window_overrides["windows"][0]["duration_s"] = "1h"  # one hall row (1 h) and 4 rows
     sc, state = _state(small_hall, window_overrides)
     p, rec = state.plant, state.recorder
-    t0, n = resolve_window(sc.windows[0], 0, p, state.extra["demand_tok_per_s"])
+    t0, n = resolve_window(sc.windows[0], 0, p, rule_inputs(p, sc.seed))
     cells = rec.window_cells(t0, n)  # (60, n_cell, WR_NCOLS)
     chat = p.class_names.index("chat")
     chat_cells = np.flatnonzero(np.asarray(p.pool_class)[p.cell_pool] == chat)

@@ -15,7 +15,7 @@ def offer_demand(t, dt_s, classes, work):
     backlog ring (work past its deadline expires before it is offered again).
     """
     for k in range(classes.deferrable.shape[0]):
-        work.offered[k] = classes.demand_tok_per_s[k, t]
+        work.offered[k] = classes.demand_tok_per_s[k, t - classes.first_tick[0]]
         work.expired[k] = 0.0
         if classes.deferrable[k]:
             rotate = t % classes.bucket_ticks[k] == 0
@@ -35,7 +35,7 @@ def settle_backlog(t, dt_s, classes, work):
     queue), ``work.unserved_cls``, ``work.backlog_cls`` and the backlog ring.
     """
     for k in range(classes.deferrable.shape[0]):
-        d = classes.demand_tok_per_s[k, t]
+        d = classes.demand_tok_per_s[k, t - classes.first_tick[0]]
         work.capped_lost_cls[k] = max(work.served_first[k] - work.served_cls[k], 0.0)
         if classes.deferrable[k]:
             ring = classes.backlog_tok[k, : classes.buckets[k]]

@@ -15,10 +15,11 @@ def site_supply_w(s, t, sites, inputs, dt_s):
     Grid (as available, bounded by the connection) + must-take sources + running turbines +
     the battery down to empty (the ride-through).
     """
+    ti = t - inputs.first_tick[0]  # column of tick t in the input buffers
     supply = (
-        min(inputs.grid_avail_w[s, t], sites.import_limit_w[s])
-        + inputs.solar_w[s, t]
-        + inputs.clean_w[s, t]
+        min(inputs.grid_avail_w[s, ti], sites.import_limit_w[s])
+        + inputs.solar_w[s, ti]
+        + inputs.clean_w[s, ti]
         + sites.turb_online[s] * sites.turb_unit_w[s]
     )
     if sites.batt_policy[s] > 0:
@@ -39,18 +40,19 @@ def set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work):
     ``thermal_bound``. Cooling acts on the racks only here: a hall takes no more than its
     feed carries and its cooling can reject, and the cap solve meets that limit.
     """
+    ti = t - inputs.first_tick[0]  # column of tick t in the input buffers
     for c in range(cells.pool.shape[0]):
         work.cap[c] = 1.0
         s_c = halls.site[cells.hall[c]]
         k = pools.klass[cells.pool[c]]
-        if inputs.cp_shed[s_c, t] > 0.0 and classes.deferrable[k]:
+        if inputs.cp_shed[s_c, ti] > 0.0 and classes.deferrable[k]:
             work.cap[c] = 0.0  # coincident-peak avoidance parks deferrable racks
     for s in range(sites.import_limit_w.shape[0]):
         work.site_limit[s] = site_supply_w(s, t, sites, inputs, dt_s)
         work.site_on[s] = 1.0
         work.site_parked_w[s] = 0.0
-        work.t_db[s] = inputs.t_db_degc[s, t]
-        work.t_wb[s] = inputs.t_wb_degc[s, t]
+        work.t_db[s] = inputs.t_db_degc[s, ti]
+        work.t_wb[s] = inputs.t_wb_degc[s, ti]
     # The heat in the white space (IT + PDU loss) is exactly the UPS output the feed limit
     # applies to, so both limits bound the same quantity.
     for h in range(halls.site.shape[0]):

@@ -70,7 +70,7 @@ def record_classes(t, row, classes, record, work):
     proxy_served = 0.0
     for k in range(classes.deferrable.shape[0]):
         proxy_served += work.served_cls[k] * work.proxy_cls[k]
-        d = classes.demand_tok_per_s[k, t]
+        d = classes.demand_tok_per_s[k, t - classes.first_tick[0]]
         demand_total += d
         capped_lost += work.capped_lost_cls[k]
         if classes.interactive[k]:
@@ -164,6 +164,7 @@ def record_sites(row, sites, inputs, t, record, work):
     Returns (facility, losses, cooling, import) summed over the sites [W] and the largest
     relative supply-balance residual of any site [-].
     """
+    ti = t - inputs.first_tick[0]  # column of tick t in the input buffers
     w_rec = 1.0 / record.ticks_per_rec
     site_rec = record.site_rec
     facility_total = 0.0
@@ -205,7 +206,7 @@ def record_sites(row, sites, inputs, t, record, work):
         site_rec[row, s, L.SR_BATTERY] += batt_w * w_rec
         site_rec[row, s, L.SR_SOC] += sites.soc_j[s] * w_rec
         site_rec[row, s, L.SR_SPILL] += spill * w_rec
-        contract = inputs.contract_w[s, t]
+        contract = inputs.contract_w[s, ti]
         site_rec[row, s, L.SR_CURTAILED] += max(contract - avail, 0.0) * w_rec
         site_rec[row, s, L.SR_GRID_AVAIL] += avail * w_rec
         if work.site_on[s] < 1.0:
@@ -214,8 +215,8 @@ def record_sites(row, sites, inputs, t, record, work):
         site_rec[row, s, L.SR_POLICY_ACTED] += work.policy_acted[s] * w_rec
         # Spill cuts solar first, then the clean block, then turbine output at minimum load:
         # what is left of the spill was burnt in the turbines all the same.
-        t_spill = spill - (inputs.solar_w[s, t] - solar_u)
-        t_spill -= inputs.clean_w[s, t] - clean_u
+        t_spill = spill - (inputs.solar_w[s, ti] - solar_u)
+        t_spill -= inputs.clean_w[s, ti] - clean_u
         site_rec[row, s, L.SR_TURBINE_GROSS] += (turb_w + max(t_spill, 0.0)) * w_rec
     return facility_total, losses_total, mech_total, import_total, supply_residual
 

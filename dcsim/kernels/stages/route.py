@@ -44,7 +44,8 @@ def no_regions(n_class, n_cell, n_site):
     """A disabled :class:`Regions` bundle (one implicit region, spread by capacity)."""
     f3 = np.zeros((n_class, 0, n_site))
     return Regions(
-        False, 0, True, np.zeros((n_class, 0, 0)), np.zeros((0, n_site)),
+        False, 0, True, np.zeros((n_class, 0, 0)), np.zeros(1, dtype=np.int64),
+        np.zeros((0, n_site)),
         np.zeros((n_cell, 0)), np.zeros((n_class, n_site)), np.zeros((n_site, 1)),
         np.zeros((n_site, 1)), 0.0, np.zeros(n_cell, dtype=np.int64),
         np.zeros((n_class, 0, n_site), dtype=np.int64), np.zeros((n_class, 0)), f3,
@@ -84,13 +85,14 @@ def split_offered(t, dt_s, classes, regions, work):
     h = int((t * dt_s + regions.hour0_offset_s) / 3600.0 + 1e-9)
     h = min(max(h, 0), n_hour - 1)
     key = regions.key
+    i_buf = t - regions.first_tick[0]  # column of tick t in the per-call demand buffer
     for k in range(classes.deferrable.shape[0]):
         d_k = 0.0
         for r in range(n_region):
-            d_k += regions.demand_tok_per_s[k, r, t]
+            d_k += regions.demand_tok_per_s[k, r, i_buf]
         for r in range(n_region):
             # Queued (deferrable) work is split like this tick's demand; with none, evenly.
-            share = regions.demand_tok_per_s[k, r, t] / d_k if d_k > 0.0 else 1.0 / n_region
+            share = regions.demand_tok_per_s[k, r, i_buf] / d_k if d_k > 0.0 else 1.0 / n_region
             regions.offered_kr[k, r] = work.offered[k] * share
             order = regions.order[k, r]
             for s in range(n_site):
@@ -206,7 +208,7 @@ def record_regions(t, cells, pools, classes, regions, work):
         # A deferrable class's service is what left its queue (settle_backlog): rescale.
         scale = work.served_cls[k] / total if total > 0.0 else 0.0
         for r in range(n_region):
-            d = regions.demand_tok_per_s[k, r, t]
+            d = regions.demand_tok_per_s[k, r, t - regions.first_tick[0]]
             served = 0.0
             rtt = 0.0
             for s in range(n_site):

@@ -44,6 +44,7 @@ def balance_sites(t, dt_s, sites, inputs, work, record):
     ``site_w``, ``site_avail``, ``site_import``... ``site_unmet``, ``site_turb_before``
     and the site state (state of charge, turbine units, timers, battery mode).
     """
+    ti = t - inputs.first_tick[0]  # column of tick t in the input buffers
     for s in range(sites.import_limit_w.shape[0]):
         site_w = 0.0
         xfmr = 0.0
@@ -56,11 +57,11 @@ def balance_sites(t, dt_s, sites, inputs, work, record):
         work.site_xfmr[s] = xfmr
         work.site_w[s] = site_w
         # The physical connection bounds what the contract makes available.
-        avail = min(inputs.grid_avail_w[s, t], sites.import_limit_w[s])
-        solar = inputs.solar_w[s, t]
-        clean = inputs.clean_w[s, t]
+        avail = min(inputs.grid_avail_w[s, ti], sites.import_limit_w[s])
+        solar = inputs.solar_w[s, ti]
+        clean = inputs.clean_w[s, ti]
         imp, solar_u, clean_u, turb_w, batt_w, soc, spill, unmet = site_dispatch(
-            site_w, avail, solar, clean, inputs.batt_cmd[s, t], sites.soc_j[s],
+            site_w, avail, solar, clean, inputs.batt_cmd[s, ti], sites.soc_j[s],
             sites.turb_online[s], sites.batt_power_w[s], sites.batt_energy_j[s],
             sites.batt_eta_charge_frac[s], sites.batt_eta_discharge_frac[s],
             sites.batt_reserve_j[s], sites.batt_policy[s], sites.peak_threshold_w[s],
