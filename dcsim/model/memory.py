@@ -22,7 +22,12 @@ Counted (float64, 8 B a value):
 * per record row: the campus row (``layout.R_NCOLS``), ``layout.KR_NCOLS`` per class and
   ``layout.SR_NCOLS`` per site; per hall record row, ``layout.HR_NCOLS`` per hall; the tables
   written from them hold about as much again, so recorded outputs count twice;
-* per day: one capacity snapshot (:data:`SNAPSHOT_B`).
+* per day: one capacity snapshot (:data:`SNAPSHOT_B`);
+* with user regions: per record row ``route.RG_NCOLS`` plus one per site for each class and
+  region, and a per-call demand buffer per class and region;
+* with training jobs: their power statistics, ``physics.training.TS_NCOLS`` values per job
+  and tick of the horizon (the job's exact profile, precomputed; it grows with the horizon
+  and shrinks with a longer tick), and a per-site training record row.
 
 Not counted: the event log (a few rows per failure, repair or grid event) and the plant's
 fixed tables (racks, pools, operating points), which do not grow with the horizon.
@@ -37,6 +42,9 @@ from typing import Any
 
 from dcsim import units
 from dcsim.kernels import layout as L
+from dcsim.kernels.stages.route import RG_NCOLS
+from dcsim.kernels.training_layout import TR_NCOLS
+from dcsim.physics.training import TS_NCOLS
 
 __all__ = [
     "MemoryEstimate",
@@ -87,8 +95,9 @@ class MemoryEstimate:
     parts_b
         Bytes per part [B]: ``buffers`` (per-call inputs), ``tally`` (build blocks),
         ``hourly`` (inputs at hourly resolution over the horizon), ``campus_records``,
-        ``hall_records`` (the recorder's buffers: campus, class and site rows; hall rows),
-        ``tables`` (the frames made from them), ``snapshots`` (daily capacity snapshots).
+        ``hall_records`` (the recorder's buffers: campus, class, site and region rows; hall
+        rows), ``tables`` (the frames made from them), ``snapshots`` (daily capacity
+        snapshots), ``training`` (training jobs' per-tick power statistics).
     """
 
     n_ticks: int
@@ -99,7 +108,7 @@ class MemoryEstimate:
     @property
     def inputs_b(self) -> int:
         """Inputs: per-call buffers, build blocks and the hourly series [B]."""
-        return sum(self.parts_b[k] for k in ("buffers", "tally", "hourly"))
+        return sum(self.parts_b[k] for k in ("buffers", "tally", "hourly", "training"))
 
     @property
     def recorded_b(self) -> int:
@@ -119,7 +128,7 @@ class MemoryEstimate:
             "hall_record_every_s": self.parts_b["hall_records"],
         }
         grows = {"horizon_s": self.parts_b["hourly"] + self.parts_b["snapshots"], **recorded}
-        grows["tick_s"] = self.parts_b["buffers"] + self.parts_b["tally"]
+        grows["tick_s"] = self.parts_b["buffers"] + self.parts_b["tally"] + self.parts_b["training"]
         field = max(grows, key=grows.get)
         if field == "horizon_s":
             return field, "shorten horizon_s"
@@ -136,6 +145,8 @@ def estimate_run_memory(
     n_site: int,
     n_hall: int,
     tick_s: float = 60.0,
+    n_region: int = 0,
+    n_training_job: int = 0,
 ) -> MemoryEstimate:
     """Bytes of a run's inputs and recorded outputs (see the module docstring).
 
@@ -149,6 +160,8 @@ def estimate_run_memory(
         Workload classes, sites and halls [count].
     tick_s
         Tick length [s].
+    n_region, n_training_job
+        User regions and training jobs [count] (0: none).
 
     Returns
     -------
@@ -160,16 +173,24 @@ def estimate_run_memory(
     chunk = min(chunk_ticks_for(tick_s), n_ticks)
     n_hours = math.ceil(horizon_s / units.H_S) + 3  # from the start's hour, one past the end
     n_days = math.ceil(horizon_s / units.D_S)
-    campus = FLOAT_B * n_rows * (L.R_NCOLS + n_class * L.KR_NCOLS + n_site * L.SR_NCOLS)
+    region_cols = n_class * n_region * (RG_NCOLS + n_site)
+    training_cols = n_site * TR_NCOLS if n_training_job else 0
+    campus = FLOAT_B * n_rows * (
+        L.R_NCOLS + n_class * L.KR_NCOLS + n_site * L.SR_NCOLS + region_cols + training_cols
+    )
     halls = FLOAT_B * n_hall_rows * n_hall * L.HR_NCOLS
     parts = {
-        "buffers": FLOAT_B * BUFFER_COPIES * chunk * (n_class + n_site * L.ST_NCOLS),
+        "buffers": FLOAT_B
+        * BUFFER_COPIES
+        * chunk
+        * (n_class * (1 + n_region) + n_site * L.ST_NCOLS),
         "tally": FLOAT_B * TALLY_ARRAYS * min(TALLY_TICKS, n_ticks),
         "hourly": FLOAT_B * HOURLY_ARRAYS_PER_SITE * n_site * n_hours,
         "campus_records": campus,
         "hall_records": halls,
         "tables": (RECORDED_COPIES - 1) * (campus + halls),
         "snapshots": SNAPSHOT_B * n_days,
+        "training": FLOAT_B * n_training_job * n_ticks * TS_NCOLS,
     }
     return MemoryEstimate(n_ticks, n_rows, n_hall_rows, parts)
 
@@ -198,6 +219,8 @@ def scenario_sizes(scenario: Any) -> dict[str, int]:
         "n_site": len(scenario.sites),
         "n_hall": sum(len(b.halls) for s in scenario.sites for b in s.buildings),
         "tick_s": tick_s,
+        "n_region": len(scenario.regions or []),
+        "n_training_job": len(getattr(scenario, "training_jobs", None) or []),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
@@ -126,15 +127,19 @@ def test_repurposing_before_and_after():
     res = _run(until="2027-01-04T12:00", horizon="1d")
     table = res.extra_tables["repurposing"].set_index("window")
     st = _site(res)
-    before = st[st["time"] < "2027-01-04T12:00"]
-    after = st[st["time"] >= "2027-01-04T12:00"]
+    # Tables are stamped in UTC; the repurposing date is on the campus clock.
+    date = pd.Timestamp("2027-01-04T12:00")
+    st_local = res.local_time("site_timeseries").loc[st.index].dt.tz_localize(None)
+    before = st[st_local < date]
+    after = st[st_local >= date]
     assert_allclose(before["training_racks_count"], 4.0)
     assert_allclose(after["training_racks_count"], 0.0)
     assert_allclose(after["training_power_w"], 0.0)
     # After the date the 4 racks serve the batch backlog: the campus serves more.
     assert table.loc["after", "served_tok_per_s"] > table.loc["before", "served_tok_per_s"]
     ts = res.timeseries
-    assert ts.loc[ts.index >= "2027-01-04T12:00", "batch.capacity_tok_per_s"].min() > 0
+    ts_local = res.local_time().dt.tz_localize(None)
+    assert ts.loc[(ts_local >= date).to_numpy(), "batch.capacity_tok_per_s"].min() > 0
     # The job's end is a drop of its whole mean power within a tick: the grid sees
     # 406.56 kW / 60 s = 6.776 kW/s after the date.
     assert table.loc["after", "training_grid_ramp_max_w_per_s"] == pytest.approx(
