@@ -204,7 +204,9 @@ LAYERS_ALLOWED: dict[str, set[str]] = {
     "plot": {"results", "catalog", "errors", "units", "fileio", "report_format"},
     "calibration": {"catalog", "model", "kernels", "physics", "errors", "units", "fileio"},
     "requests": {"kernels", "physics", "model", "catalog", "errors", "units"},
+    # windows reads the run's demand stream (sim.demand) to resolve its rules before the run
     "windows": {
+        "sim",
         "requests",
         "scenario",
         "model",

@@ -295,7 +295,7 @@ def test_a_csv_time_out_of_range(tmp_path):
 
 
 def test_a_run_that_cannot_fit_is_refused_before_it_starts(tmp_path):
-    # 100 years at a 1 s tick recorded every tick: about 3.3 TiB of recorded outputs
+    # 100 years at a 1 s tick recorded every tick: about 3.4 TiB of recorded outputs
     # (tests/scenario/test_checks.py computes the figure by hand; inputs are produced per
     # compiled call and stay small); both commands refuse it up front.
     for command in ("run", "validate"):
@@ -303,7 +303,7 @@ def test_a_run_that_cannot_fit_is_refused_before_it_starts(tmp_path):
             tmp_path, str(SMALL_HALL), "-s", "tick_s=1s", "-s", "horizon_s=100y",
             "-s", "record_every_s=1s", command=command,
         )  # fmt: skip
-        assert line.startswith("dcsim: error: --set record_every_s: the run needs about 3.3 TiB (")
+        assert line.startswith("dcsim: error: --set record_every_s: the run needs about 3.4 TiB (")
         assert line.endswith("of memory of this machine; raise record_every_s or shorten horizon_s")
 
 

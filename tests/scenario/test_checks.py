@@ -197,8 +197,8 @@ def test_run_that_cannot_fit_in_memory(base, catalog, monkeypatch):
     inputs_b = 20_736_000 + 16_777_216 + 147_168_504
     total_b = recorded_b + inputs_b
     assert err.where == "record_every_s"
-    assert err.message.startswith(f"the run needs about 3.3 TiB ({total_b} bytes) for its ")
-    assert f"recorded outputs ({rows} rows, 3.3 TiB) and inputs ({n_ticks} ticks, 176.1 MiB)" in (
+    assert err.message.startswith(f"the run needs about 3.4 TiB ({total_b} bytes) for its ")
+    assert f"recorded outputs ({rows} rows, 3.4 TiB) and inputs ({n_ticks} ticks, 176.1 MiB)" in (
         err.message
     )
     assert err.message.endswith(
