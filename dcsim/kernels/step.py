@@ -89,7 +89,18 @@ def advance(
 
 @njit(cache=True)
 def _ticks(
-    tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record, changes, training,
+    tick0,
+    n_ticks,
+    dt_s,
+    classes,
+    pools,
+    cells,
+    halls,
+    sites,
+    inputs,
+    record,
+    changes,
+    training,
     regions,
 ):
     """The tick loop of :func:`advance`."""

@@ -175,8 +175,10 @@ def estimate_run_memory(
     n_days = math.ceil(horizon_s / units.D_S)
     region_cols = n_class * n_region * (RG_NCOLS + n_site)
     training_cols = n_site * TR_NCOLS if n_training_job else 0
-    campus = FLOAT_B * n_rows * (
-        L.R_NCOLS + n_class * L.KR_NCOLS + n_site * L.SR_NCOLS + region_cols + training_cols
+    campus = (
+        FLOAT_B
+        * n_rows
+        * (L.R_NCOLS + n_class * L.KR_NCOLS + n_site * L.SR_NCOLS + region_cols + training_cols)
     )
     halls = FLOAT_B * n_hall_rows * n_hall * L.HR_NCOLS
     parts = {

@@ -17,8 +17,8 @@ from dcsim.scenario.base import ScenarioModel as _Model
 from dcsim.scenario.buildout_schema import Buildout, Economics, Reliability, Training
 from dcsim.scenario.cooling_schema import AirCooling, CoolingFault, LiquidCooling
 from dcsim.scenario.grid_schema import Carbon, GridContract, OnSite, Tariff
-from dcsim.scenario.training_schema import TrainingJob
 from dcsim.scenario.regions_schema import Latency, Region, RegionDemand, Routing
+from dcsim.scenario.training_schema import TrainingJob
 from dcsim.scenario.types import Date, DurationS
 from dcsim.scenario.weather_schema import Weather
 from dcsim.scenario.windows_schema import Window

@@ -168,7 +168,8 @@ class RegionDemandStream:
 
     def fill(self, t0: int, t1: int, out: np.ndarray, out_region: np.ndarray) -> None:
         """Write ticks ``[t0, t1)``: per class into ``out``, per class and region into
-        ``out_region`` (shape (n_class, n_region, >= t1 - t0)) [tok/s]."""
+        ``out_region`` (shape (n_class, n_region, >= t1 - t0)) [tok/s].
+        """
         if t1 <= t0:
             return
         n = t1 - t0
@@ -183,7 +184,9 @@ class RegionDemandStream:
 def demand_stream(plant: Plant, seed: int, rng_for: RngFor) -> DemandStream | RegionDemandStream:
     """The run's demand stream: per class, or per class and region with user regions."""
     if plant.regions is None:
-        return DemandStream(plant, [rng_for(seed, "demand", k) for k in range(len(plant.class_names))])
+        return DemandStream(
+            plant, [rng_for(seed, "demand", k) for k in range(len(plant.class_names))]
+        )
     return RegionDemandStream(plant, seed, rng_for)
 
 

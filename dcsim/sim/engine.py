@@ -103,7 +103,8 @@ def fill_inputs(
     regions: B.Regions | None = None,
 ) -> None:
     """Fill the demand and site-input buffers of :func:`run_bundles` (and the regions'
-    demand buffer) with ticks ``[t0, t1)``."""
+    demand buffer) with ticks ``[t0, t1)``.
+    """
     classes, inputs = bundles[0], bundles[5]
     region_buf = None if regions is None else regions.demand_tok_per_s
     demand.fill(t0, t1, classes.demand_tok_per_s, region_buf)

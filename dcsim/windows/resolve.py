@@ -59,7 +59,8 @@ def ticks_per_hour(tick_s: float) -> int:
 
 def hour_means(series: np.ndarray, ticks_per_hour: int) -> np.ndarray:
     """Means over consecutive clock hours along the last axis (a last partial hour over the
-    ticks it has) [unit of series]."""
+    ticks it has) [unit of series].
+    """
     n = series.shape[-1]
     n_hours = -(-n // ticks_per_hour)
     padded = np.zeros((*series.shape[:-1], n_hours * ticks_per_hour))
@@ -145,9 +146,7 @@ def _rule_tick(win: Window, where: str, plant, inputs: RuleInputs) -> int:
     return tick
 
 
-def resolve_window(
-    win: Window, index: int, plant, inputs: RuleInputs | None
-) -> tuple[int, int]:
+def resolve_window(win: Window, index: int, plant, inputs: RuleInputs | None) -> tuple[int, int]:
     """First tick and number of ticks of a window (without its warm-up).
 
     A rule's window starts on the hour it names; one that would run past the horizon is
@@ -201,9 +200,7 @@ def needs_rule_inputs(windows: list[Window]) -> bool:
     return any(start_datetime(win.start) is None for win in windows)
 
 
-def window_spans(
-    windows: list[Window], plant, inputs: RuleInputs | None
-) -> list[tuple[int, int]]:
+def window_spans(windows: list[Window], plant, inputs: RuleInputs | None) -> list[tuple[int, int]]:
     """Ticks to record for the windows, warm-up included: ``[(first tick, ticks), ...]``."""
     spans = []
     for i, win in enumerate(windows):

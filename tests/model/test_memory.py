@@ -105,3 +105,32 @@ def test_format_bytes_and_machine_memory():
     assert format_bytes(6 * 1024**4) == "6.0 TiB"
     mem = machine_memory_bytes()
     assert mem is None or mem > 2**26  # any machine that runs the suite has > 64 MiB
+
+
+def test_regions_and_training_are_counted_as_allocated():
+    # The shipped fleet over 2 days: its region record (rows x classes x regions x
+    # (4 + sites)) and the per-call region demand buffer are what the run allocates.
+    from dcsim.kernels.stages.route import RG_NCOLS
+    from dcsim.model.streams import rng_for
+    from dcsim.sim.demand import demand_stream
+    from dcsim.sim.regions import regions_for_run
+
+    sc = resolve_scenario(REPO / "scenarios" / "fleet-regions.yaml", {"horizon_s": "2d"})
+    plant = build_plant(sc, scenario_catalog(sc))
+    sizes = scenario_sizes(sc)
+    n_class, n_site, n_region = len(plant.class_names), len(plant.site_names), 3
+    assert sizes["n_region"] == n_region and sizes["n_training_job"] == 0
+    est = estimate_run_memory(**sizes)
+    base = estimate_run_memory(**{**sizes, "n_region": 0})
+    rec = Recorder(plant)
+    assert rec.region_rec.shape[1:] == (n_class, n_region, RG_NCOLS + n_site)
+    assert est.parts_b["campus_records"] - base.parts_b["campus_records"] == rec.region_rec.nbytes
+    chunk = chunk_ticks_for(plant.tick_s)
+    stream = demand_stream(plant, sc.seed, rng_for)
+    bundle = regions_for_run(plant, stream, chunk, np.zeros(1, dtype=np.int64), rec.region_rec)
+    extra_buffers_b = est.parts_b["buffers"] - base.parts_b["buffers"]
+    assert extra_buffers_b == BUFFER_COPIES * bundle.demand_tok_per_s.nbytes
+    # Training: 6 statistics per job and tick of the horizon, 8 B each (a 1-minute year:
+    # 6 x 8 x 525,600 = 25,228,800 B per job).
+    year = estimate_run_memory(525_600, 15, 60, 2, 1, 1, n_training_job=2)
+    assert year.parts_b["training"] == 2 * 25_228_800
