@@ -167,8 +167,10 @@ class RegionDemandStream:
                 self._pairs.append((k, r, cd, local, noise_stream(cd, plant.tick_s, rng)))
 
     def fill(self, t0: int, t1: int, out: np.ndarray, out_region: np.ndarray) -> None:
-        """Write ticks ``[t0, t1)``: per class into ``out``, per class and region into
-        ``out_region`` (shape (n_class, n_region, >= t1 - t0)) [tok/s].
+        """Write ticks ``[t0, t1)`` per class into ``out`` and per region into ``out_region``.
+
+        ``out`` has shape (n_class, >= t1 - t0), ``out_region`` (n_class, n_region,
+        >= t1 - t0) [tok/s].
         """
         if t1 <= t0:
             return

@@ -102,8 +102,10 @@ def fill_inputs(
     t1: int,
     regions: B.Regions | None = None,
 ) -> None:
-    """Fill the demand and site-input buffers of :func:`run_bundles` (and the regions'
-    demand buffer) with ticks ``[t0, t1)``.
+    """Fill the per-call input buffers with ticks ``[t0, t1)``.
+
+    The demand and site-input buffers of :func:`run_bundles`, and with user regions the
+    regions' demand buffer.
     """
     classes, inputs = bundles[0], bundles[5]
     region_buf = None if regions is None else regions.demand_tok_per_s

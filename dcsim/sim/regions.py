@@ -1,8 +1,8 @@
 """User regions in a run: their demand, the kernel's routing bundle and the region table.
 
 The demand of each (class, region) pair is drawn from its own stream in the region's local
-time (:class:`dcsim.sim.demand.RegionDemandStream`, a chunk at a time); the kernel routes it to sites
-(:mod:`dcsim.kernels.stages.route`) and accumulates per class and region the columns of
+time (:class:`dcsim.sim.demand.RegionDemandStream`, a chunk at a time); the kernel routes it
+to sites (:mod:`dcsim.kernels.stages.route`) and accumulates per class and region the columns of
 ``route.RG_NAMES`` and the load served at each site, which :func:`region_timeseries` turns
 into the ``region_timeseries`` table (``docs/fleet.md``).
 """

@@ -58,8 +58,9 @@ def ticks_per_hour(tick_s: float) -> int:
 
 
 def hour_means(series: np.ndarray, ticks_per_hour: int) -> np.ndarray:
-    """Means over consecutive clock hours along the last axis (a last partial hour over the
-    ticks it has) [unit of series].
+    """Means over consecutive clock hours along the last axis [unit of series].
+
+    A last, partial hour is averaged over the ticks it has.
     """
     n = series.shape[-1]
     n_hours = -(-n // ticks_per_hour)

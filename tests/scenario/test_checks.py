@@ -85,9 +85,9 @@ def test_each_check_is_tested_here():
     from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
     from dcsim.scenario.cooling_checks import COOLING_CHECKS
     from dcsim.scenario.grid_checks import GRID_CHECKS
-    from dcsim.scenario.windows_checks import WINDOW_CHECKS  # tests/windows/test_schema.py
-    from dcsim.scenario.training_checks import TRAINING_CHECKS
     from dcsim.scenario.regions_checks import REGION_CHECKS  # tests/fleet/test_fleet_inputs.py
+    from dcsim.scenario.training_checks import TRAINING_CHECKS
+    from dcsim.scenario.windows_checks import WINDOW_CHECKS  # tests/windows/test_schema.py
 
     tested = (
         set(GRID_CHECKS)
