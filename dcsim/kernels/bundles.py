@@ -49,10 +49,14 @@ class Pools(NamedTuple):
     gpus_per_rack: np.ndarray  # (n_pool,) [count]
     tab_xcap: np.ndarray  # (n_pool, n_cap) rack capacity [tok/s]
     tab_p: np.ndarray  # (n_pool, n_u, n_cap) rack power [W]
-    tab_slo: np.ndarray  # (n_pool, n_u) SLO attainment [frac]
+    # (n_pool, n_lat_cap, n_u) SLO attainment against the cap (from lat_cap_lo to 1 of the
+    # board limit) and the utilisation of the capacity at that cap [frac]
+    tab_slo: np.ndarray
     pack: bool  # pack load onto few racks (else spread evenly)
-    # (n_pool, 4, n_u) TTFT p50, p99, TPOT p50, p99 on the grid of tab_slo [s]; NaN offline
+    # (n_pool, 4, n_lat_cap, n_u) TTFT p50, p99, TPOT p50, p99 on the grid of tab_slo [s];
+    # NaN offline
     tab_latency: np.ndarray
+    lat_cap_lo: np.ndarray  # (n_pool,) first cap of the latency grid [frac of the limit]
     proxy: np.ndarray  # (n_pool,) bool: efficiency factors are a declared proxy
 
 
@@ -195,6 +199,7 @@ def pools_bundle(plant) -> Pools:
         tab_slo=plant.tab_slo,
         pack=bool(plant.pack),
         tab_latency=plant.tab_latency,
+        lat_cap_lo=np.asarray(plant.lat_cap_lo, dtype=np.float64),
         proxy=np.asarray(plant.pool_proxy, dtype=np.bool_),
     )
 

@@ -89,8 +89,10 @@ class Plant:
     x_star: np.ndarray
     tab_xcap: np.ndarray
     tab_p: np.ndarray
-    tab_slo: np.ndarray
-    tab_latency: np.ndarray  # (n_pool, 4, n_u): TTFT p50, p99, TPOT p50, p99 [s]
+    tab_slo: np.ndarray  # (n_pool, n_lat_cap, n_u): SLO attainment [frac]
+    tab_latency: np.ndarray  # (n_pool, 4, n_lat_cap, n_u): TTFT p50, p99, TPOT p50, p99 [s]
+    #: (n_pool,) lowest cap of the latency tables' cap axis, share of the board limit [frac]
+    lat_cap_lo: np.ndarray
     # cells
     cell_pool: np.ndarray
     cell_hall: np.ndarray
@@ -396,6 +398,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         tab_latency=np.stack(
             [np.stack([t.ttft_p50_s, t.ttft_p99_s, t.tpot_p50_s, t.tpot_p99_s]) for t in tables]
         ),
+        lat_cap_lo=np.array([t.lat_cap_lo_frac for t in tables], dtype=float),
         cell_pool=cell_pool_a,
         cell_hall=cell_hall_a,
         cell_state=cell_state,

@@ -212,7 +212,10 @@ def build_regions(scenario, plant, class_demand_of) -> RegionPlan | None:
             continue  # no latency SLO: the round trip does not bound the load
         for r in range(n_region):
             u_max[c, r] = utilisation_ceiling_frac(
-                plant.tab_latency[p, 1], w.ttft_s, rtt[r, cell_site[c]]
+                # at the board limit: a cap that slows the site does not re-route its load
+                plant.tab_latency[p, 1, -1],
+                w.ttft_s,
+                rtt[r, cell_site[c]],
             )
     _check_reachable(scenario, plant, rtt, u_max, cell_site, demand)
     grid_sites = plant.grid.sites if plant.grid is not None else []
@@ -258,7 +261,7 @@ def _check_reachable(scenario, plant, rtt, u_max, cell_site, demand) -> None:
                 continue
             near = min(cells, key=lambda c: rtt[r, cell_site[c]])
             s = cell_site[near]
-            ttft0_s = float(plant.tab_latency[plant.cell_pool[near], 1, 0])
+            ttft0_s = float(plant.tab_latency[plant.cell_pool[near], 1, -1, 0])
             raise ConfigError(
                 f"region '{reg.name}' has no site within the ttft_s SLO of workload "
                 f"'{w.name}' ({w.ttft_s:g} s): the nearest, '{plant.site_names[s]}', has a "

@@ -269,6 +269,11 @@ def atom_exp_sum_tail_frac(p1_frac, m1_s, p2_frac, m2_s, t_s):
     """
     if t_s < 0.0:
         return 1.0
+    # A positive wait of mean zero (underflowed: the queue almost never waits) is no wait.
+    if m1_s <= 0.0:
+        p1_frac = 0.0
+    if m2_s <= 0.0:
+        p2_frac = 0.0
     e1 = math.exp(-t_s / m1_s) if p1_frac > 0.0 else 0.0
     e2 = math.exp(-t_s / m2_s) if p2_frac > 0.0 else 0.0
     tail = p1_frac * (1.0 - p2_frac) * e1 + (1.0 - p1_frac) * p2_frac * e2

@@ -56,7 +56,7 @@ def _room_tok_per_s(plant, rtt_s: float) -> float:
     TTFT p99 rises with the utilisation, so the ceiling is the inverse interpolation of the
     pool's table at the budget 2 s - rtt (an independent route to the same number).
     """
-    ttft = plant.tab_latency[0, 1]
+    ttft = plant.tab_latency[0, 1, -1]  # at the board power limit, as the routing reads it
     u = np.linspace(0.0, 1.0, ttft.shape[0])
     u_max = float(np.interp(2.0 - rtt_s, ttft, u, left=0.0, right=1.0))
     return 4.0 * plant.tab_xcap[0, -1] * u_max
@@ -128,7 +128,7 @@ def test_without_spill_over_what_does_not_fit_the_first_site_is_unserved(plant):
 def test_the_slo_including_the_round_trip_excludes_a_far_site(plant):
     # An idle rack's TTFT p99 (66 ms) plus 1.95 s is over the 2 s SLO: west is not eligible for
     # us-east, which stays at the carbon-heavy east although the policy prefers west.
-    assert plant.tab_latency[0, 1, 0] + 1.95 > 2.0
+    assert plant.tab_latency[0, 1, -1, 0] + 1.95 > 2.0
     res = _run(**{"routing.policy": "carbon", "latency.rtt_s.us-east.west": "1.95s"})
     sh = _shares(res)
     assert sh["us-east"]["east"] == pytest.approx(sh["us-east"]["served"], rel=1e-12)

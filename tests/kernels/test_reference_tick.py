@@ -98,7 +98,8 @@ def _kernel_run(camp, soc0, demand, avail):
         tab_xcap=np.stack([camp.x_star[p] * g for p in range(2)]),
         tab_p=np.stack([camp.p0_w[p] + (camp.p1_w[p] - camp.p0_w[p]) * np.outer(g, g)
                         for p in range(2)]),
-        tab_slo=np.ones((2, 5)), tab_latency=np.ones((2, 4, 5)), pool_proxy=np.zeros(2, bool),
+        tab_slo=np.ones((2, 2, 5)), tab_latency=np.ones((2, 4, 2, 5)), lat_cap_lo=np.zeros(2),
+        pool_proxy=np.zeros(2, bool),
         pack=False,
     )  # fmt: skip
     class_par = np.zeros((2, L.K_NCOLS))

@@ -65,8 +65,8 @@ def campus(feed_w=(10e6, 10e6), import_w=30e6, deferrable=False, racks=(40, 40))
         pool_gpus_per_rack=np.array([72.0, 72.0]),
         tab_xcap=tab_xcap,
         tab_p=tab_p,
-        tab_slo=np.ones((2, 5)),
-        tab_latency=np.ones((2, 4, 5)),
+        tab_slo=np.ones((2, 2, 5)),
+        tab_latency=np.ones((2, 4, 2, 5)),
         cell_pool=np.array([0, 1]),
         cell_hall=np.array([0, 1]),
         cell_state=cell_state,
@@ -90,7 +90,8 @@ def call_advance(c, demand, dt_s, series, gpar, state, out, fn=advance):
     pools = SimpleNamespace(
         pool_class=c["pool_class"], pool_rank=c["pool_rank"], n_ranks=c["n_ranks"],
         pool_gpus_per_rack=c["pool_gpus_per_rack"], tab_xcap=c["tab_xcap"], tab_p=c["tab_p"],
-        tab_slo=c["tab_slo"], tab_latency=c["tab_latency"], pool_proxy=np.zeros(2, bool),
+        tab_slo=c["tab_slo"], tab_latency=c["tab_latency"], lat_cap_lo=np.zeros(2),
+        pool_proxy=np.zeros(2, bool),
         pack=c.get("pack", False),
     )  # fmt: skip
     fn(

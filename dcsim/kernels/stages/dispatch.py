@@ -387,22 +387,43 @@ def _u_weights(n_u, util):
 
 
 @njit(cache=True, inline="always")
-def _slo_attainment(pools, p, util):
-    """SLO attainment of pool p at a utilisation of its capped capacity [frac]."""
-    j, f = _u_weights(pools.tab_slo.shape[1], util)
-    return pools.tab_slo[p, j] * (1.0 - f) + pools.tab_slo[p, j + 1] * f
+def _cap_weights(pools, p, cap):
+    """Row and weight of ``cap`` on pool p's latency cap grid (clamped to its ends)."""
+    n_c = pools.tab_slo.shape[1]
+    lo = pools.lat_cap_lo[p]
+    pos = (cap - lo) / (1.0 - lo) * (n_c - 1) if lo < 1.0 else n_c - 1.0
+    pos = min(max(pos, 0.0), n_c - 1.0)
+    i = min(int(pos), n_c - 2)
+    return i, pos - i
 
 
 @njit(cache=True, inline="always")
-def _add_latency(k, p, util, served, attain, pools, work):
+def _bilinear(tab, i, g, j, f):
+    """``tab[i:i+2, j:j+2]`` interpolated at weights ``g`` (rows) and ``f`` (columns)."""
+    lo = tab[i, j] * (1.0 - f) + tab[i, j + 1] * f
+    hi = tab[i + 1, j] * (1.0 - f) + tab[i + 1, j + 1] * f
+    return lo * (1.0 - g) + hi * g
+
+
+@njit(cache=True, inline="always")
+def _slo_attainment(pools, p, cap, util):
+    """SLO attainment of pool p under a cap at a utilisation of its capped capacity [frac]."""
+    i, g = _cap_weights(pools, p, cap)
+    j, f = _u_weights(pools.tab_slo.shape[2], util)
+    return _bilinear(pools.tab_slo[p], i, g, j, f)
+
+
+@njit(cache=True, inline="always")
+def _add_latency(k, p, cap, util, served, attain, pools, work):
     """Add served x (attainment, TTFT p50, p99, TPOT p50, p99) of pool p to class k."""
     lat = work.latency_cls
     tab = pools.tab_latency
-    j, f = _u_weights(tab.shape[2], util)
+    i, g = _cap_weights(pools, p, cap)
+    j, f = _u_weights(tab.shape[3], util)
     lat[k, 0] += served
     lat[k, 1] += served * attain
     for q in range(4):
-        lat[k, 2 + q] += served * (tab[p, q, j] * (1.0 - f) + tab[p, q, j + 1] * f)
+        lat[k, 2 + q] += served * _bilinear(tab[p, q], i, g, j, f)
 
 
 @njit(cache=True, inline="always")
@@ -466,9 +487,9 @@ def operating_point(cs, cells, pools, classes, work):
         work.hall_it[h] += cs.idle[c] * interp_table(pools.tab_p, p, 0.0, 1.0)
         if classes.interactive[k] and xc > 0.0:
             util = min(x_r / max(xc, 1e-300), 1.0)
-            attain = _slo_attainment(pools, p, util)
+            attain = _slo_attainment(pools, p, work.cap[c], util)
             slo_w += work.delivered[c] * attain
-            _add_latency(k, p, util, work.delivered[c], attain, pools, work)
+            _add_latency(k, p, work.cap[c], util, work.delivered[c], attain, pools, work)
     for k in range(work.served_cls.shape[0]):
         # As a share: settle_backlog may rebook a deferrable class's service.
         work.proxy_cls[k] = (
