@@ -33,6 +33,7 @@ from dcsim.physics.compute import (
     I_INPUT_TOK,
     I_OUTPUT_CV,
     I_OUTPUT_TOK,
+    I_POWER_LIMIT_W,
     I_TDP_W,
     I_TTFT_SLO,
     clock_frac_for_cap,
@@ -58,8 +59,10 @@ def chat_pool(small_hall):
 
 def _fluid(params, b_star, slots, x_star, u):
     """Fluid attainment, TTFT p99, TPOT p99 (the pool tables) and mean slot wait at load u."""
-    attain, latency = latency_tables(params, np.array([u]))
-    batch = _batch_at_throughput(params, b_star, u * x_star)
+    # At the board power limit (no cap), as the fluid tables' last cap column.
+    limit_w = params[I_POWER_LIMIT_W]
+    attain, latency = latency_tables(params, np.array([u]), limit_w)
+    batch = _batch_at_throughput(params, b_star, u * x_star, limit_w)
     clock = clock_frac_for_cap(params, max(batch, 1.0), params[I_TDP_W])
     _, itl_s, _ = replica_state(params, batch, clock)
     prefill_s = replica_prefill_time_s(params, clock)
