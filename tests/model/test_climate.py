@@ -10,7 +10,7 @@ the 1991-2020 normals by 30 years of warming (~1 K). Tolerances, with the values
 when this test was written:
 
 * annual mean of the monthly differences within 1.0 K (achieved: 0.94 K, Miami dry bulb);
-* root mean square of the 12 monthly differences within 1.5 K (achieved: 1.43 K, Sand Point
+* root mean square of the 12 monthly differences within 1.5 K (achieved: 1.48 K, Sand Point
   wet bulb);
 * every single month within 3.5 K (achieved: 3.16 K, Greensboro January dry bulb).
 """
@@ -84,7 +84,13 @@ def check_design_values(site: str) -> None:
     design = load_weather_sites()[1][site].design
     db = year["temp_air_degc"]
     assert np.quantile(db, 0.996) == pytest.approx(design.cooling_db_0p4_degc, abs=0.02)
-    assert np.quantile(db, 0.004) == pytest.approx(design.heating_db_99p6_degc, abs=0.02)
+    if year["cold_season_delta_k"] > 0:
+        assert np.quantile(db, 0.004) == pytest.approx(design.heating_db_99p6_degc, abs=0.02)
+    else:
+        # The seasonal and daily cycles of the normals alone already reach below the design
+        # value (Tokyo: JMA 1991-2020 normals against ASHRAE's 1986-2010 hours; see
+        # docs/climate.md): no cold-season amplitude is needed and only the bound can hold.
+        assert np.quantile(db, 0.004) < design.heating_db_99p6_degc
     wb = wet_bulb_degc(db, year["rel_humidity_frac"], year["pressure_pa"])
     wb_996 = np.quantile(wb, 0.996)
     if year["dew_scale_delta_k"] > 0:
