@@ -141,6 +141,20 @@ assert margin_usd.idxmax() == "uniform_limit"
 assert 1.15 < ul["gross_margin_usd"] / pk["gross_margin_usd"] < 1.25
 chat, _, batch = sc.workloads
 assert chat.input_tok / chat.output_tok == 5 and round(batch.input_tok / batch.output_tok) == 6
+# "5.28 USD per million output tokens served" (0.88 x (1 + 5)), batch "about 25"
+rev_usd_per_mtok = {
+    w.name: ref.kpis[f"{w.name}.revenue_usd"] / ref.kpis[f"{w.name}.served_tok"] * 1e6
+    for w in sc.workloads
+}
+assert abs(rev_usd_per_mtok["chat"] - 5.28) < 1e-6 and round(rev_usd_per_mtok["batch"]) == 25
+# the prices: reasoning "0.55 USD in and 2.19 USD out", 3,000 prompt tokens per 2,000 out;
+# batch 3.50 x (1 + 4,000 / 656)
+assert abs(rev_usd_per_mtok["reasoning"] - (2.19 + 1.5 * 0.55)) < 1e-6
+assert abs(rev_usd_per_mtok["batch"] - 3.5 * (1 + 4000 / 656)) < 1e-6
+# "The shipped battery (350 MW) and turbines (10 x 35 MW)"
+onsite = sc.sites[0].onsite
+assert onsite.battery.power_mw == 350
+assert (onsite.turbines.units_count, onsite.turbines.unit_mw) == (10, 35)
 # "the only one that worsens latency": TTFT "0.71 s to 1.23 s", TPOT "56 ms to 68 ms"
 for p in (pc, pk):
     assert all(p[k] == b[k] for k in lat)
