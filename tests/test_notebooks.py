@@ -117,6 +117,8 @@ for p in (pc, ul, pk):
     assert abs(p["energy_fuel_cost_usd"] / pc["energy_fuel_cost_usd"] - 1.0) < 1e-3
     assert 0.9e6 < p["cost_total_usd"] < 1.1e6
     assert p["energy_fuel_cost_usd"] < 0.05 * p["cost_total_usd"]
+for r in runs.values():  # the rest of the all-in cost: capital, and water (none to speak of)
+    assert r.kpis["cost_water_usd"] < 0.01 * r.kpis["cost_total_usd"]
 # priority_caps: batch "serve[s] nothing", chat and reasoning "exactly" as in the reference,
 # "earns the least"
 assert pc["batch.served_tok"] == 0
