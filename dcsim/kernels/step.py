@@ -13,8 +13,10 @@ Per tick, in this order (one compiled stage each, see :mod:`dcsim.kernels.stages
    power caps of its racks, lowest-priority pools first, and load is dispatched again; a
    site that cannot be supplied even with its racks parked sheds a share of them; with user
    regions each dispatch round routes the regions' load to sites within the SLO first
-   (:func:`~dcsim.kernels.stages.route.route_load`);
-   (:func:`~dcsim.kernels.stages.dispatch.solve_caps`), then the final operating point of
+   (:func:`~dcsim.kernels.stages.route.route_load`); the first round
+   (:func:`~dcsim.kernels.stages.dispatch.limits_hold`) is the whole solve when no limit
+   binds, else :func:`~dcsim.kernels.stages.dispatch.solve_caps` solves the tick, then the
+   final operating point of
    every cell (:func:`~dcsim.kernels.stages.dispatch.operating_point`) and the backlog
    bookkeeping (:func:`~dcsim.kernels.stages.demand.settle_backlog`);
 4. power chain and cooling commit: PDU, UPS and the hall's cooling plant for the final IT
