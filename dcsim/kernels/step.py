@@ -13,8 +13,10 @@ Per tick, in this order (one compiled stage each, see :mod:`dcsim.kernels.stages
    power caps of its racks, lowest-priority pools first, and load is dispatched again; a
    site that cannot be supplied even with its racks parked sheds a share of them; with user
    regions each dispatch round routes the regions' load to sites within the SLO first
-   (:func:`~dcsim.kernels.stages.route.route_load`);
-   (:func:`~dcsim.kernels.stages.dispatch.solve_caps`), then the final operating point of
+   (:func:`~dcsim.kernels.stages.route.route_load`); the first round
+   (:func:`~dcsim.kernels.stages.dispatch.limits_hold`) is the whole solve when no limit
+   binds, else :func:`~dcsim.kernels.stages.dispatch.solve_caps` solves the tick, then the
+   final operating point of
    every cell (:func:`~dcsim.kernels.stages.dispatch.operating_point`) and the backlog
    bookkeeping (:func:`~dcsim.kernels.stages.demand.settle_backlog`);
 4. power chain and cooling commit: PDU, UPS and the hall's cooling plant for the final IT
@@ -36,13 +38,13 @@ from numba import njit
 from dcsim.kernels.stages.chain import commit_halls
 from dcsim.kernels.stages.changes import apply_changes
 from dcsim.kernels.stages.demand import offer_demand, settle_backlog
-from dcsim.kernels.stages.dispatch import operating_point, solve_caps
+from dcsim.kernels.stages.dispatch import limits_hold, operating_point, solve_caps
 from dcsim.kernels.stages.limits import set_limits
 from dcsim.kernels.stages.record import record_tick
 from dcsim.kernels.stages.route import no_regions, record_regions, split_offered
 from dcsim.kernels.stages.site import balance_sites
 from dcsim.kernels.stages.training import job_boundary, occupy, training_power, training_sites
-from dcsim.kernels.stages.work import live_racks, new_work
+from dcsim.kernels.stages.work import index_cells, live_racks, new_work
 
 
 @njit(cache=True)
@@ -109,6 +111,7 @@ def _ticks(
     n_hall = halls.site.shape[0]
     n_site = sites.import_limit_w.shape[0]
     work = new_work(n_class, n_cell, n_hall, n_site)
+    index_cells(cells, pools, work.probe)
     live = live_racks(cells, halls)
     if training is not None:
         occupy(tick0, live, training)
@@ -133,7 +136,9 @@ def _ticks(
         offer_demand(t, dt_s, classes, work)
         split_offered(t, dt_s, classes, regions, work)
         set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work)
-        cs = solve_caps(live, cells, pools, halls, sites, work, dt_s, regions)
+        cs = live
+        if not limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
+            cs = solve_caps(live, cells, pools, halls, sites, work, dt_s, regions)
         service = operating_point(cs, cells, pools, classes, work)
         settle_backlog(t, dt_s, classes, work)
         record_regions(t, cells, pools, classes, regions, work)

@@ -46,45 +46,46 @@ def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
 
 
 @njit(cache=True, inline="always")
-def outside_it_w(h, racks, parked, cells, halls):
+def outside_it_w(h, racks, parked, halls, probe):
     """IT power outside the racks of hall h (fabric, storage, management) [W].
 
     Per rack unit: a serving rack draws the loaded figure, an idle, burn-in or parked rack
     the idle one (:func:`dcsim.model.fabric.build_facility_it`). Caps do not touch it;
     shedding racks switches their share off with them.
     """
-    hall = cells.hall
     serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
+    hall_cells = probe.hall_cells
     n_serving = 0.0
     n_idle = 0.0
-    for c in range(hall.shape[0]):
-        if hall[c] == h:
-            n_serving += serving[c]
-            n_idle += burn_in[c] + idle[c] + parked[c]
+    for i in range(probe.hall_first[h], probe.hall_first[h + 1]):
+        c = hall_cells[i]
+        n_serving += serving[c]
+        n_idle += burn_in[c] + idle[c] + parked[c]
     return n_serving * halls.outside_serving_w[h] + n_idle * halls.outside_idle_w[h]
 
 
 @njit(cache=True, inline="always")
-def hall_it_w(h, cap, offered_rack, parked, racks, cells, pools, halls):
+def hall_it_w(h, cap, racks, cells, pools, halls, probe):
     """IT power of hall h for given caps and offered loads: racks and outside them [W].
 
-    ``parked`` racks (per cell) draw nothing themselves, their share outside the racks idles.
+    ``probe.parked`` racks (per cell) draw nothing themselves, their share outside the racks
+    idles; ``probe.offered_rack`` is the load offered to one serving rack.
     """
     # Arrays taken out of the bundles once: an attribute read inside the loop would cost a
     # reference-count pair per cell.
-    pool, hall = cells.pool, cells.hall
+    pool = cells.pool
     serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
     tab_xcap, tab_p, pack = pools.tab_xcap, pools.tab_p, pools.pack
+    offered_rack, parked = probe.offered_rack, probe.parked
+    hall_cells, p_full_w, p_idle_w = probe.hall_cells, probe.p_full_w, probe.p_idle_w
     out_serving_w, out_idle_w = halls.outside_serving_w[h], halls.outside_idle_w[h]
     it_w = halls.training_w[h]  # training jobs' racks: not capped (stages/training.py)
-    for c in range(pool.shape[0]):
-        if hall[c] != h:
-            continue
-        p = pool[c]
-        _, p_rack = cell_point(p, cap[c], offered_rack[c], tab_xcap, tab_p, pack)
+    for i in range(probe.hall_first[h], probe.hall_first[h + 1]):
+        c = hall_cells[i]
+        _, p_rack = cell_point(pool[c], cap[c], offered_rack[c], tab_xcap, tab_p, pack)
         it_w += serving[c] * (p_rack + out_serving_w)
-        it_w += burn_in[c] * (interp_table(tab_p, p, 1.0, 1.0) + out_idle_w)
-        it_w += idle[c] * (interp_table(tab_p, p, 0.0, 1.0) + out_idle_w)
+        it_w += burn_in[c] * (p_full_w[c] + out_idle_w)
+        it_w += idle[c] * (p_idle_w[c] + out_idle_w)
         it_w += parked[c] * out_idle_w
     return it_w
 
@@ -93,13 +94,11 @@ def hall_it_w(h, cap, offered_rack, parked, racks, cells, pools, halls):
 def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, probe, dt_s):
     """Power a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
     if scope == 0:
-        it_w = hall_it_w(idx, cap, probe.offered_rack, probe.parked, racks, cells, pools, halls)
+        it_w = hall_it_w(idx, cap, racks, cells, pools, halls, probe)
         return it_w + pdu_loss_w(it_w, halls.pdu_eff_frac[idx])
     for h in range(halls.site.shape[0]):
         if halls.site[h] == idx:
-            probe.hall_it[h] = hall_it_w(
-                h, cap, probe.offered_rack, probe.parked, racks, cells, pools, halls
-            )
+            probe.hall_it[h] = hall_it_w(h, cap, racks, cells, pools, halls, probe)
     return site_power_w(idx, probe.hall_it, halls, sites, probe, dt_s)
 
 
@@ -303,6 +302,45 @@ def _own_racks(shed_any, live, work):
 
 
 @njit(cache=True, inline="always")
+def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
+    """The first round of :func:`solve_caps`; True if no hall or site limit binds.
+
+    Dispatches the load over ``live`` at the start caps and checks every hall, then every
+    site, as the first round of :func:`solve_caps` does, writing the same fields. When all
+    limits hold (most ticks), that round's caps and loads are the solution and this also
+    writes ``work.hall_out_it``: the caller skips :func:`solve_caps` and uses ``live``.
+    Otherwise it stops at the first limit exceeded and :func:`solve_caps` solves the tick
+    from the start, overwriting everything written here. Kept apart from :func:`solve_caps`
+    (compiled as a call, not inlined) so the common tick runs through this short path only.
+    """
+    work.parked[:] = 0.0
+    work.policy_acted[:] = 0.0
+    _dispatch(live, cells, pools, work, regions)
+    for k in range(work.offered.shape[0]):
+        work.served_first[k] = min(work.offered[k], work.cls_cap[k])
+    work.offered_first[:] = work.offered_rack
+    n_hall = halls.site.shape[0]
+    for scope in range(2):
+        n_scope = n_hall if scope == 0 else sites.import_limit_w.shape[0]
+        for idx in range(n_scope):
+            limit = work.hall_limit[idx] if scope == 0 else work.site_limit[idx]
+            p_now = subset_power_w(
+                scope, idx, work.cap, live, cells, pools, halls, sites, work.probe, dt_s
+            )
+            if scope == 1:
+                work.site_want[idx] = p_now
+            if math.isnan(p_now) or math.isnan(limit):
+                work.nan_limit[0] = True  # a failed check (see record_tick), not a pass
+            if p_now > limit:
+                return False
+    for h in range(n_hall):
+        work.hall_out_it[h] = (
+            outside_it_w(h, live, work.parked, halls, work.probe) + halls.training_w[h]
+        )
+    return True
+
+
+@njit(cache=True)
 def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
     """Dispatch, check the hall then site limits, cap, dispatch again; returns the racks.
 
@@ -374,7 +412,9 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
             break
     for h in range(n_hall):
         # Training jobs' IT joins the IT outside the capped racks (stages/training.py).
-        work.hall_out_it[h] = outside_it_w(h, cs, work.parked, cells, halls) + halls.training_w[h]
+        work.hall_out_it[h] = (
+            outside_it_w(h, cs, work.parked, halls, work.probe) + halls.training_w[h]
+        )
     return cs
 
 
@@ -483,8 +523,8 @@ def operating_point(cs, cells, pools, classes, work):
         work.cap_cls[k] += n_serv * xc
         h = cells.hall[c]
         work.hall_it[h] += n_serv * p_r
-        work.hall_it[h] += cs.burn_in[c] * interp_table(pools.tab_p, p, 1.0, 1.0)
-        work.hall_it[h] += cs.idle[c] * interp_table(pools.tab_p, p, 0.0, 1.0)
+        work.hall_it[h] += cs.burn_in[c] * work.probe.p_full_w[c]
+        work.hall_it[h] += cs.idle[c] * work.probe.p_idle_w[c]
         if classes.interactive[k] and xc > 0.0:
             util = min(x_r / max(xc, 1e-300), 1.0)
             attain = _slo_attainment(pools, p, work.cap[c], util)

@@ -13,6 +13,7 @@ from numba import njit
 
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels.bundles import Racks
+from dcsim.kernels.tables import interp_table
 
 
 class Probe(NamedTuple):
@@ -30,6 +31,13 @@ class Probe(NamedTuple):
     t_db: np.ndarray
     t_wb: np.ndarray
     parked: np.ndarray
+    # Constant over a compiled call (the cell-to-hall and cell-to-pool maps do not change),
+    # filled once by :func:`index_cells` so that a hall's power touches only its own cells
+    # and the table lookups that do not depend on the caps are made once:
+    hall_cells: np.ndarray  # (n_cell,) int64: cell indices grouped by hall, ascending within
+    hall_first: np.ndarray  # (n_hall + 1,) int64: hall h: hall_cells[first[h]:first[h + 1]]
+    p_full_w: np.ndarray  # (n_cell,) rack power at full load, uncapped (burn-in) [W]
+    p_idle_w: np.ndarray  # (n_cell,) rack power idle, uncapped [W]
 
 
 class Work(NamedTuple):
@@ -107,7 +115,11 @@ def new_work(n_class, n_cell, n_hall, n_site):
     cool_scratch = np.zeros((n_hall, CL.CS_NCOLS))
     t_db, t_wb = np.zeros(n_site), np.zeros(n_site)
     parked = np.zeros(n_cell)
-    probe = Probe(offered_rack, hall_it, cool_out, probe_out, cool_scratch, t_db, t_wb, parked)
+    probe = Probe(
+        offered_rack, hall_it, cool_out, probe_out, cool_scratch, t_db, t_wb, parked,
+        np.zeros(n_cell, dtype=np.int64), np.zeros(n_hall + 1, dtype=np.int64),
+        np.zeros(n_cell), np.zeros(n_cell),
+    )  # fmt: skip
     return Work(
         np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
         np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
@@ -126,6 +138,32 @@ def new_work(n_class, n_cell, n_hall, n_site):
         np.zeros((n_class, 6)), np.zeros(n_class),
         parked, np.zeros(n_cell), np.zeros(n_site),
     )  # fmt: skip
+
+
+@njit(cache=True)
+def index_cells(cells, pools, probe):
+    """Fill the per-call constants of ``probe``: each hall's cells and the uncapped powers.
+
+    The uncapped powers are the very lookups the stages made per cell and evaluation
+    (``interp_table(tab_p, pool, 1 or 0, 1)``), made once: the same values bit for bit.
+    """
+    n_cell = cells.pool.shape[0]
+    n_hall = probe.hall_first.shape[0] - 1
+    first = probe.hall_first
+    first[:] = 0
+    for c in range(n_cell):
+        first[cells.hall[c] + 1] += 1
+    for h in range(n_hall):
+        first[h + 1] += first[h]
+    for h in range(n_hall):
+        i = first[h]
+        for c in range(n_cell):  # ascending: a hall's sums keep the order of a scan
+            if cells.hall[c] == h:
+                probe.hall_cells[i] = c
+                i += 1
+    for c in range(n_cell):
+        probe.p_full_w[c] = interp_table(pools.tab_p, cells.pool[c], 1.0, 1.0)
+        probe.p_idle_w[c] = interp_table(pools.tab_p, cells.pool[c], 0.0, 1.0)
 
 
 @njit(cache=True)
