@@ -47,6 +47,9 @@ N_SLO = 101
 #: Caps of the latency tables, from just above idle power to the board power limit: the
 #: latencies grow like 1 / clock as the cap falls, smooth enough for 21 columns.
 N_LAT_CAP = 21
+#: Clock ratio standing for "near zero" in the power floor of the latency grid (at zero the
+#: step time, and so the power model's activity share, is undefined) [-].
+CLOCK_NEAR_ZERO_FRAC = 1e-6
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ def latency_cap_grid(params, b_star: float) -> np.ndarray:
     """
     limit_w = params[I_POWER_LIMIT_W]
     # The GPU power of the SLO batch at a clock near zero (at zero the step time is infinite).
-    floor_w = max(params[I_IDLE_W], replica_state(params, max(b_star, 1.0), 1e-6)[2])
+    floor_w = replica_state(params, max(b_star, 1.0), CLOCK_NEAR_ZERO_FRAC)[2]
+    floor_w = max(params[I_IDLE_W], floor_w)
     floor_frac = min(floor_w / limit_w, 1.0)
     step = (1.0 - floor_frac) / N_LAT_CAP
     return np.linspace(floor_frac + step, 1.0, N_LAT_CAP)

@@ -21,7 +21,6 @@ from collections.abc import Callable
 import numpy as np
 
 from dcsim import units
-from dcsim.model.memory import chunk_ticks_for
 from dcsim.model.plant import ClassDemand, Plant
 from dcsim.model.regions import region_local_start
 from dcsim.physics.demand import LognormalAR1Stream, demand_tok_per_s
@@ -190,48 +189,6 @@ def demand_stream(plant: Plant, seed: int, rng_for: RngFor) -> DemandStream | Re
             plant, [rng_for(seed, "demand", k) for k in range(len(plant.class_names))]
         )
     return RegionDemandStream(plant, seed, rng_for)
-
-
-def grouped_mean_demand_tok_per_s(
-    plant: Plant, seed: int, rng_for: RngFor, group_ticks: int
-) -> np.ndarray:
-    """Mean demand of every class over consecutive groups of ticks [tok/s].
-
-    The run's own demand (same streams, same seed), streamed a chunk at a time so that
-    memory is that of the groups, not of the ticks: what a rule such as a window's
-    ``peak:<class>`` reads before the run.
-
-    Parameters
-    ----------
-    plant, seed, rng_for
-        As for :func:`demand_stream`.
-    group_ticks
-        Ticks per group (e.g. one clock hour) [count]; the last group may be shorter.
-
-    Returns
-    -------
-    Array of shape (n_class, n_groups) [tok/s].
-    """
-    n_class = len(plant.class_names)
-    n_groups = -(-plant.n_ticks // group_ticks)
-    sums = np.zeros((n_class, n_groups))
-    stream = demand_stream(plant, seed, rng_for)
-    # A whole number of groups per chunk, so no group straddles two chunks.
-    chunk = max(chunk_ticks_for(plant.tick_s) // group_ticks, 1) * group_ticks
-    buf = np.zeros((n_class, chunk))
-    buf_r = np.zeros((n_class, getattr(stream, "n_region", 0), chunk))
-    for t0 in range(0, plant.n_ticks, chunk):
-        t1 = min(t0 + chunk, plant.n_ticks)
-        stream.fill(t0, t1, buf, buf_r)
-        n = t1 - t0
-        g0 = t0 // group_ticks
-        ng = -(-n // group_ticks)
-        padded = np.zeros((n_class, ng * group_ticks))
-        padded[:, :n] = buf[:, :n]
-        sums[:, g0 : g0 + ng] = padded.reshape(n_class, ng, group_ticks).sum(axis=2)
-    counts = np.full(n_groups, float(group_ticks))
-    counts[-1] = plant.n_ticks - (n_groups - 1) * group_ticks
-    return sums / counts
 
 
 def demand_matrix_tok_per_s(plant: Plant, rngs: list[np.random.Generator]) -> np.ndarray:

@@ -83,20 +83,28 @@ def rule_inputs(plant, seed: int) -> RuleInputs:
     """
     from dcsim.model.memory import chunk_ticks_for
     from dcsim.model.streams import rng_for
-    from dcsim.sim.demand import grouped_mean_demand_tok_per_s
+    from dcsim.sim.demand import demand_stream
 
     tph = ticks_per_hour(plant.tick_s)
-    demand = grouped_mean_demand_tok_per_s(plant, seed, rng_for, tph)
+    n_class = len(plant.class_names)
+    stream = demand_stream(plant, seed, rng_for)
+    # A whole number of hours per chunk, so no hour straddles two chunks.
     chunk = max(chunk_ticks_for(plant.tick_s) // tph, 1) * tph
-    parts = []
+    buf = np.zeros((n_class, chunk))
+    buf_region = np.zeros((n_class, getattr(stream, "n_region", 0), chunk))
+    demand_parts, curtailed_parts = [], []
     for t0 in range(0, plant.n_ticks, chunk):
         t1 = min(t0 + chunk, plant.n_ticks)
+        stream.fill(t0, t1, buf, buf_region)
+        demand_parts.append(hour_means(buf[:, : t1 - t0], tph))
         table = plant.site_inputs.table(t0, t1)
         curtailed = np.maximum(
             table[:, :, L.ST_CONTRACT_W] - table[:, :, L.ST_GRID_AVAIL_W], 0.0
         ).sum(axis=0)
-        parts.append(hour_means(curtailed, tph))
-    return RuleInputs(tph, demand, np.concatenate(parts) if parts else np.zeros(0))
+        curtailed_parts.append(hour_means(curtailed, tph))
+    if not demand_parts:
+        return RuleInputs(tph, np.zeros((n_class, 0)), np.zeros(0))
+    return RuleInputs(tph, np.concatenate(demand_parts, axis=1), np.concatenate(curtailed_parts))
 
 
 def clock_hour_argmax(series: np.ndarray, ticks_per_hour: int) -> tuple[int, float]:
