@@ -34,7 +34,7 @@ _LAZY = {
     "read_run": "dcsim.results.io",
     "RunResult": "dcsim.results.run_result",
     "run": "dcsim.runner",
-    "load_scenario": "dcsim.scenario",
+    "load_scenario": "dcsim.model.checks",
     "plot_dashboard": "dcsim.plot.dashboard",
     "save_dashboard": "dcsim.plot.dashboard",
     "read_sweep": "dcsim.sweep",

@@ -307,7 +307,7 @@ def validate(
     set_: SetOpt = None,
 ) -> None:
     """Validate scenario files: schema, catalog references and the named checks."""
-    from dcsim.scenario import CHECKS, load_scenario
+    from dcsim.model.checks import CHECKS, load_scenario
 
     for f in files:
         sc = load_scenario(f, set_)
@@ -351,7 +351,8 @@ def catalog(
 ) -> None:
     """List a catalog table: every figure with its confidence grade (and source)."""
     from dcsim.catalog.listing import CONFIDENCE_LEGEND, list_table
-    from dcsim.scenario import load_scenario, scenario_catalog
+    from dcsim.model.checks import load_scenario
+    from dcsim.scenario import scenario_catalog
 
     if format_ not in ("table", "csv", "json"):
         raise ConfigError(f"{format_!r} is not a format; expected table, csv or json", "--format")

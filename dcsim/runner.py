@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dcsim.model.capacity import build_capacity_plan
+from dcsim.model.checks import load_scenario
 from dcsim.model.plant import build_plant
 from dcsim.model.prices import token_prices
 from dcsim.model.training import build_training
@@ -24,7 +25,6 @@ from dcsim.scenario import (
     Scenario,
     base_dir,
     dump_resolved,
-    load_scenario,
     scenario_catalog,
     set_base_dir,
 )

@@ -56,6 +56,7 @@ import pandas as pd
 
 from dcsim.errors import ConfigError
 from dcsim.fileio import atomic_path, check_output_dir, write_text_atomic
+from dcsim.model.checks import run_checks
 from dcsim.results.io import (
     KPIS_FILE,
     METADATA_FILE,
@@ -66,7 +67,6 @@ from dcsim.results.io import (
 from dcsim.results.meta import dcsim_version, scenario_hash
 from dcsim.scenario import Scenario, dump_resolved, scenario_catalog, set_base_dir
 from dcsim.scenario import _at_line as _check_error_at_line
-from dcsim.scenario.checks import run_checks
 from dcsim.scenario.load import (
     _override_items,
     _parse_override_value,

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 import dcsim
 import dcsim.cli as cli
+from dcsim.model.checks import CHECKS
 from dcsim.report_format import format_quantity
-from dcsim.scenario import CHECKS
 
 RUN_FILES = {
     "timeseries.parquet",

@@ -344,7 +344,8 @@ def _numeric_leaves(node, path=()):
 def _resolved_paths(name: str) -> list[str]:
     from ruamel.yaml import YAML
 
-    from dcsim.scenario import dump_resolved, load_scenario
+    from dcsim.model.checks import load_scenario
+    from dcsim.scenario import dump_resolved
 
     data = YAML(typ="safe").load(dump_resolved(load_scenario(REPO / "scenarios" / name)))
     return sorted(_numeric_leaves(data))
@@ -373,7 +374,7 @@ def test_the_mutation_space_is_the_whole_schema():
 )
 def test_any_number_set_absurd_is_one_line_naming_its_field(case, value):
     from dcsim.errors import ConfigError
-    from dcsim.scenario import load_scenario
+    from dcsim.model.checks import load_scenario
 
     name, path = case
     with pytest.raises(ConfigError) as info:

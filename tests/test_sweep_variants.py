@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dcsim.errors import ConfigError
+from dcsim.model.checks import load_scenario
 from dcsim.results.meta import scenario_hash
-from dcsim.scenario import dump_resolved, load_scenario
+from dcsim.scenario import dump_resolved
 from dcsim.sweep import plan_sweep
 
 

@@ -155,7 +155,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
     Parameters
     ----------
     scenario
-        A scenario that passed :func:`dcsim.scenario.load_scenario` (schema and checks).
+        A scenario that passed :func:`dcsim.model.checks.load_scenario` (schema and checks).
     catalog
         The catalog with the scenario's additions merged.
 

@@ -405,15 +405,6 @@ class Comparison:
         frame.columns = pd.MultiIndex.from_tuples(list(parts), names=["column", "run"])
         return frame
 
-    def plot(self, columns: str | Iterable[str], align: Align = "auto", fig: Any = None) -> Any:
-        """Overlay chosen series of every run, one panel per column.
-
-        See :func:`dcsim.plot.compare.plot_overlays`.
-        """
-        from dcsim.plot.compare import plot_overlays
-
-        return plot_overlays(self, columns, align=align, fig=fig)
-
     # -- output ----------------------------------------------------------------------------
 
     def to_csv(self, path: str | Path) -> list[Path]:

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from dcsim.catalog.load import load_catalog
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
-from dcsim.scenario.checks import CHECKS, run_checks
-from dcsim.scenario.load import LineIndex, dump_resolved, error_where, load_model
+from dcsim.scenario.load import LineIndex, dump_resolved, error_where
 from dcsim.scenario.paths import index_path
 from dcsim.scenario.schema import Scenario
 
 __all__ = [
-    "CHECKS",
     "Scenario",
     "base_dir",
     "dump_resolved",
-    "load_scenario",
     "scenario_catalog",
     "set_base_dir",
 ]
@@ -48,40 +44,6 @@ def _at_line(
 def scenario_catalog(scenario: Scenario) -> Catalog:
     """The catalog with the scenario's additions and overrides merged."""
     return load_catalog(scenario.catalog or None)
-
-
-def load_scenario(
-    path: str | Path,
-    overrides: Sequence[str] | Mapping[str, Any] | None = None,
-) -> Scenario:
-    """Load, validate and check a scenario file.
-
-    Parameters
-    ----------
-    path
-        Scenario YAML file.
-    overrides
-        ``["a.b.c=value", ...]`` or ``{"a.b.c": value}``; list items may be addressed by
-        index or by ``name`` (``sites.main.import_limit_mw=500``).
-
-    Returns
-    -------
-    The validated scenario; every named check in :data:`CHECKS` passed.
-
-    Raises
-    ------
-    ConfigError
-        One line ``file:line: field: value, expectation`` for the first problem found.
-    """
-    source = str(path)
-    scenario, index = load_model(Scenario, path, overrides)
-    try:
-        catalog = scenario_catalog(scenario)
-        run_checks(scenario, catalog)
-    except ConfigError as err:
-        raise _at_line(err, source, index, scenario) from None
-    set_base_dir(scenario, Path(path).resolve().parent)
-    return scenario
 
 
 def base_dir(scenario: Scenario) -> Path:

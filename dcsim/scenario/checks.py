@@ -2,8 +2,10 @@
 
 Each check is a small function ``check_x(scenario, catalog) -> None`` that raises
 :class:`~dcsim.errors.ConfigError` with ``where`` set to the dotted field path it blames;
-:func:`dcsim.scenario.load_scenario` turns that path into ``file:line``. ``dcsim validate``
-lists the checks it ran.
+:func:`dcsim.model.checks.load_scenario` turns that path into ``file:line``. The checks
+that need the model's own computations (cooling design capacity, the pools' memory fit, the
+run's memory estimate) live in :mod:`dcsim.model.checks`, which also holds the ordered list
+``CHECKS`` that ``dcsim validate`` runs and names.
 """
 
 from __future__ import annotations
@@ -15,14 +17,8 @@ from collections.abc import Callable, Iterator
 from dcsim import units
 from dcsim.catalog.schema import Catalog
 from dcsim.errors import ConfigError
-from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
-from dcsim.scenario.cooling_checks import COOLING_CHECKS
-from dcsim.scenario.grid_checks import GRID_CHECKS
-from dcsim.scenario.regions_checks import REGION_CHECKS
-from dcsim.scenario.schema import Hall, RackGroup, Scenario, Workload
-from dcsim.scenario.training_checks import TRAINING_CHECKS
+from dcsim.scenario.schema import Hall, RackGroup, Scenario
 from dcsim.scenario.types import DATE_MAX, format_date, format_duration
-from dcsim.scenario.windows_checks import WINDOW_CHECKS
 
 Check = Callable[[Scenario, Catalog], None]
 
@@ -94,34 +90,6 @@ def check_time_grid(s: Scenario, catalog: Catalog) -> None:
             raise ConfigError(f"{every:g} s is not a whole number of ticks ({s.tick_s:g} s)", name)
 
 
-def check_run_fits_in_memory(s: Scenario, catalog: Catalog) -> None:
-    """The run's inputs and recorded outputs fit in this machine's memory.
-
-    The estimate (:func:`dcsim.model.memory.estimate_run_memory`) counts what grows with the
-    horizon (inputs are produced per compiled call, so mostly the recorded outputs); the
-    message names the setting that drives the largest part.
-    """
-    from dcsim.model.memory import (
-        estimate_run_memory,
-        format_bytes,
-        machine_memory_bytes,
-        scenario_sizes,
-    )
-
-    available_b = machine_memory_bytes()
-    est = estimate_run_memory(**scenario_sizes(s))
-    if available_b is None or est.total_b <= available_b:
-        return
-    where, change = est.setting_to_change()
-    raise ConfigError(
-        f"the run needs about {format_bytes(est.total_b)} ({est.total_b} bytes) for its "
-        f"recorded outputs ({est.n_rows} rows, {format_bytes(est.recorded_b)}) and inputs "
-        f"({est.n_ticks} ticks, {format_bytes(est.inputs_b)}), more than the "
-        f"{format_bytes(available_b)} of memory of this machine; {change}",
-        where,
-    )
-
-
 def check_rack_groups_known(s: Scenario, catalog: Catalog) -> None:
     """Every rack group names a known workload and a known rack system."""
     workloads = [w.name for w in s.workloads]
@@ -151,40 +119,6 @@ def check_workloads_served(s: Scenario, catalog: Catalog) -> None:
                 f"workload: {w.name}",
                 f"workloads.{k}.name",
             )
-
-
-def check_models_fit_replicas(s: Scenario, catalog: Catalog) -> None:
-    """Each pool's model fits the HBM of its replica, with room for a KV cache."""
-    by_name = {w.name: w for w in s.workloads}
-    for where, _, g in _groups(s):
-        w = by_name[g.workload]
-        try:
-            _pool_spec_at(where, g, w, catalog)
-        except ConfigError as err:
-            # The pool builder names its own field ("pool <name>: replica_gpus"); blame the
-            # rack group's line and keep the field in the message.
-            field = err.where.rsplit(": ", 1)[-1] if err.where and ": " in err.where else ""
-            msg = f"{field}: {err.message}" if field else err.message
-            raise ConfigError(f"{g.workload} on {g.system}: {msg}", where) from None
-
-
-def _pool_spec_at(where: str, g: RackGroup, w: Workload, catalog: Catalog) -> None:
-    from dcsim.model.pool import pool_spec
-
-    pool_spec(
-        catalog,
-        g.system,
-        w.model,
-        w.precision,
-        g.stack,
-        w.input_tok,
-        w.output_tok,
-        w.tpot_s,
-        w.ttft_s,
-        replica_gpus=g.replica_gpus_count,
-        kv_precision=w.kv_precision,
-        pool_name=where,
-    )
 
 
 def check_hall_feed_covers_racks(s: Scenario, catalog: Catalog) -> None:
@@ -290,39 +224,3 @@ def check_site_can_serve(s: Scenario, catalog: Catalog) -> None:
                 "never serve with every hall energised; expected smaller feeds or more supply",
                 f"sites.{i}.import_limit_mw",
             )
-
-
-#: The checks, in the order they run (cheap structural checks first).
-CHECKS: tuple[Check, ...] = (
-    check_horizon_in_calendar,
-    check_unique_names,
-    check_time_grid,
-    check_run_fits_in_memory,
-    check_rack_groups_known,
-    check_workload_models_known,
-    check_workloads_served,
-    check_hall_feed_covers_racks,
-    check_site_can_serve,
-    *COOLING_CHECKS,
-    check_models_fit_replicas,
-    *GRID_CHECKS,
-    *BUILDOUT_CHECKS,
-    *WINDOW_CHECKS,
-    *TRAINING_CHECKS,
-    *REGION_CHECKS,
-)
-
-
-def run_checks(s: Scenario, catalog: Catalog) -> list[str]:
-    """Run every check; return the names of those that passed (all, or raise).
-
-    Raises
-    ------
-    ConfigError
-        The first failing check's error, with ``where`` the blamed field path.
-    """
-    passed = []
-    for check in CHECKS:
-        check(s, catalog)
-        passed.append(check.__name__)
-    return passed

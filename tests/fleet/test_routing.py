@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 import dcsim
+from dcsim.model.checks import load_scenario
 from dcsim.model.plant import build_plant
-from dcsim.scenario import load_scenario, scenario_catalog
+from dcsim.scenario import scenario_catalog
 
 HERE = Path(__file__).parent
 TWO = HERE / "two_regions.yaml"

@@ -19,6 +19,7 @@ import dcsim
 from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
+from dcsim.model.checks import load_scenario
 from dcsim.model.plant import build_plant
 from dcsim.physics.compute import (
     I_IDLE_W,
@@ -29,7 +30,7 @@ from dcsim.physics.compute import (
     slo_batch_reference,
 )
 from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
-from dcsim.scenario import load_scenario, scenario_catalog
+from dcsim.scenario import scenario_catalog
 
 SCENARIO = "scenarios/small-hall.yaml"
 FLAT = [

@@ -16,8 +16,9 @@ import pytest
 from dcsim import units
 from dcsim.catalog.equipment import load_power_equipment
 from dcsim.kernels import layout as L
+from dcsim.model.checks import load_scenario
 from dcsim.model.plant import IN_SERVICE, PLANNED, build_plant
-from dcsim.scenario import load_scenario, scenario_catalog
+from dcsim.scenario import scenario_catalog
 
 
 def plant_of(path, overrides=None):

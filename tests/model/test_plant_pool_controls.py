@@ -5,9 +5,10 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from dcsim.cli import app
+from dcsim.model.checks import load_scenario
 from dcsim.model.plant import build_plant
 from dcsim.model.pool import pool_spec
-from dcsim.scenario import load_scenario, scenario_catalog
+from dcsim.scenario import scenario_catalog
 
 CHAT = "sites.main.buildings.0.halls.0.rack_groups.chat"
 

@@ -105,8 +105,9 @@ def test_sizing_and_miss_share_agree_at_the_slo_batch(chat_tables):
 def test_scenario_length_spread_reaches_the_pool_and_bad_values_are_rejected(small_hall):
     from dcsim.catalog.workload_defaults import workload_default
     from dcsim.errors import ConfigError
+    from dcsim.model.checks import load_scenario
     from dcsim.model.plant import build_plant
-    from dcsim.scenario import load_scenario, scenario_catalog
+    from dcsim.scenario import scenario_catalog
 
     def chat_spec(overrides):
         sc = load_scenario(small_hall, overrides)

@@ -39,7 +39,7 @@ def test_overlay_from_runs_and_from_series(small_hall_1d, small_hall_tight, cmp)
 
 
 def test_overlays_one_panel_per_column(cmp):
-    fig = cmp.plot(["facility_power_w", "served_tok_per_s"], fig=Figure())
+    fig = plot_overlays(cmp, ["facility_power_w", "served_tok_per_s"], fig=Figure())
     assert [a.get_title() for a in fig.axes] == ["facility_power_w", "served_tok_per_s"]
     with pytest.raises(ConfigError, match="expected at least one column"):
         plot_overlays(cmp, [], fig=Figure())

@@ -16,19 +16,23 @@ import pytest
 
 from dcsim.catalog.load import load_catalog
 from dcsim.errors import ConfigError
-from dcsim.scenario import CHECKS, load_scenario, scenario_catalog
+from dcsim.model.checks import (
+    CHECKS,
+    check_models_fit_replicas,
+    check_run_fits_in_memory,
+    load_scenario,
+    run_checks,
+)
+from dcsim.scenario import scenario_catalog
 from dcsim.scenario.checks import (
     check_hall_feed_covers_racks,
     check_horizon_in_calendar,
-    check_models_fit_replicas,
     check_rack_groups_known,
-    check_run_fits_in_memory,
     check_site_can_serve,
     check_time_grid,
     check_unique_names,
     check_workload_models_known,
     check_workloads_served,
-    run_checks,
 )
 from dcsim.scenario.load import load_yaml_with_lines
 from dcsim.scenario.schema import Scenario
@@ -82,8 +86,8 @@ def test_each_check_is_tested_here():
     # that block's schema tests, which list what they test) fails this test.
     # Blocks test their own checks: test_grid_schema.py, test_buildout_schema.py,
     # test_cooling_schema.py and test_training_checks.py.
+    from dcsim.model.cooling_checks import COOLING_CHECKS
     from dcsim.scenario.buildout_checks import BUILDOUT_CHECKS
-    from dcsim.scenario.cooling_checks import COOLING_CHECKS
     from dcsim.scenario.grid_checks import GRID_CHECKS
     from dcsim.scenario.regions_checks import REGION_CHECKS  # tests/fleet/test_fleet_inputs.py
     from dcsim.scenario.training_checks import TRAINING_CHECKS

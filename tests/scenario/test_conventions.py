@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 
 from dcsim.errors import ConfigError
+from dcsim.model.checks import load_scenario
 from dcsim.model.grid_files import resolve_data_path
-from dcsim.scenario import base_dir, load_scenario
+from dcsim.scenario import base_dir
 from dcsim.scenario.json_schema import scenario_json_schema
 from dcsim.scenario.load import load_yaml_with_lines
 

@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 
 from dcsim.catalog.load import load_catalog
 from dcsim.errors import ConfigError
-from dcsim.scenario import cooling_checks as CC
+from dcsim.model import cooling_checks as CC
 from dcsim.scenario.cooling_schema import CoolingFault, LiquidCooling
 from dcsim.scenario.schema import Building, FixedCopCooling, Hall, Scenario, Site
 from dcsim.scenario.weather_schema import Weather

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from dcsim.errors import ConfigError
-from dcsim.scenario import load_scenario
+from dcsim.model.checks import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -324,7 +324,7 @@ def test_halls_in_no_phase_keep_their_racks_in_service(catalog):
 def gw_runs(catalog, gw_campus, repo):
     from ruamel.yaml import YAML
 
-    from dcsim.scenario import load_scenario
+    from dcsim.model.checks import load_scenario
 
     sc = load_scenario(gw_campus)
     plant = build_plant(sc, catalog)

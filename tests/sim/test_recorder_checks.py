@@ -7,8 +7,9 @@ import pytest
 
 from dcsim.errors import ConfigError
 from dcsim.kernels import layout as L
+from dcsim.model.checks import load_scenario
 from dcsim.model.plant import build_plant
-from dcsim.scenario import load_scenario, scenario_catalog
+from dcsim.scenario import scenario_catalog
 from dcsim.sim.recorder import Recorder
 
 

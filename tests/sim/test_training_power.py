@@ -16,7 +16,8 @@ from numpy.testing import assert_allclose
 
 import dcsim
 from dcsim.catalog.grid_defaults import grid_default
-from dcsim.scenario import load_scenario, scenario_catalog
+from dcsim.model.checks import load_scenario
+from dcsim.scenario import scenario_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL_HALL = REPO / "scenarios" / "small-hall.yaml"

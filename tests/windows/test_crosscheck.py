@@ -26,6 +26,7 @@ import pytest
 
 import dcsim.requests as requests
 from dcsim.kernels.oppoints import slo_batch_count
+from dcsim.model.checks import load_scenario
 from dcsim.model.plant import build_plant
 from dcsim.model.tables import _batch_at_throughput, latency_tables
 from dcsim.physics.compute import (
@@ -41,7 +42,7 @@ from dcsim.physics.compute import (
     replica_state,
 )
 from dcsim.physics.queueing import mgc_wait_mean_s, slot_service_cv_frac
-from dcsim.scenario import load_scenario, scenario_catalog
+from dcsim.scenario import scenario_catalog
 
 
 @pytest.fixture(scope="module")

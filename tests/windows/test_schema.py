@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from dcsim.errors import ConfigError
-from dcsim.scenario import load_scenario
+from dcsim.model.checks import load_scenario
 from dcsim.scenario.json_schema import scenario_json_schema
 from dcsim.scenario.windows_checks import WINDOW_CHECKS
 

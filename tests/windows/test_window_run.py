@@ -18,9 +18,10 @@ import dcsim.cli as cli
 from dcsim.kernels import layout as L
 from dcsim.kernels import window_layout as WL
 from dcsim.model.capacity import build_capacity_plan
+from dcsim.model.checks import load_scenario
 from dcsim.model.plant import build_plant
 from dcsim.results.io import read_run
-from dcsim.scenario import load_scenario, scenario_catalog
+from dcsim.scenario import scenario_catalog
 from dcsim.sim.engine import simulate
 from dcsim.windows.replay import LATENCY_KPIS, REQUEST_COLUMNS
 from dcsim.windows.resolve import resolve_window, rule_inputs, window_spans

@@ -1,9 +1,10 @@
 """Named cross-field checks of liquid-cooled halls and scheduled cooling faults.
 
 Same contract as :mod:`dcsim.scenario.checks`: ``check_x(scenario, catalog) -> None`` raising
-:class:`~dcsim.errors.ConfigError` with ``where`` the dotted field path it blames. The
-integrator appends :data:`COOLING_CHECKS` to ``checks.CHECKS`` (after
-``check_rack_groups_known``, since they look up rack systems).
+:class:`~dcsim.errors.ConfigError` with ``where`` the dotted field path it blames. They size
+the cooling plant with the model's own design computations, so they sit on the model layer;
+:data:`dcsim.model.checks.CHECKS` runs them after ``check_rack_groups_known``, since they look
+up rack systems.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from dcsim import units
+from dcsim.catalog.cooling_equipment import CRAH, merge_cooling_equipment
 from dcsim.errors import ConfigError
+from dcsim.model.cooling import (
+    air_design_capacity,
+    build_cooling,
+    design_capacity,
+    hall_design_heat_w,
+    halls_in_order,
+)
 
 __all__ = [
     "COOLING_CHECKS",
@@ -24,8 +33,6 @@ __all__ = [
 
 
 def _liquid(scenario: Any) -> list[tuple[str, Any, Any]]:
-    from dcsim.model.cooling import halls_in_order
-
     return [
         (where, site, hall)
         for where, _, site, hall in halls_in_order(scenario)
@@ -34,14 +41,10 @@ def _liquid(scenario: Any) -> list[tuple[str, Any, Any]]:
 
 
 def _equipment(catalog: Any = None) -> dict:
-    from dcsim.catalog.cooling_equipment import merge_cooling_equipment
-
     return merge_cooling_equipment(catalog)
 
 
 def _air(scenario: Any) -> list[tuple[str, Any, Any]]:
-    from dcsim.model.cooling import halls_in_order
-
     return [
         (where, site, hall)
         for where, _, site, hall in halls_in_order(scenario)
@@ -55,8 +58,6 @@ def _mw(w: float) -> str:
 
 def check_cooling_equipment_known(scenario: Any, catalog: Any) -> None:
     """Every equipment id of a liquid plant is a catalog entry of the right kind."""
-    from dcsim.model.cooling import build_cooling, design_capacity, hall_design_heat_w
-
     equipment = _equipment(catalog)
     for where, site, hall in _liquid(scenario):
         _, liquid_w = hall_design_heat_w(hall, site, catalog)
@@ -74,7 +75,6 @@ def check_supply_temp_within_rack_limit(scenario: Any, catalog: Any) -> None:
     racks even on a mild day. Air-cooled rack systems in a liquid hall are checked on the air
     path: chilled-water supply + CRAH air approach against their inlet-air limit.
     """
-    from dcsim.catalog.cooling_equipment import CRAH
     from dcsim.model.cooling import design_capacity, hall_design_heat_w
 
     equipment = _equipment(catalog)
@@ -126,8 +126,6 @@ def check_cooling_capacity_covers_design_heat(scenario: Any, catalog: Any) -> No
     facility-water pumps and heat rejection (economiser at the design dry/wet bulb and
     setpoint, plus chillers), the rest through the air path (CRAHs and their chillers).
     """
-    from dcsim.model.cooling import design_capacity, hall_design_heat_w
-
     equipment = _equipment(catalog)
     for where, site, hall in _liquid(scenario):
         spec = hall.cooling
@@ -176,8 +174,6 @@ def check_air_hall_covers_design_heat(scenario: Any, catalog: Any) -> None:
     supply air (chilled-water setpoint + CRAH air approach) must be within the racks' inlet
     limit.
     """
-    from dcsim.model.cooling import air_design_capacity
-
     equipment = _equipment(catalog)
     for where, site, hall in _air(scenario):
         spec = hall.cooling
@@ -212,8 +208,6 @@ def check_air_hall_covers_design_heat(scenario: Any, catalog: Any) -> None:
 
 def check_cooling_faults_known(scenario: Any, catalog: Any) -> None:
     """Scheduled cooling faults name a liquid or air hall, a unit kind it has, at most its count."""
-    from dcsim.model.cooling import build_cooling
-
     if not getattr(scenario, "cooling_faults", None):
         return
     # The builder validates faults against the units it builds; reuse it (errors name the
