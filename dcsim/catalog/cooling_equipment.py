@@ -23,10 +23,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from dcsim.catalog.schema import SNum, Sourced
+from dcsim.catalog.yaml_file import read_yaml
 from dcsim.errors import ConfigError
 
 __all__ = [
@@ -404,17 +403,6 @@ CoolingEquipment = Annotated[
 _ENTRY_ADAPTER: TypeAdapter = TypeAdapter(CoolingEquipment)
 
 
-def _read_yaml(path: Path) -> object:
-    try:
-        with path.open(encoding="utf-8") as f:
-            return YAML(typ="safe").load(f)
-    except OSError as e:
-        raise ConfigError(f"cannot read file ({e.strerror})", where=str(path)) from e
-    except YAMLError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConfigError(f"invalid YAML: {first}", where=str(path)) from e
-
-
 def load_cooling_equipment(
     path: str | Path | None = None,
     additions: Mapping[str, Any] | None = None,
@@ -447,7 +435,7 @@ def load_cooling_equipment(
         condenser tower; the message names the entry and field.
     """
     p = Path(path) if path is not None else COOLING_EQUIPMENT_PATH
-    data = _read_yaml(p)
+    data = read_yaml(p)
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping id -> entry", where=str(p))
     touched: set[str] = set()

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from dcsim.catalog.reliability import read_catalog_yaml, validate_catalog_data
+from dcsim.catalog.reliability import validate_catalog_data
 from dcsim.catalog.schema import SNum, Sourced
+from dcsim.catalog.yaml_file import read_yaml
 
 __all__ = ["EconomicsCatalog", "TokenPrice", "load_economics"]
 
@@ -113,9 +114,9 @@ def load_economics(path: str | Path | None = None) -> EconomicsCatalog:
     if path is None:
         return _shipped()
     p = Path(path)
-    return validate_catalog_data(_ADAPTER, read_catalog_yaml(p), p)
+    return validate_catalog_data(_ADAPTER, read_yaml(p), p)
 
 
 @functools.cache
 def _shipped() -> EconomicsCatalog:
-    return validate_catalog_data(_ADAPTER, read_catalog_yaml(ECONOMICS_PATH), ECONOMICS_PATH)
+    return validate_catalog_data(_ADAPTER, read_yaml(ECONOMICS_PATH), ECONOMICS_PATH)

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from dcsim.catalog.schema import Confidence, SNum, Sourced
+from dcsim.catalog.yaml_file import read_yaml
 from dcsim.errors import ConfigError
 
 __all__ = [
@@ -150,16 +149,6 @@ class DemandProfile(_Entry):
         return _check_profile(v, _DAYS_PER_WEEK)
 
 
-def _read_yaml(path: Path) -> object:
-    try:
-        with path.open(encoding="utf-8") as f:
-            return YAML(typ="safe").load(f)
-    except OSError as e:
-        raise ConfigError(f"cannot read file ({e.strerror})", where=str(path)) from e
-    except YAMLError as e:
-        raise ConfigError(f"invalid YAML: {e}", where=str(path)) from e
-
-
 _T = TypeVar("_T")
 
 
@@ -196,7 +185,7 @@ def load_power_equipment(
         If the file cannot be read or an entry is invalid.
     """
     p = Path(path) if path is not None else POWER_EQUIPMENT_PATH
-    return _validate(_POWER_EQUIPMENT_ADAPTER, _read_yaml(p), p)
+    return _validate(_POWER_EQUIPMENT_ADAPTER, read_yaml(p), p)
 
 
 def load_demand_profiles(path: str | Path | None = None) -> dict[str, DemandProfile]:
@@ -217,4 +206,4 @@ def load_demand_profiles(path: str | Path | None = None) -> dict[str, DemandProf
         If the file cannot be read or a profile is invalid.
     """
     p = Path(path) if path is not None else DEMAND_PROFILES_PATH
-    return _validate(_DEMAND_PROFILES_ADAPTER, _read_yaml(p), p)
+    return _validate(_DEMAND_PROFILES_ADAPTER, read_yaml(p), p)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dcsim.catalog.cooling_equipment import _read_yaml
 from dcsim.catalog.schema import SNum
+from dcsim.catalog.yaml_file import read_yaml
 from dcsim.errors import ConfigError
 
 __all__ = ["FACILITY_IT_PATH", "Fabric", "FacilityIT", "PerRack", "load_facility_it"]
@@ -72,7 +72,7 @@ def load_facility_it(path: str | Path | None = None) -> FacilityIT:
     """
     p = Path(path) if path is not None else FACILITY_IT_PATH
     try:
-        data = FacilityIT.model_validate(_read_yaml(p))
+        data = FacilityIT.model_validate(read_yaml(p))
     except ValidationError as e:
         err = e.errors()[0]
         field = ".".join(str(x) for x in err["loc"])

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from dcsim.catalog.equipment import _read_yaml, _validate
+from dcsim.catalog.equipment import _validate
 from dcsim.catalog.schema import Sourced
+from dcsim.catalog.yaml_file import read_yaml
 from dcsim.errors import ConfigError
 
 __all__ = ["GRID_DEFAULTS_PATH", "grid_default", "load_grid_defaults"]
@@ -25,7 +26,7 @@ _ADAPTER = TypeAdapter(dict[str, Sourced])
 
 @functools.cache
 def _cached(path: Path) -> dict[str, Sourced]:
-    return _validate(_ADAPTER, _read_yaml(path), path)
+    return _validate(_ADAPTER, read_yaml(path), path)
 
 
 def load_grid_defaults(path: str | Path | None = None) -> dict[str, Sourced]:

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from dcsim.catalog.schema import Confidence, SNum, Sourced
+from dcsim.catalog.yaml_file import read_yaml
 from dcsim.errors import ConfigError
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
     "ReliabilityCatalog",
     "SystemReliability",
     "load_reliability",
-    "read_catalog_yaml",
     "validate_catalog_data",
 ]
 
@@ -116,32 +114,6 @@ class ReliabilityCatalog(BaseModel):
     )
 
 
-def read_catalog_yaml(path: Path) -> object:
-    """Read one catalog data file.
-
-    Parameters
-    ----------
-    path
-        YAML file.
-
-    Returns
-    -------
-    The parsed YAML (plain Python objects).
-
-    Raises
-    ------
-    ConfigError
-        If the file cannot be read or is not YAML.
-    """
-    try:
-        with path.open(encoding="utf-8") as f:
-            return YAML(typ="safe").load(f)
-    except OSError as e:
-        raise ConfigError(f"cannot read file ({e.strerror})", where=str(path)) from e
-    except YAMLError as e:
-        raise ConfigError(f"invalid YAML: {e}", where=str(path)) from e
-
-
 _T = TypeVar("_T")
 
 
@@ -199,9 +171,9 @@ def load_reliability(path: str | Path | None = None) -> ReliabilityCatalog:
     if path is None:
         return _shipped()
     p = Path(path)
-    return validate_catalog_data(_ADAPTER, read_catalog_yaml(p), p)
+    return validate_catalog_data(_ADAPTER, read_yaml(p), p)
 
 
 @functools.cache
 def _shipped() -> ReliabilityCatalog:
-    return validate_catalog_data(_ADAPTER, read_catalog_yaml(RELIABILITY_PATH), RELIABILITY_PATH)
+    return validate_catalog_data(_ADAPTER, read_yaml(RELIABILITY_PATH), RELIABILITY_PATH)

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
-from dcsim.catalog.equipment import SourcedSeries, _read_yaml, _validate
+from dcsim.catalog.equipment import SourcedSeries, _validate
 from dcsim.catalog.schema import Confidence, Sourced
+from dcsim.catalog.yaml_file import read_yaml
 
 __all__ = [
     "WEATHER_SITES_PATH",
@@ -144,7 +145,7 @@ _ADAPTER = TypeAdapter(_WeatherSitesFile)
 
 @functools.cache
 def _cached(path: Path) -> _WeatherSitesFile:
-    return _validate(_ADAPTER, _read_yaml(path), path)
+    return _validate(_ADAPTER, read_yaml(path), path)
 
 
 def load_weather_sites(
