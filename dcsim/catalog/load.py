@@ -52,6 +52,7 @@ __all__ = [
     "check_power_limit_w",
     "load_catalog",
     "max_power_limit_w",
+    "min_power_limit_w",
     "resolve_id",
 ]
 
@@ -497,6 +498,15 @@ def _check_entry(entry: BaseModel, where: str) -> None:
                 f"({_fmt(entry.idle_w.value)})",
                 where=f"{where}.max_power_limit_w",
             )
+        if entry.min_power_limit_w is not None and not (
+            entry.idle_w.value < entry.min_power_limit_w.value <= max_power_limit_w(entry)
+        ):
+            raise ConfigError(
+                f"{_fmt(entry.min_power_limit_w.value)} must be > idle_w "
+                f"({_fmt(entry.idle_w.value)}) and <= the highest limit "
+                f"({_fmt(max_power_limit_w(entry))})",
+                where=f"{where}.min_power_limit_w",
+            )
     elif isinstance(entry, RackSystem):
         if entry.host_idle_kw.value > entry.host_max_kw.value:
             raise ConfigError(
@@ -584,8 +594,28 @@ def max_power_limit_w(chip: Accelerator) -> float:
     return chip.tdp_w.value if chip.max_power_limit_w is None else chip.max_power_limit_w.value
 
 
+def min_power_limit_w(chip: Accelerator) -> float:
+    """Lowest board power limit of an accelerator [W]: ``min_power_limit_w`` or its idle power.
+
+    Parameters
+    ----------
+    chip : Accelerator
+        Catalog entry.
+
+    Returns
+    -------
+    float
+        Limit [W].
+    """
+    return chip.idle_w.value if chip.min_power_limit_w is None else chip.min_power_limit_w.value
+
+
 def check_power_limit_w(chip: Accelerator, chip_id: str, limit_w: float, where: str) -> None:
-    """Raise a one-line ConfigError unless ``idle_w < limit_w <= chip maximum``.
+    """Raise a one-line ConfigError unless the limit is one an operator can set on the chip.
+
+    That is ``min_power_limit_w <= limit_w <= max_power_limit_w`` for a chip with a published
+    minimum, else ``idle_w < limit_w <= max_power_limit_w`` (a running GPU cannot hold its
+    idle power).
 
     Parameters
     ----------
@@ -601,14 +631,21 @@ def check_power_limit_w(chip: Accelerator, chip_id: str, limit_w: float, where: 
     Raises
     ------
     ConfigError
-        Limit at or below idle power (a running GPU cannot hold it) or above the maximum.
+        Limit below the settable minimum (or at or below idle power) or above the maximum.
     """
     top_w = max_power_limit_w(chip)
-    idle_w = chip.idle_w.value
-    if not (math.isfinite(limit_w) and idle_w < limit_w <= top_w):
+    if chip.min_power_limit_w is None:
+        idle_w = chip.idle_w.value
+        ok = math.isfinite(limit_w) and idle_w < limit_w <= top_w
+        low = f"> idle_w ({_fmt(idle_w)} W)"
+    else:
+        low_w = chip.min_power_limit_w.value
+        ok = math.isfinite(limit_w) and low_w <= limit_w <= top_w
+        low = f">= its minimum ({_fmt(low_w)} W)"
+    if not ok:
         raise ConfigError(
             f"{_fmt(limit_w)} W is outside the board power limits of {chip_id}; expected "
-            f"> idle_w ({_fmt(idle_w)} W) and <= its maximum ({_fmt(top_w)} W)",
+            f"{low} and <= its maximum ({_fmt(top_w)} W)",
             where=where,
         )
 

@@ -68,6 +68,14 @@ class Accelerator(_Entry):
             "default: tdp_w."
         ),
     )
+    min_power_limit_w: SNum | None = Field(
+        default=None,
+        description=(
+            "Lowest board power limit an operator may set [W] (nvidia-smi 'Min Power Limit', "
+            "Redfish 'AllowableMin'); below it a power cap parks a share of the racks. "
+            "Default: idle_w (no published minimum)."
+        ),
+    )
     knee_clock_frac: SNum = Field(
         default=Sourced(
             value=0.6,

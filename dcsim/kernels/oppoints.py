@@ -33,6 +33,7 @@ from dcsim.physics.compute import (
     I_INPUT_TOK,
     I_KV,
     I_MAX_BATCH,
+    I_MIN_POWER_LIMIT_W,
     I_OUTPUT_CV,
     I_OUTPUT_TOK,
     I_POWER_LIMIT_W,
@@ -213,8 +214,9 @@ def build_operating_table(params, load_frac, cap_frac):
     Semantics as :func:`dcsim.physics.compute.operating_table_reference`: served throughput
     ``min(l X*, X_c)`` where ``X_c`` is the capacity at the SLO batch with the clock lowered to
     hold the cap, the batch that serves a lower load found by bisection on
-    ``X(B, r_c(B)) = l X*``; rack wall power at that point; caps below idle power park the
-    rack for a share of the time; power made non-decreasing in load. Both outputs are
+    ``X(B, r_c(B)) = l X*``; rack wall power at that point; a cap below the lowest settable
+    limit runs a share of the racks at that limit and parks the rest; power made
+    non-decreasing in load. Both outputs are
     non-decreasing in ``l`` and ``c``.
 
     Parameters
@@ -252,15 +254,20 @@ def build_operating_table(params, load_frac, cap_frac):
                 p_out[i, j] = rack_idle_w * min(cap_frac[j] * limit_w / idle_w, 1.0)
         return x_out, p_out, 0.0, 0.0
     x_star_replica = _capped_state(params, b_star, limit_w)[0]
+    min_w = max(params[I_MIN_POWER_LIMIT_W], idle_w)
     for j in range(n_c):
-        cap_w = cap_frac[j] * limit_w
+        # Below the lowest settable limit a share of the racks runs at it, the rest parked.
+        on_frac = min(cap_frac[j] * limit_w / min_w, 1.0)
+        cap_w = max(cap_frac[j] * limit_w, min_w)
+        if on_frac <= 0.0:
+            continue
         if cap_w <= idle_w:
             for i in range(n_l):
-                p_out[i, j] = rack_idle_w * cap_w / idle_w
+                p_out[i, j] = on_frac * rack_idle_w
             continue
         x_cap, gpu_cap_w = _capped_state(params, b_star, cap_w)
         for i in range(n_l):
-            target = load_frac[i] * x_star_replica
+            target = load_frac[i] * x_star_replica / on_frac
             if target <= 0.0:
                 x_rep = 0.0
                 gpu_w = idle_w
@@ -282,8 +289,8 @@ def build_operating_table(params, load_frac, cap_frac):
                         break
                 x_rep = target
                 gpu_w = _capped_state(params, 0.5 * (lo + hi), cap_w)[1]
-            x_out[i, j] = replicas * x_rep
-            p_out[i, j] = rack_power_w(params, gpu_w)
+            x_out[i, j] = on_frac * replicas * x_rep
+            p_out[i, j] = on_frac * rack_power_w(params, gpu_w)
     for j in range(n_c):
         for i in range(1, n_l):
             if p_out[i, j] < p_out[i - 1, j]:

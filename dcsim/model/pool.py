@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from dcsim import units
-from dcsim.catalog.load import check_power_limit_w, resolve_id
+from dcsim.catalog.load import check_power_limit_w, min_power_limit_w, resolve_id
 from dcsim.catalog.schema import LLM, Accelerator, Catalog, Efficiency, Sourced
 from dcsim.catalog.workload_defaults import workload_default
 from dcsim.errors import ConfigError
@@ -130,11 +130,15 @@ class PoolSpec:
         default_factory=lambda: workload_default("output_tok_cv_frac")
     )
     input_tok_cv_frac: float = field(default_factory=lambda: workload_default("input_tok_cv_frac"))
+    min_power_limit_w: float = math.nan
 
     def __post_init__(self) -> None:
         # A spec built by hand without a limit runs at the chip's TDP.
         if math.isnan(self.power_limit_w):
             object.__setattr__(self, "power_limit_w", self.tdp_w)
+        # ... and without a lowest settable limit, at idle (the accelerator's default).
+        if math.isnan(self.min_power_limit_w):
+            object.__setattr__(self, "min_power_limit_w", self.idle_w)
         for name in ("attn_decode_width_count", "attn_prefill_width_count"):
             if math.isnan(getattr(self, name)):
                 object.__setattr__(self, name, self.hidden_count)
@@ -540,6 +544,7 @@ def pool_spec(
         max_batch_count=None if max_batch_count is None else float(max_batch_count),
         ttft_quantile_frac=float(ttft_quantile_frac),
         power_limit_w=limit_w,
+        min_power_limit_w=min_power_limit_w(chip),
         moe_layers_count=moe_layers,
         routed_active_params=routed_active,
         # One GPU holds every expert: no GPU waits for a busier one.

@@ -25,6 +25,7 @@ from dcsim.model.pool import PoolSpec
 from dcsim.physics.compute import (
     I_IDLE_W,
     I_INPUT_CV,
+    I_MIN_POWER_LIMIT_W,
     I_OUTPUT_CV,
     I_OUTPUT_TOK,
     I_POWER_LIMIT_W,
@@ -104,7 +105,9 @@ def latency_cap_grid(params, b_star: float) -> np.ndarray:
     ``N_LAT_CAP`` caps evenly spaced from one grid step above the lowest cap at which the
     replica still serves its SLO batch (the GPU power of ``B*`` as the clock goes to zero, at
     least the idle power: below it the capacity and the clock are zero and every latency
-    infinite) to the limit; the kernel reads caps below the first one at the first one.
+    infinite) to the limit; or from the chip's lowest settable limit when that is higher
+    (caps below it run a share of the racks at it). The kernel reads caps below the first
+    one at the first one.
 
     Parameters
     ----------
@@ -117,6 +120,10 @@ def latency_cap_grid(params, b_star: float) -> np.ndarray:
     # The GPU power of the SLO batch at a clock near zero (at zero the step time is infinite).
     floor_w = replica_state(params, max(b_star, 1.0), CLOCK_NEAR_ZERO_FRAC)[2]
     floor_w = max(params[I_IDLE_W], floor_w)
+    if params[I_MIN_POWER_LIMIT_W] > floor_w:
+        # The lowest settable limit binds first: the grid starts at it (a lower cap runs a
+        # share of the racks at it, with its latencies, and parks the rest).
+        return np.linspace(min(params[I_MIN_POWER_LIMIT_W] / limit_w, 1.0), 1.0, N_LAT_CAP)
     floor_frac = min(floor_w / limit_w, 1.0)
     step = (1.0 - floor_frac) / N_LAT_CAP
     return np.linspace(floor_frac + step, 1.0, N_LAT_CAP)

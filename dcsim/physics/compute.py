@@ -136,6 +136,7 @@ PARAM_NAMES: tuple[str, ...] = (
     "eta_moe_frac",  # 45 achieved share of the dense GEMM rate in routed-expert GEMMs
     "output_tok_cv_frac",  # 46 coefficient of variation of the output length [-]
     "input_tok_cv_frac",  # 47 coefficient of variation of the prompt length [-]
+    "min_power_limit_w",  # 48 lowest GPU power limit an operator may set [W]
 )
 PARAMS_COUNT = len(PARAM_NAMES)
 
@@ -187,6 +188,7 @@ I_ATTN_PREFILL_W = 44
 I_ETA_MOE = 45
 I_OUTPUT_CV = 46
 I_INPUT_CV = 47
+I_MIN_POWER_LIMIT_W = 48
 
 # Bisection stopping rule shared by the solvers below: 200 halvings bound the loop, the
 # relative width 1e-14 stops it (about 47 halvings on [0, 1]).
@@ -1086,9 +1088,11 @@ def operating_table_reference(params, load_frac, cap_frac):
       ``B_l`` with ``X(B_l, r_c(B_l)) = l X*`` (a slower clock needs a larger batch for the
       same load), above it the rack runs ``B*`` at the capped clock;
     - power ``p`` = rack wall power at that batch and clock;
-    - caps below idle power (``c P_lim < P_idle``) cannot be held by a running GPU: the rack is
-      parked for a share ``1 - c P_lim / P_idle`` of the time (0 W) and idles otherwise,
-      so ``p`` falls linearly to 0 at ``c = 0`` with ``x = 0``;
+    - a cap below the lowest limit an operator can set, ``P_min`` (the chip's
+      ``min_power_limit_w``, at least its idle power), cannot be held by a running GPU: a
+      share ``c P_lim / P_min`` of the racks runs at ``P_min`` with the load spread over them
+      and the rest are parked (0 W), so ``x`` and ``p`` both fall linearly to 0 at ``c = 0``
+      (with ``P_min`` = idle the racks that run serve nothing: the clock is zero);
     - finally ``p`` is made non-decreasing in ``l`` (running maximum). Past the roofline
       ridge the HBM share of a step falls as the batch grows, so the physical GPU power can
       dip slightly with load; holding the highest power seen at a lower load keeps the table
@@ -1129,14 +1133,18 @@ def operating_table_reference(params, load_frac, cap_frac):
             p_out[:, j] = rack_idle_w * min(c * tdp_w / idle_w, 1.0)
         return x_out, p_out, 0.0, 0.0
     x_star_replica = _capped_throughput(params, b_star, tdp_w)[0]
+    min_w = max(params[I_MIN_POWER_LIMIT_W], idle_w)
     for j, c in enumerate(cap_frac):
-        cap_w = c * tdp_w
+        on_frac = min(c * tdp_w / min_w, 1.0)
+        cap_w = max(c * tdp_w, min_w)
+        if on_frac <= 0.0:
+            continue
         if cap_w <= idle_w:
-            p_out[:, j] = rack_idle_w * cap_w / idle_w
+            p_out[:, j] = on_frac * rack_idle_w
             continue
         x_cap, gpu_cap_w = _capped_throughput(params, b_star, cap_w)
         for i, load in enumerate(load_frac):
-            target = load * x_star_replica
+            target = load * x_star_replica / on_frac
             if target <= 0.0:
                 x_rep, gpu_w = 0.0, idle_w
             elif target >= x_cap:
@@ -1149,7 +1157,7 @@ def operating_table_reference(params, load_frac, cap_frac):
                     0.0, b_star, xtol=1e-13, rtol=1e-15, maxiter=500,
                 )  # fmt: skip
                 x_rep, gpu_w = target, _capped_throughput(params, batch, cap_w)[1]
-            x_out[i, j] = replicas * x_rep
-            p_out[i, j] = rack_power_w(params, gpu_w)
+            x_out[i, j] = on_frac * replicas * x_rep
+            p_out[i, j] = on_frac * rack_power_w(params, gpu_w)
     p_out = np.maximum.accumulate(p_out, axis=0)
     return x_out, p_out, replicas * x_star_replica, b_star

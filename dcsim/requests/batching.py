@@ -26,8 +26,9 @@ plus output exceeds the replica's KV capacity can never run and is refused on ar
 
 The router sends each arrival to a replica: ``round_robin`` in turn, ``least_loaded`` the
 fewest outstanding requests (waiting or running), ``kv_aware`` the least KV in use (ties by
-outstanding requests, then by index). A replica whose clock is 0 (its GPUs parked by a
-power cap below idle) starts nothing until a sub-interval with a clock above 0.
+outstanding requests, then by index). A replica whose clock is 0 (its GPUs held at idle
+power by a cap, on a chip with no higher settable minimum) starts nothing until a
+sub-interval with a clock above 0.
 
 The kernel is plain loops over typed bundles (named tuples of arrays): the waiting queues
 and running lists are linked lists threaded through per-request arrays, so memory is

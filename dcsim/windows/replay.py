@@ -31,7 +31,9 @@ from dcsim.kernels import window_layout as WL
 from dcsim.kernels.oppoints import slo_batch_count
 from dcsim.model.streams import rng_for
 from dcsim.physics.compute import (
+    I_IDLE_W,
     I_INPUT_CV,
+    I_MIN_POWER_LIMIT_W,
     I_OUTPUT_CV,
     I_POWER_LIMIT_W,
     I_REPLICAS_PER_RACK,
@@ -91,12 +93,18 @@ def pool_series(
     Returns
     -------
     (rate of one replica [req/s], rack-weighted mean cap [frac of the board limit],
-    racks serving [racks]), each shape (n_ticks,)
+    racks serving [racks]), each shape (n_ticks,); under a cap below the chip's lowest
+    settable limit, only the racks that run count, at that limit
     """
     rec = cells_rec[:, cells, :]
-    racks = rec[:, :, WL.WR_SERVING].sum(axis=1)
-    offered = (rec[:, :, WL.WR_OFFERED_RACK] * rec[:, :, WL.WR_SERVING]).sum(axis=1)
-    capw = (rec[:, :, WL.WR_CAP] * rec[:, :, WL.WR_SERVING]).sum(axis=1)
+    serving = rec[:, :, WL.WR_SERVING]
+    offered = (rec[:, :, WL.WR_OFFERED_RACK] * serving).sum(axis=1)
+    # A cap below the lowest settable limit runs a share of the racks at that limit and parks
+    # the rest (dcsim.physics.compute.operating_table_reference): the requests go to those.
+    min_frac = max(params[I_MIN_POWER_LIMIT_W], params[I_IDLE_W]) / params[I_POWER_LIMIT_W]
+    on_racks = serving * np.minimum(rec[:, :, WL.WR_CAP] / min_frac, 1.0)
+    racks = on_racks.sum(axis=1)
+    capw = (np.maximum(rec[:, :, WL.WR_CAP], min_frac) * on_racks).sum(axis=1)
     on = racks > 0.0
     safe = np.where(on, racks, 1.0)
     per_replica = np.where(on, offered / output_tok / (safe * params[I_REPLICAS_PER_RACK]), 0.0)

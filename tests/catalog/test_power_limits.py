@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from dcsim.catalog.load import load_catalog
+from dcsim.catalog.load import check_power_limit_w, load_catalog, min_power_limit_w
 from dcsim.errors import ConfigError
 from dcsim.kernels.oppoints import pool_operating_point
 from dcsim.model.pool import pool_spec
@@ -81,15 +81,34 @@ def test_rack_system_limit_is_the_default(catalog):
     assert spec.power_limit_w == catalog.accelerators["h200-sxm"].tdp_w.value
 
 
-@pytest.mark.parametrize("limit_w", [50.0, 70.0, 701.0])
-def test_limit_outside_idle_and_maximum_is_one_line_error(catalog, limit_w):
+@pytest.mark.parametrize("limit_w", [50.0, 70.0, 199.0, 701.0])
+def test_limit_outside_the_settable_range_is_one_line_error(catalog, limit_w):
+    # H100 SXM: settable from 200 W (NVIDIA's Redfish AllowableMin) to its 700 W TDP.
     with pytest.raises(ConfigError) as err:
         pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None,
                   pool_name="sites.0.rack_groups.1", gpu_power_limit_w=limit_w)  # fmt: skip
     assert str(err.value) == (
         f"pool sites.0.rack_groups.1: gpu_power_limit_w: {limit_w:g} W is outside the board "
-        "power limits of h100-sxm; expected > idle_w (70 W) and <= its maximum (700 W)"
+        "power limits of h100-sxm; expected >= its minimum (200 W) and <= its maximum (700 W)"
     )
+    spec = pool_spec(catalog, "dgx-h100", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None,
+                     gpu_power_limit_w=200.0)  # fmt: skip
+    assert spec.power_limit_w == 200.0 and spec.min_power_limit_w == 200.0
+
+
+def test_chip_without_a_published_minimum_is_limited_above_idle(catalog):
+    # MI300X: no published lowest limit, so the bound is its idle power (110 W), exclusive.
+    with pytest.raises(ConfigError, match=r"expected > idle_w \(110 W\)"):
+        check_power_limit_w(catalog.accelerators["mi300x"], "mi300x", 110.0, "x")
+    check_power_limit_w(catalog.accelerators["mi300x"], "mi300x", 111.0, "x")
+    assert min_power_limit_w(catalog.accelerators["mi300x"]) == 110.0
+
+
+def test_minimum_limit_in_the_catalog_is_checked():
+    with pytest.raises(ConfigError) as err:
+        load_catalog({"accelerators": {"b200": {"min_power_limit_w": 100}}}, where="x.yaml")
+    assert "min_power_limit_w" in str(err.value)
+    assert "must be > idle_w (130) and <= the highest limit (1000)" in str(err.value)
 
 
 def test_catalog_limit_error_names_file_and_field():
@@ -97,7 +116,7 @@ def test_catalog_limit_error_names_file_and_field():
         load_catalog({"rack_systems": {"hgx-h200": {"gpu_power_limit_w": 2000}}}, where="x.yaml")
     assert str(err.value) == (
         "x.yaml.rack_systems.hgx-h200.gpu_power_limit_w: 2000 W is outside the board power "
-        "limits of h200-sxm; expected > idle_w (75 W) and <= its maximum (700 W)"
+        "limits of h200-sxm; expected >= its minimum (200 W) and <= its maximum (700 W)"
     )
 
 
@@ -128,8 +147,8 @@ def test_cli_rejects_a_limit_above_the_chip_maximum_with_exit_2(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == (
         f"dcsim: error: {bad}:4: catalog.rack_systems.gb200-nvl72.gpu_power_limit_w: 5000 W is "
-        "outside the board power limits of gb200; expected > idle_w (150 W) and <= its maximum "
-        "(1200 W)\n"
+        "outside the board power limits of gb200; expected >= its minimum (200 W) and <= its "
+        "maximum (1200 W)\n"
     )
 
 

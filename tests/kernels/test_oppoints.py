@@ -31,6 +31,8 @@ CASES = {
     "server": make_params(tpot_slo_s=0.2, ttft_slo_s=2.0),
     "interactive": make_params(tpot_slo_s=0.04, ttft_slo_s=0.45),
     "tdp_bound": make_params(c_cmp_frac=1.6, c_mem_frac=0.5, max_batch_count=600.0),
+    # A lowest settable limit of 200 W: caps 0.08 and 0.2 of 700 W run a share of the racks.
+    "min_limit": make_params(tpot_slo_s=0.2, ttft_slo_s=2.0, min_power_limit_w=200.0),
     "moe_1gpu": make_params(
         weight_b=117e9 * 0.5625,
         weight_shared_b=1.55e9 * 0.5625,

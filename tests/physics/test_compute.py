@@ -67,6 +67,8 @@ BASE = {
     # Exponential output and prompt lengths: the M/M/c special case of the request queue.
     "output_tok_cv_frac": 1.0,
     "input_tok_cv_frac": 1.0,
+    # No published lowest limit: the chip's idle power (the catalog's default).
+    "min_power_limit_w": 70.0,
 }
 
 
@@ -282,6 +284,25 @@ def test_reference_table_semantics():
     # Monotone in load and cap.
     assert np.all(np.diff(x, axis=0) >= 0) and np.all(np.diff(x, axis=1) >= -1e-9)
     assert np.all(np.diff(p, axis=0) >= 0) and np.all(np.diff(p, axis=1) >= -1e-9)
+
+
+def test_cap_below_the_lowest_settable_limit_runs_a_share_of_racks_at_it():
+    # A chip that cannot be limited below 200 W (NVIDIA's AllowableMin): a cap of 140 W
+    # (0.2 x 700) runs 140 / 200 = 0.7 of the racks at 200 W and parks 0.3 (0 W). At offered
+    # load l those 0.7 carry l / 0.7 each, so x(l, 140 W) = 0.7 x(l / 0.7, 200 W) and the same
+    # for the wall power; at c = 0 all are parked.
+    params = make_params(tpot_slo_s=0.2, ttft_slo_s=2.0, min_power_limit_w=200.0)
+    load = np.array([0.0, 0.1, 0.2, 0.35])
+    x, p, _, _ = C.operating_table_reference(params, load, np.array([0.0, 0.2]))
+    x_on, p_on, _, _ = C.operating_table_reference(params, load / 0.7, np.array([200.0 / 700.0]))
+    assert np.all(x[:, 0] == 0.0) and np.all(p[:, 0] == 0.0)
+    assert_allclose(x[:, 1], 0.7 * x_on[:, 0], rtol=1e-12)
+    assert_allclose(p[:, 1], 0.7 * p_on[:, 0], rtol=1e-12)
+    # The racks that run serve: capacity at 140 W is 0.7 of the capacity at 200 W, not zero
+    # as it would be for GPUs held below their idle-clock power.
+    cap_x, _, _, _ = C.operating_table_reference(params, np.ones(1), np.array([0.2, 200 / 700]))
+    assert cap_x[0, 0] > 0.0
+    assert_allclose(cap_x[0, 0], 0.7 * cap_x[0, 1], rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------------ DVFS
