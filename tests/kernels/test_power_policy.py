@@ -23,6 +23,7 @@ from dcsim.model.checks import load_scenario
 from dcsim.model.plant import build_plant
 from dcsim.physics.compute import (
     I_IDLE_W,
+    I_MIN_POWER_LIMIT_W,
     I_POWER_LIMIT_W,
     I_REPLICAS_PER_RACK,
     rack_power_w,
@@ -45,6 +46,7 @@ FLAT = [
     "workloads.batch.demand.base_capacity_frac=1.5",
 ]
 CURTAIL_FRAC = 0.2
+DEEP_CURTAIL_FRAC = 0.25
 POLICIES = ("priority_caps", "uniform_limit", "park")
 
 
@@ -57,8 +59,14 @@ def rack_at_cap(params, cap_frac):
     idle_w = params[I_IDLE_W]
     b_star = slo_batch_reference(params)
     cap_w = cap_frac * limit_w
-    if cap_w <= idle_w:  # parked a share of the time (docs/compute.md)
-        return 0.0, rack_power_w(params, idle_w) * cap_w / idle_w
+    min_w = max(params[I_MIN_POWER_LIMIT_W], idle_w)
+    if cap_w < min_w:
+        # Below the lowest settable limit a share cap / min of the racks runs at it and the
+        # rest are parked, drawing nothing (docs/compute.md); at idle the clock is zero.
+        if min_w <= idle_w:
+            return 0.0, rack_power_w(params, idle_w) * cap_w / idle_w
+        x, p = rack_at_cap(params, min_w / limit_w)
+        return cap_w / min_w * x, cap_w / min_w * p
     clock = 1.0
     if replica_state(params, b_star, 1.0)[2] > cap_w:
         clock = brentq(lambda r: replica_state(params, b_star, r)[2] - cap_w, 1e-9, 1.0,
@@ -125,6 +133,7 @@ class Reference:
                 return self.point(caps, on)[1] - limit_w
 
             knob[members] = brentq(power, 0.0, 1.0, xtol=1e-14)
+            self.caps = caps
             return self.point(caps, on)
         raise AssertionError("the limit cannot be met by the racks")
 
@@ -185,6 +194,35 @@ def test_policies_rank_as_the_dvfs_law_says(case):
     order = sorted(POLICIES, key=ref_served.get)
     assert sorted(POLICIES, key=served.get) == order
     assert order[-1] == "uniform_limit"
+
+
+@pytest.fixture(scope="module")
+def deep_case(case):
+    # 25% below the unlimited draw: the priority caps take the four batch racks below the
+    # GB200's lowest settable limit (200 W of 1,200 W, 0.167 of the limit), chat untouched.
+    free, want_w, _, _, _ = case
+    limit_mw = (1.0 - DEEP_CURTAIL_FRAC) * want_w / 1e6
+    sc = load_scenario(SCENARIO, overrides=[*FLAT, f"sites.main.import_limit_mw={limit_mw!r}"])
+    ref = Reference(build_plant(sc, scenario_catalog(sc)))
+    return ref, limit_mw * 1e6, dcsim.run(sc)
+
+
+def test_priority_caps_below_the_lowest_settable_limit_park_a_share(deep_case):
+    ref, limit_w, res = deep_case
+    served_ref, _ = ref.solve("priority_caps", limit_w)
+    batch = ref.rank == min(ref.rank)
+    # The reference lands the batch cap at ~0.11 of the limit, below 200 / 1200: about 0.65
+    # of the batch racks run at 200 W and serve, the rest draw nothing; chat keeps its limit.
+    assert 0.0 < ref.caps[batch][0] < 200.0 / 1200.0
+    assert np.all(ref.caps[~batch] == 1.0)
+    x_batch, _ = rack_at_cap(ref.params[int(np.flatnonzero(batch)[0])], ref.caps[batch][0])
+    assert x_batch > 0.0
+    ts = res.timeseries.iloc[-1]
+    assert ts["facility_power_w"] == pytest.approx(limit_w, rel=1e-6)
+    assert res.kpis["energy_balance_residual_frac"] < 1e-9
+    # The kink at the lowest limit falls between cap grid points (0.15 and 0.175): linear
+    # interpolation across it is the kernel's only approximation here.
+    assert ts["served_tok_per_s"] == pytest.approx(served_ref, rel=1e-2)
 
 
 def test_default_policy_is_priority_caps():
