@@ -310,8 +310,12 @@ def test_trim_chiller_derating_in_the_row(plant):
     # chiller_ac_1500kw on both groups: AHRI 35 degC air, 0.75 %/K, stops above 49 degC.
     for c0 in (CL.CP_CH_RATING_COND_DEGC, CL.CP_ACH_RATING_COND_DEGC):
         assert (p[c0], p[c0 + 1], p[c0 + 2]) == (35.0, 0.0075, 49.0)
-    # Towers hall: water-cooled chillers rated at 29.44 degC entering water, no cutout listed.
-    assert plant.cool_par[2, CL.CP_CH_RATING_COND_DEGC] == 0.0  # no FWS chillers there
+    # Towers hall: no FWS chillers; its air path's chiller_wc_3500kw is rated at 85 degF
+    # (29.44 degC) entering condenser water, 0.75 %/K, no cutout listed (0 in the table).
+    t = plant.cool_par[2]
+    assert t[CL.CP_CH_RATING_COND_DEGC] == 0.0 and t[CL.CP_CH_UNIT_W] == 0.0
+    c0 = CL.CP_ACH_RATING_COND_DEGC
+    assert (t[c0], t[c0 + 1], t[c0 + 2]) == (29.44, 0.0075, 0.0)
 
 
 def _steady_heat_w(cat, pads_in_service: bool, t_db: float, t_wb: float, demand_w: float):
@@ -359,3 +363,17 @@ def test_dry_pads_at_43_degc_throttle_to_the_hand_steady_state(cat):
     # output (the air path's chillers carry the rest of CO_CHILLER_HEAT_W).
     q_air = demand * (1 - f)
     assert first[CL.CO_CHILLER_HEAT_W] - q_air == pytest.approx(sink, rel=1e-9)
+
+
+def test_air_path_chillers_stop_above_their_maximum_ambient(cat):
+    # The air path of the dry hall runs on air-cooled chillers (chiller_ac_1500kw, cutout
+    # above 49 degC): above it no air heat can leave, so the hall's heat limit is 0 (its racks
+    # shed all load); just below it 10 chillers x 1.5 MW x (1 - 0.0075 x 13.5) = 13.48 MW
+    # exceed the 53 CRAHs' 13.25 MW, which then bound the air share.
+    p = build_cooling(scenario([snippet("cooling-dlc-dry-adiabatic-trim.yaml")]), cat)
+    st = p.cool_state0.copy()
+    f = p.cool_par[0, CL.CP_LIQUID_FRAC]
+    assert hall_heat_limit_w(0, 49.5, 30.0, p.cool_par, st, 60.0) == 0.0
+    below = hall_heat_limit_w(0, 48.5, 30.0, p.cool_par, st, 60.0)
+    assert 10 * 1.5e6 * (1 - 0.0075 * 13.5) > 53 * 250e3
+    assert 0.0 < below <= 53 * 250e3 / (1 - f) * (1 + 1e-12)
