@@ -277,6 +277,27 @@ class Chiller(_Repairable):
     min_unloading_frac: SNum = Field(
         description="Part-load ratio below which the chiller false-loads (power stops falling)."
     )
+    capacity_derate_per_k_frac: SNum | None = Field(
+        default=None,
+        description=(
+            "Capacity lost per K of entering condenser air or water above the rating point "
+            "[frac/K]; none: the rated capacity at any condenser temperature."
+        ),
+    )
+    high_limit_condenser_degc: SNum | None = Field(
+        default=None,
+        description=(
+            "Highest entering condenser air (maximum ambient) or water at which the chiller "
+            "runs; above it, it stops [degC]. None: no limit."
+        ),
+    )
+
+    @field_validator("capacity_derate_per_k_frac")
+    @classmethod
+    def _derate(cls, v: Sourced | None) -> Sourced | None:
+        if v is not None and not (0.0 <= v.value < 1.0):
+            raise ValueError(f"{v.value} must be in [0, 1)")
+        return v
 
     @field_validator("min_unloading_frac")
     @classmethod
@@ -308,6 +329,12 @@ class Chiller(_Repairable):
                     "a water-cooled chiller needs condenser_tower and condenser_range_delta_k"
                 )
             _positive(self.condenser_range_delta_k)
+        limit = self.high_limit_condenser_degc
+        if limit is not None and not limit.value > self.rating_condenser_degc.value:
+            raise ValueError(
+                f"high_limit_condenser_degc {limit.value} must be above rating_condenser_degc "
+                f"{self.rating_condenser_degc.value}"
+            )
         full = self.eir_fplr_a.value + self.eir_fplr_b.value + self.eir_fplr_c.value
         if abs(full - 1.0) > 0.01:
             raise ValueError(

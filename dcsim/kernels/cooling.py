@@ -35,6 +35,7 @@ from dcsim.physics.cooling import (
     adiabatic_air_degc,
     adiabatic_water_kg_per_s,
     cdu_approach_delta_k,
+    chiller_capacity_frac,
     chiller_condenser_degc,
     chiller_cop,
     chiller_group_power_w,
@@ -80,10 +81,34 @@ def _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet):
 
 
 @njit(cache=True)
-def _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par):
+def _chiller_unit_w(h, col0, t_db_degc, t_wb_degc, cool_par):
+    """Capacity of one chiller of a group at this tick's condenser temperature [W].
+
+    ``col0`` is ``CP_CH_UNIT_W`` or ``CP_ACH_UNIT_W``. The entering condenser medium is the
+    dry bulb (air-cooled) or the condenser towers' leaving water, wet bulb + approach.
+    """
+    der0 = CL.CP_CH_RATING_COND_DEGC
+    if col0 != CL.CP_CH_UNIT_W:
+        der0 = CL.CP_ACH_RATING_COND_DEGC
+    t_in = chiller_condenser_degc(
+        t_db_degc,
+        t_wb_degc,
+        cool_par[h, col0 + 5] > 0.0,
+        cool_par[h, CL.CP_TOWER_APPROACH_DELTA_K],
+        0.0,
+    )
+    return cool_par[h, col0] * chiller_capacity_frac(
+        t_in, cool_par[h, der0], cool_par[h, der0 + 1], cool_par[h, der0 + 2]
+    )
+
+
+@njit(cache=True)
+def _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state):
+    # Pads fitted, their water supply in service, and the air not already saturated.
     return (
         cool_par[h, CL.CP_ECON_KIND] == CL.ECON_DRY_COOLER
         and cool_par[h, CL.CP_ADIABATIC] > 0.0
+        and cool_state[h, CL.CS_ADIABATIC_AVAIL_COUNT] > 0.0
         and t_db_degc > t_wb_degc
     )
 
@@ -91,12 +116,14 @@ def _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par):
 @njit(cache=True)
 def _saturated_end(h, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """Loop end temperature with economiser (best mode) and chillers at full output."""
-    wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par)
+    wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state)
     t_zero = _econ_zero_degc(h, _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet), cool_par)
     k_full = 0.0
     if cool_par[h, CL.CP_ECON_KIND] != CL.ECON_NONE:
         k_full = cool_state[h, CL.CS_REJECT_AVAIL_COUNT] * cool_par[h, CL.CP_ECON_K_W_PER_K]
-    sink_w = cool_state[h, CL.CS_CHILLER_AVAIL_COUNT] * cool_par[h, CL.CP_CH_UNIT_W]
+    sink_w = cool_state[h, CL.CS_CHILLER_AVAIL_COUNT] * _chiller_unit_w(
+        h, CL.CP_CH_UNIT_W, t_db_degc, t_wb_degc, cool_par
+    )
     t_sat, econ_on_s = loop_saturated_end_degc(
         cool_state[h, CL.CS_T_FWS_DEGC],
         liquid_heat_w,
@@ -152,12 +179,14 @@ def _liquid_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     q_free = (t_lim - t0) / (b_free + slope_a)
     q_set = (t_lim - t_set) / slope_a
     # Saturated branch, linear in Q: T_sat = A + B Q.
-    wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par)
+    wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state)
     t_zero = _econ_zero_degc(h, _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet), cool_par)
     k_full = 0.0
     if cool_par[h, CL.CP_ECON_KIND] != CL.ECON_NONE:
         k_full = cool_state[h, CL.CS_REJECT_AVAIL_COUNT] * cool_par[h, CL.CP_ECON_K_W_PER_K]
-    sink_w = cool_state[h, CL.CS_CHILLER_AVAIL_COUNT] * cool_par[h, CL.CP_CH_UNIT_W]
+    sink_w = cool_state[h, CL.CS_CHILLER_AVAIL_COUNT] * _chiller_unit_w(
+        h, CL.CP_CH_UNIT_W, t_db_degc, t_wb_degc, cool_par
+    )
     if k_full > 0.0 and t0 > t_zero:
         # As in loop_saturated_end_degc: T_sat = T0 + (Tz - T0)(1 - e^-x) + (Q - S) dt/C phi(x).
         x = k_full * dt_s / cap
@@ -210,9 +239,11 @@ def _air_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state):
     light_w = cool_par[h, CL.CP_LIGHTING_W]
     crah_cap = n_crah * cool_par[h, CL.CP_CRAH_UNIT_W]
     pump_cap = cool_state[h, CL.CS_PUMP_AVAIL_COUNT] * cool_par[h, CL.CP_PUMP_UNIT_HEAT_W]
-    plant_cap = cool_state[h, CL.CS_CHILLER_AVAIL_COUNT] * cool_par[h, CL.CP_CH_UNIT_W]
+    plant_cap = cool_state[h, CL.CS_CHILLER_AVAIL_COUNT] * _chiller_unit_w(
+        h, CL.CP_CH_UNIT_W, t_db_degc, t_wb_degc, cool_par
+    )
     if cool_par[h, CL.CP_ECON_KIND] != CL.ECON_NONE:
-        wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par)
+        wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state)
         itd = cool_par[h, CL.CP_FWS_SETPOINT_DEGC] - _econ_zero_degc(
             h, _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet), cool_par
         )
@@ -262,7 +293,8 @@ def hall_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     if liquid_frac < 1.0:
         air_cap_w = min(
             cool_state[h, CL.CS_CRAH_AVAIL_COUNT] * cool_par[h, CL.CP_CRAH_UNIT_W],
-            cool_state[h, CL.CS_AIR_CHILLER_AVAIL_COUNT] * cool_par[h, CL.CP_ACH_UNIT_W],
+            cool_state[h, CL.CS_AIR_CHILLER_AVAIL_COUNT]
+            * _chiller_unit_w(h, CL.CP_ACH_UNIT_W, t_db_degc, t_wb_degc, cool_par),
         )
         limit_w = air_cap_w / (1.0 - liquid_frac)
     if liquid_frac > 0.0:
@@ -289,7 +321,7 @@ def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0
     condenser range, in that order. ``plr0`` is ``CP_CH_EIR_A`` or ``CP_ACH_EIR_A``: the
     part-load curve a, b, c and the minimum unloading ratio. ``units`` chillers are in
     service; the load is staged on as few as carry it (full-load COP from the lift, part load
-    from the curve).
+    from the curve), each carrying at most its capacity at this tick's condenser temperature.
     """
     if heat_w <= 0.0:
         return 0.0, 0.0, 0.0
@@ -311,7 +343,7 @@ def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0
     )
     p_w, running = chiller_group_power_w(
         heat_w,
-        cool_par[h, col0],
+        _chiller_unit_w(h, col0, t_db_degc, t_wb_degc, cool_par),
         units,
         cop,
         cool_par[h, plr0],

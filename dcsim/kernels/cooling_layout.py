@@ -114,7 +114,15 @@ CP_OUTDOOR_AIR_KG_PER_S = 75  # make-up outdoor air humidified to the minimum de
 CP_HUMID_MIN_DEW_POINT_DEGC = 76  # minimum dew point of the hall air [degC]
 CP_HUMID_J_PER_KG = 77  # humidifier electricity per kg of water; 0: no humidification [J/kg]
 CP_PRESSURE_PA = 78  # atmospheric pressure for psychrometrics [Pa]
-CP_NCOLS = 79
+# capacity of the two chiller groups against the entering condenser temperature (same order):
+# available = rated x (1 - derate x max(T_in - T_rating, 0)), 0 above the high limit
+CP_CH_RATING_COND_DEGC = 79  # entering condenser air or water at the rating point [degC]
+CP_CH_CAP_DERATE_PER_K = 80  # capacity lost per K above it [frac/K]
+CP_CH_HIGH_LIMIT_DEGC = 81  # chiller stops above this entering temperature; 0: no limit [degC]
+CP_ACH_RATING_COND_DEGC = 82
+CP_ACH_CAP_DERATE_PER_K = 83
+CP_ACH_HIGH_LIMIT_DEGC = 84
+CP_NCOLS = 85
 
 # --- hall cooling state: cool_state[h, :]
 CS_T_FWS_DEGC = 0  # facility-water supply temperature (the loops' lumped temperature) [degC]
@@ -125,7 +133,8 @@ CS_REJECT_AVAIL_COUNT = 4  # dry coolers or cooling-tower cells in service
 CS_CHILLER_AVAIL_COUNT = 5  # facility-water chillers (trim or plant) in service
 CS_AIR_CHILLER_AVAIL_COUNT = 6  # air-path chillers in service
 CS_CRAH_AVAIL_COUNT = 7  # CRAHs / fan walls in service
-CS_NCOLS = 8
+CS_ADIABATIC_AVAIL_COUNT = 8  # 1 while the adiabatic pads have water (0: supply out, pads dry)
+CS_NCOLS = 9
 
 CS_NAMES = (
     "temp_fws_degc",
@@ -136,6 +145,7 @@ CS_NAMES = (
     "chiller_available_count",
     "air_chiller_available_count",
     "crah_available_count",
+    "adiabatic_available_count",
 )
 
 # --- one hall's results for one tick: out[:]

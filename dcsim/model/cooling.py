@@ -41,7 +41,12 @@ from dcsim.catalog.equipment import load_power_equipment
 from dcsim.errors import ConfigError
 from dcsim.kernels import cooling_layout as CL
 from dcsim.model.outside_it import hall_outside_it_per_rack_w
-from dcsim.physics.cooling import adiabatic_air_degc, cdu_approach_delta_k, pump_power_w
+from dcsim.physics.cooling import (
+    adiabatic_air_degc,
+    cdu_approach_delta_k,
+    chiller_capacity_frac,
+    pump_power_w,
+)
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 from dcsim.scenario.paths import hall_path
 
@@ -59,7 +64,9 @@ __all__ = [
 ]
 
 #: Unit kinds that fail and are repaired, and their available-count columns in cool_state.
-UNIT_KINDS = ("cdu", "fws_pump", "heat_rejection", "chiller", "air_chiller", "crah")
+#: "adiabatic" is the water supply of a hall's adiabatic pads (one per hall that has pads):
+#: it has no failure rate of its own and goes out only in a scheduled outage.
+UNIT_KINDS = ("cdu", "fws_pump", "heat_rejection", "chiller", "air_chiller", "crah", "adiabatic")
 UNIT_STATE_COLS = (
     CL.CS_CDU_AVAIL_COUNT,
     CL.CS_PUMP_AVAIL_COUNT,
@@ -67,6 +74,7 @@ UNIT_STATE_COLS = (
     CL.CS_CHILLER_AVAIL_COUNT,
     CL.CS_AIR_CHILLER_AVAIL_COUNT,
     CL.CS_CRAH_AVAIL_COUNT,
+    CL.CS_ADIABATIC_AVAIL_COUNT,
 )
 #: Scenario fault unit names -> index in UNIT_KINDS (an air hall's chilled-water pumps and
 #: chillers sit in the fws_pump and chiller slots).
@@ -79,7 +87,17 @@ FAULT_UNIT_KIND = {
     "chiller": 3,
     "air_chiller": 4,
     "crah": 5,
+    "adiabatic_water": 6,
 }
+
+
+@dataclass(frozen=True)
+class _PadWater:
+    """The water supply of a hall's adiabatic pads, as a unit group of one."""
+
+    equipment: str
+    installed_count: int = 1
+    design_count: int = 1
 
 
 @dataclass(frozen=True)
@@ -216,14 +234,28 @@ def _econ_k_w_per_k(unit: DryCooler | CoolingTower) -> float:
     return unit.rated_heat_kw.value * units.KW_W / itd
 
 
+def _design_capacity_frac(ch: Chiller, spec: Any, equipment: dict) -> float:
+    """Available over rated capacity of a chiller at the plant's design dry and wet bulb."""
+    t_in = spec.design_dry_bulb_degc
+    if ch.condenser == "water":
+        t_in = spec.design_wet_bulb_degc + equipment[ch.condenser_tower].rated_approach_delta_k
+    return chiller_capacity_frac(
+        t_in,
+        ch.rating_condenser_degc.value,
+        ch.capacity_derate_per_k_frac.value if ch.capacity_derate_per_k_frac else 0.0,
+        ch.high_limit_condenser_degc.value if ch.high_limit_condenser_degc else 0.0,
+    )
+
+
 def design_capacity(
     spec: Any, equipment: dict, liquid_w: float, where: str = "cooling"
 ) -> DesignCapacity:
     """Capacities of a liquid plant at design conditions with N units of each kind.
 
     The economiser's capacity is taken at the design dry and wet bulb, the facility-water
-    setpoint and full fans (adiabatic pads wet if fitted); the TCS supply is the setpoint plus
-    the CDU approach at the design liquid heat shared by N CDUs.
+    setpoint and full fans (adiabatic pads wet if fitted), the chillers' at the condenser
+    temperature of the design dry bulb (or wet bulb, water-cooled); the TCS supply is the
+    setpoint plus the CDU approach at the design liquid heat shared by N CDUs.
 
     Parameters
     ----------
@@ -284,7 +316,12 @@ def design_capacity(
         ch = _get(
             equipment, chillers.equipment, Chiller, f"{where}.heat_rejection.{field}.equipment"
         )
-        chillers_w = chillers.design_count * ch.rated_heat_kw.value * units.KW_W
+        chillers_w = (
+            chillers.design_count
+            * ch.rated_heat_kw.value
+            * units.KW_W
+            * _design_capacity_frac(ch, spec, equipment)
+        )
     crah_w = 0.0
     air_ch_w = 0.0
     if spec.air_path is not None:
@@ -298,7 +335,12 @@ def design_capacity(
             f"{where}.air_path.chillers.equipment",
         )
         crah_w = spec.air_path.crah.design_count * crah.rated_heat_kw.value * units.KW_W
-        air_ch_w = spec.air_path.chillers.design_count * ach.rated_heat_kw.value * units.KW_W
+        air_ch_w = (
+            spec.air_path.chillers.design_count
+            * ach.rated_heat_kw.value
+            * units.KW_W
+            * _design_capacity_frac(ach, spec, equipment)
+        )
     cdu_unit_w = cdu.rated_heat_kw.value * units.KW_W
     per_cdu_w = liquid_w / spec.cdus.design_count
     return DesignCapacity(
@@ -329,6 +371,12 @@ def _chiller_cols(row: np.ndarray, col0: int, ch: Chiller) -> None:
     row[col0 + 4] = ch.cop_max.value
     row[col0 + 5] = 1.0 if ch.condenser == "water" else 0.0
     row[col0 + 6] = ch.condenser_range_delta_k.value if ch.condenser == "water" else 0.0
+    der0 = CL.CP_CH_RATING_COND_DEGC if col0 == CL.CP_CH_UNIT_W else CL.CP_ACH_RATING_COND_DEGC
+    row[der0] = ch.rating_condenser_degc.value
+    if ch.capacity_derate_per_k_frac is not None:
+        row[der0 + 1] = ch.capacity_derate_per_k_frac.value
+    if ch.high_limit_condenser_degc is not None:
+        row[der0 + 2] = ch.high_limit_condenser_degc.value  # 0 in the table: no limit
 
 
 def _tower_cols(row: np.ndarray, tower: CoolingTower) -> None:
@@ -468,6 +516,8 @@ def _liquid_row(
             tower_ids.append(ach.condenser_tower)
     else:
         kinds += [(None, None), (None, None)]
+    pads = rej.adiabatic if rej.type == "dry_cooler" else None
+    kinds.append((_PadWater(pads.equipment), None) if pads is not None else (None, None))
     if tower_ids:
         _tower_cols(row, equipment[tower_ids[0]])
         if len(set(tower_ids)) > 1:
@@ -621,6 +671,7 @@ def _air_row(
         (spec.chillers, ch),
         (None, None),
         (spec.crah, crah),
+        (None, None),
     ]
     for (group, _), col in zip(kinds, UNIT_STATE_COLS, strict=True):
         state[col] = group.installed_count if group is not None else 0
@@ -744,6 +795,8 @@ def build_cooling(scenario: Any, catalog: Any, base_dir: Path | None = None) -> 
             installed[h, k] = group.installed_count
             design[h, k] = group.design_count
             unit_equipment[h][k] = group.equipment
+            if entry is None:
+                continue  # pad water: scheduled outages only (mtbf stays inf)
             mtbf_s[h, k] = entry.mtbf_h.value * units.H_S
             mttr_s[h, k] = entry.mttr_h.value * units.H_S
     faults = _scheduled_faults(scenario, short_names, installed, cool_par)

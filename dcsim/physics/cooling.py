@@ -29,6 +29,12 @@ Reduced-order model, each relation a published engineering form whose coefficien
   needed are staged on and share the load, and each draws its full-load power times
   ``EIRfPLR(PLR) = a + b PLR + c PLR^2`` (held at the minimum unloading ratio below it:
   false loading), so COP falls at low load as the published curves say.
+* **Chiller capacity** falls as the condenser medium warms: the condensing temperature rises
+  with it, the suction gas the compressor moves per unit of work carries less refrigerating
+  effect, so available capacity is ``1 - d (T_cond_in - T_rating)`` of the rating above the
+  rating point (not above 1 below it: the rated capacity is the selection's limit), and the
+  machine is off above its maximum entering condenser temperature (high-pressure cutout;
+  manufacturers publish it as a maximum ambient, e.g. 49 degC).
 * **Humidification**: outdoor air brought in for pressurisation is humidified up to a minimum
   dew point; humidity ratios from dry and wet bulb (ASHRAE Fundamentals 2017 ch. 1 eq. 33-35,
   saturation pressure eq. 5-6, as psychrolib computes them).
@@ -54,6 +60,7 @@ __all__ = [
     "adiabatic_air_degc",
     "adiabatic_water_kg_per_s",
     "cdu_approach_delta_k",
+    "chiller_capacity_frac",
     "chiller_condenser_degc",
     "chiller_cop",
     "chiller_eir_part_load_frac",
@@ -118,6 +125,43 @@ def chiller_cop(
 
 
 @register_jitable
+def chiller_capacity_frac(t_cond_in_degc, rating_cond_degc, derate_per_k_frac, high_limit_degc):
+    """Available capacity of a chiller over its rated capacity at a condenser temperature.
+
+    ``1 - d max(T_in - T_rating, 0)`` (at least 0), and 0 above the high limit: air-cooled
+    chillers lose capacity as the ambient rises (higher condensing temperature, less
+    refrigerating effect per kg of suction gas) and stop on their high-pressure cutout above
+    the maximum ambient their maker publishes. Below the rating point the rated capacity is
+    kept (the selection's limit: compressor motor and starter).
+
+    Parameters
+    ----------
+    t_cond_in_degc
+        Entering condenser medium: outdoor dry bulb (air-cooled) or entering condenser water
+        (water-cooled) [degC].
+    rating_cond_degc
+        The same at the rating point (AHRI 550/590: 35 degC air, 29.4 degC water) [degC].
+    derate_per_k_frac
+        Capacity lost per K above the rating point [frac/K].
+    high_limit_degc
+        Highest entering condenser temperature at which the chiller runs [degC]; 0 for none.
+
+    Returns
+    -------
+    Available capacity over rated capacity [frac], in [0, 1].
+
+    References
+    ----------
+    EnergyPlus Engineering Reference, ``Chiller:Electric:EIR`` (capacity as a function of
+    the leaving chilled water and entering condenser temperatures, CAPFT); compressor
+    capacity against condensing temperature as in the catalog entries' sources.
+    """
+    if high_limit_degc > 0.0 and t_cond_in_degc > high_limit_degc:
+        return 0.0
+    return max(1.0 - derate_per_k_frac * max(t_cond_in_degc - rating_cond_degc, 0.0), 0.0)
+
+
+@register_jitable
 def chiller_eir_part_load_frac(plr_frac, a, b, c, min_unloading_frac):
     """Power of a chiller at part load over its full-load power at the same temperatures.
 
@@ -161,7 +205,8 @@ def chiller_group_power_w(
     load_w
         Cooling load of the group [W].
     unit_w
-        Full-load capacity of one chiller [W].
+        Full-load capacity of one chiller at this tick's condenser temperature
+        (:func:`chiller_capacity_frac` of its rating) [W]; 0 (all stopped) gives 0 W.
     units_available
         Chillers in service [count].
     cop_full_load
@@ -176,7 +221,7 @@ def chiller_group_power_w(
     running
         Chillers running [count].
     """
-    if load_w <= 0.0:
+    if load_w <= 0.0 or unit_w <= 0.0:
         return 0.0, 0.0
     running = math.ceil(load_w / unit_w - 1e-12)
     if units_available > 0.0:

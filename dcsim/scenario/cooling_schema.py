@@ -301,7 +301,8 @@ class AirCooling(_Model):
 
 #: Unit kinds a fault may name.
 FAULT_UNITS = (
-    "cdu", "fws_pump", "chw_pump", "dry_cooler", "tower_cell", "chiller", "air_chiller", "crah"
+    "cdu", "fws_pump", "chw_pump", "dry_cooler", "tower_cell", "chiller", "air_chiller", "crah",
+    "adiabatic_water",
 )  # fmt: skip
 
 
@@ -317,10 +318,12 @@ class CoolingFault(_Model):
         "chiller",
         "air_chiller",
         "crah",
+        "adiabatic_water",
     ] = Field(
         description=(
             "Unit kind: cdu, fws_pump (or chw_pump in an air hall), dry_cooler or tower_cell "
-            "(heat rejection or economiser), chiller (trim or plant chillers), air_chiller, crah."
+            "(heat rejection or economiser), chiller (trim or plant chillers), air_chiller, crah, "
+            "adiabatic_water (the water supply of the hall's adiabatic pads: the pads run dry)."
         )
     )
     hall: Name = Field(description="Hall name.")

@@ -107,6 +107,7 @@ def state_row(t_fws=30.0, **counts):
         CL.CS_CHILLER_AVAIL_COUNT: 2,
         CL.CS_AIR_CHILLER_AVAIL_COUNT: 3,
         CL.CS_CRAH_AVAIL_COUNT: 20,
+        CL.CS_ADIABATIC_AVAIL_COUNT: 1,
     }
     names = {
         "cdu": CL.CS_CDU_AVAIL_COUNT,
@@ -115,6 +116,7 @@ def state_row(t_fws=30.0, **counts):
         "chiller": CL.CS_CHILLER_AVAIL_COUNT,
         "air_chiller": CL.CS_AIR_CHILLER_AVAIL_COUNT,
         "crah": CL.CS_CRAH_AVAIL_COUNT,
+        "adiabatic": CL.CS_ADIABATIC_AVAIL_COUNT,
     }
     for k, v in counts.items():
         base[names[k]] = v

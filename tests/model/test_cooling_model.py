@@ -159,10 +159,10 @@ def test_state_starts_at_the_setpoint_with_every_unit(plant):
     assert s[CL.CS_T_FWS_DEGC] == 32.0
     counts = [s[c] for c in plant.unit_state_cols]
     # Installed = design + spares of the snippet: CDUs 23+1, pumps 8+1, dry coolers 44+2,
-    # trim 4+1, air chillers 9+1, CRAHs 51+2.
-    assert counts == [24, 9, 46, 5, 10, 53]
+    # trim 4+1, air chillers 9+1, CRAHs 51+2, and the pads' water supply (one).
+    assert counts == [24, 9, 46, 5, 10, 53, 1]
     assert list(plant.unit_installed_count[0]) == counts
-    assert list(plant.unit_design_count[0]) == [23, 8, 44, 4, 9, 51]
+    assert list(plant.unit_design_count[0]) == [23, 8, 44, 4, 9, 51, 1]
     assert list(plant.unit_installed_count[1]) == [0] * len(UNIT_KINDS)
     assert np.isnan(plant.cool_state0[1, CL.CS_T_FWS_DEGC])
     # Towers: no FWS chillers, 9 cells.
@@ -286,3 +286,94 @@ def test_real_weather_heat_wave_throttles_and_recovers(cat):
     assert throttled.sum() > 60  # more than an hour
     assert not throttled[day < 6].any()  # before the wave (7 July = day 6)
     assert not throttled[day >= 10.5].any()  # recovered after it
+
+
+def test_pads_water_outage_is_a_scheduled_fault(cat):
+    dry = snippet("cooling-dlc-dry-adiabatic-trim.yaml")
+    fault = {"unit": "adiabatic_water", "hall": "h1", "start": "2027-01-05", "duration_s": "6h"}
+    p = build_cooling(scenario([dry], faults=[fault]), cat)
+    (f,) = p.scheduled_faults
+    assert UNIT_KINDS[f.kind] == "adiabatic"
+    assert p.unit_state_cols[f.kind] == CL.CS_ADIABATIC_AVAIL_COUNT
+    assert p.unit_installed_count[0, f.kind] == 1
+    assert p.unit_mtbf_s[0, f.kind] == np.inf  # no random failures: scheduled only
+    # A tower hall has no pads.
+    s = scenario([snippet("cooling-towers.yaml")], faults=[{**fault}])
+    with pytest.raises(ConfigError) as err:
+        build_cooling(s, cat)
+    assert err.value.where == "cooling_faults.0.unit"
+    assert "has no adiabatic_water units" in err.value.message
+
+
+def test_trim_chiller_derating_in_the_row(plant):
+    p = plant.cool_par[0]
+    # chiller_ac_1500kw on both groups: AHRI 35 degC air, 0.75 %/K, stops above 49 degC.
+    for c0 in (CL.CP_CH_RATING_COND_DEGC, CL.CP_ACH_RATING_COND_DEGC):
+        assert (p[c0], p[c0 + 1], p[c0 + 2]) == (35.0, 0.0075, 49.0)
+    # Towers hall: no FWS chillers; its air path's chiller_wc_3500kw is rated at 85 degF
+    # (29.44 degC) entering condenser water, 0.75 %/K, no cutout listed (0 in the table).
+    t = plant.cool_par[2]
+    assert t[CL.CP_CH_RATING_COND_DEGC] == 0.0 and t[CL.CP_CH_UNIT_W] == 0.0
+    c0 = CL.CP_ACH_RATING_COND_DEGC
+    assert (t[c0], t[c0 + 1], t[c0 + 2]) == (29.44, 0.0075, 0.0)
+
+
+def _steady_heat_w(cat, pads_in_service: bool, t_db: float, t_wb: float, demand_w: float):
+    p = build_cooling(scenario([snippet("cooling-dlc-dry-adiabatic-trim.yaml")]), cat)
+    st = p.cool_state0.copy()
+    st[0, CL.CS_ADIABATIC_AVAIL_COUNT] = 1.0 if pads_in_service else 0.0
+    f = p.cool_par[0, CL.CP_LIQUID_FRAC]
+    out = np.zeros(CL.CO_NCOLS)
+    first_out = None
+    for i in range(8 * 60):  # 8 h of 1-min ticks; the loop's time constant C/K is ~8 min
+        lim = hall_heat_limit_w(0, t_db, t_wb, p.cool_par, st, 60.0)
+        heat = min(demand_w, lim)
+        hall_cooling_step(0, heat, heat * f, t_db, t_wb, p.cool_par, st, 60.0, out)
+        if i == 0:
+            first_out = out.copy()
+    return heat, f, out, first_out
+
+
+def test_dry_pads_at_43_degc_throttle_to_the_hand_steady_state(cat):
+    # A GB200 hall at its July serving heat (31 MW of white space, ~57% of nameplate) on the
+    # heat wave's hottest hour, 43.3 degC dry bulb, 31.8 degC wet bulb.
+    t_db, t_wb, demand = 43.3, 31.8, 31e6
+    # Pads in service: air pre-cooled to 43.3 - 0.85 x 11.5 = 33.5 degC, ITD at the 32 degC
+    # setpoint 42 - 33.5 = 8.5 K, 46 coolers x 66.7 kW/K x 8.5 K = 26.1 MW > the 24.2 MW of
+    # liquid heat: no throttling, the loop holds its setpoint.
+    heat, f, out, _ = _steady_heat_w(cat, True, t_db, t_wb, demand)
+    assert heat == demand
+    assert out[CL.CO_T_FWS_DEGC] == pytest.approx(32.0)
+    # Pads dry: at steady state the TCS supply sits at its 40 degC limit,
+    # T_fws = 40 - s Q with s = 4 K / (24 CDUs x 2 MW), and the liquid heat Q is what the dry
+    # coolers (K = 46 x 1e6 / 15 W/K on ITD = T_fws + 10 - 43.3) and the trim chillers at full
+    # derated output (S = 5 x 1.5 MW x (1 - 0.0075 x 8.3)) reject:
+    # Q = (K (40 + 10 - 43.3) + S) / (1 + K s) = 21.96 MW, i.e. 28.1 MW of white space.
+    k = 46 * 1e6 / 15
+    s = 4.0 / (24 * 2e6)
+    sink = 5 * 1.5e6 * (1 - 0.0075 * (t_db - 35.0))
+    q_liq = (k * (40.0 + 10.0 - t_db) + sink) / (1 + k * s)
+    assert q_liq == pytest.approx(21.96e6, rel=1e-3)
+    heat, f, out, first = _steady_heat_w(cat, False, t_db, t_wb, demand)
+    assert heat == pytest.approx(q_liq / f, rel=1e-6)
+    assert heat < demand  # throttled
+    assert out[CL.CO_T_TCS_SUPPLY_DEGC] == pytest.approx(40.0, abs=1e-6)
+    assert out[CL.CO_T_FWS_DEGC] == pytest.approx(40.0 - s * q_liq, abs=1e-6)
+    # Before that, in the first minute, the trim chillers already run at their full derated
+    # output (the air path's chillers carry the rest of CO_CHILLER_HEAT_W).
+    q_air = demand * (1 - f)
+    assert first[CL.CO_CHILLER_HEAT_W] - q_air == pytest.approx(sink, rel=1e-9)
+
+
+def test_air_path_chillers_stop_above_their_maximum_ambient(cat):
+    # The air path of the dry hall runs on air-cooled chillers (chiller_ac_1500kw, cutout
+    # above 49 degC): above it no air heat can leave, so the hall's heat limit is 0 (its racks
+    # shed all load); just below it 10 chillers x 1.5 MW x (1 - 0.0075 x 13.5) = 13.48 MW
+    # exceed the 53 CRAHs' 13.25 MW, which then bound the air share.
+    p = build_cooling(scenario([snippet("cooling-dlc-dry-adiabatic-trim.yaml")]), cat)
+    st = p.cool_state0.copy()
+    f = p.cool_par[0, CL.CP_LIQUID_FRAC]
+    assert hall_heat_limit_w(0, 49.5, 30.0, p.cool_par, st, 60.0) == 0.0
+    below = hall_heat_limit_w(0, 48.5, 30.0, p.cool_par, st, 60.0)
+    assert 10 * 1.5e6 * (1 - 0.0075 * 13.5) > 53 * 250e3
+    assert 0.0 < below <= 53 * 250e3 / (1 - f) * (1 + 1e-12)

@@ -11,6 +11,7 @@ from scipy.integrate import solve_ivp
 
 from dcsim.catalog.cooling_equipment import (
     CDU,
+    COOLING_EQUIPMENT_PATH,
     Chiller,
     CoolingTower,
     DryCooler,
@@ -19,6 +20,8 @@ from dcsim.catalog.cooling_equipment import (
 from dcsim.errors import ConfigError
 from dcsim.physics import cooling as C
 from dcsim.units import ZERO_C_K
+
+REPO_CATALOG = COOLING_EQUIPMENT_PATH
 
 # --------------------------------------------------------------------------- chillers
 
@@ -71,6 +74,54 @@ def test_catalog_chiller_reproduces_its_rating_point(key):
         ch.cop_max.value,
     )
     assert cop == pytest.approx(ch.rating_cop.value, rel=2e-3)
+
+
+def test_chiller_capacity_falls_with_condenser_temperature_by_hand():
+    # Air-cooled, rated at 35 degC entering air, 0.75 %/K, cutout above 49 degC:
+    # 43.3 degC -> 1 - 0.0075 x 8.3 = 0.93775; 49 degC -> 1 - 0.0075 x 14 = 0.895.
+    f = C.chiller_capacity_frac
+    assert f(43.3, 35.0, 0.0075, 49.0) == pytest.approx(0.93775, abs=1e-12)
+    assert f(49.0, 35.0, 0.0075, 49.0) == pytest.approx(0.895, abs=1e-12)
+    assert f(49.01, 35.0, 0.0075, 49.0) == 0.0  # high-pressure cutout: the machine stops
+    assert f(20.0, 35.0, 0.0075, 49.0) == 1.0  # not above the rating below the rating point
+    assert f(60.0, 35.0, 0.0075, 0.0) == pytest.approx(1 - 0.0075 * 25)  # 0: no cutout
+    assert f(500.0, 35.0, 0.0075, 0.0) == 0.0  # never negative
+
+
+def test_catalog_chiller_derating_matches_its_sources():
+    # Sources of the catalog figure: 1,653 kW at 25 degC condensing, 1,276 kW at 55 degC
+    # (0.76 %/K), and 2 % per 5 degF (0.72 %/K); the catalog's 0.75 %/K lies between them.
+    by_table = (1653 - 1276) / 1653 / 30
+    by_rule = 0.02 / (5 / 1.8)
+    eq = load_cooling_equipment()
+    for key in ("chiller_ac_1500kw", "chiller_wc_3500kw", "chiller_wc_1000kw_vanes"):
+        ch = eq[key]
+        assert isinstance(ch, Chiller)
+        d = ch.capacity_derate_per_k_frac.value
+        assert min(by_table, by_rule) - 5e-4 <= d <= max(by_table, by_rule) + 5e-4
+    # Carrier 30RAP table 29: maximum ambient 120 degF = 48.9 degC.
+    limit = eq["chiller_ac_1500kw"].high_limit_condenser_degc.value
+    assert limit == pytest.approx((120 - 32) / 1.8, abs=0.15)
+
+
+def test_a_stopped_chiller_group_draws_nothing():
+    # Above its cutout the group's unit capacity is 0: no cooling, no power, none running.
+    assert C.chiller_group_power_w(5e6, 0.0, 5.0, 3.0, 0.28, 0.23, 0.49, 0.1) == (0.0, 0.0)
+
+
+def test_catalog_rejects_a_high_limit_below_the_rating(tmp_path):
+    bad = tmp_path / "c.yaml"
+    text = (REPO_CATALOG.read_text()).replace(
+        "  high_limit_condenser_degc:\n    value: 49.0",
+        "  high_limit_condenser_degc:\n    value: 30.0",
+    )
+    assert "value: 30.0" in text
+    bad.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_cooling_equipment(bad)
+    assert "high_limit_condenser_degc 30.0 must be above rating_condenser_degc 35.0" in str(
+        err.value
+    )
 
 
 def test_water_cooled_condenser_range_from_ahri_flow():
@@ -276,6 +327,7 @@ def test_controlled_end_clips_the_setpoint():
         (C.loop_saturated_end_degc, (40.0, 1e6, 2e6, 28.0, 20e6, 1e9, 600.0)),
         (C.loop_controlled_end_degc, (30.0, 32.0, 16e6, 1e9, 60.0, 29.0)),
         (C.loop_steady_state_degc, (16e6, 2e6, 28.0, 0.0)),
+        (C.chiller_capacity_frac, (43.3, 35.0, 0.0075, 49.0)),
     ],
 )
 def test_compiled_equals_python(fn, args):
