@@ -42,12 +42,12 @@ def test_power_and_batch_limits_make_their_own_pool(small_hall):
     assert t1.b_star <= 16.0
 
 
-def test_a_power_limit_below_idle_is_one_line_naming_the_rack_group(small_hall):
-    # GB200 idles at 150 W (catalog): a 100 W limit cannot be met.
+def test_a_power_limit_below_the_settable_minimum_is_one_line_naming_the_rack_group(small_hall):
+    # GB200's lowest settable limit is 200 W (catalog, the B200's as a declared proxy).
     args = ["run", str(small_hall), "-q", "--set", "horizon_s=1h"]
     result = CliRunner().invoke(app, [*args, "--set", f"{CHAT}.gpu_power_limit_w=100"])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
     assert "sites.main.buildings.b1.halls.h1.rack_groups.chat: gpu_power_limit_w: 100 W" in lines[0]
-    assert "idle_w (150 W)" in lines[0]
+    assert "expected >= its minimum (200 W)" in lines[0]
