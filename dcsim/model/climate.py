@@ -268,7 +268,8 @@ def site_typical_year(site_id: str) -> dict[str, np.ndarray | float | str]:
     temp = temp_hourly(warm, cold)
 
     pressure_pa = float(psy.GetStandardAtmPressure(site.location.elevation_m))
-    dew_daily = phys.mean_preserving_daily(_dew_point_monthly_degc(site))
+    dew_monthly = _dew_point_monthly_degc(site)
+    dew_daily = phys.mean_preserving_daily(dew_monthly)
     hum_ratio = _vectorised("GetHumRatioFromTDewPoint")
     enthalpy = _vectorised("GetMoistAirEnthalpy")
 
@@ -278,7 +279,8 @@ def site_typical_year(site_id: str) -> dict[str, np.ndarray | float | str]:
     def dew_hourly(scale: float, corr: float) -> np.ndarray:
         z = phys.correlated_unit_series(z_temp, z_dew, corr)
         anomaly = phys.daily_anomaly_delta_k(z, scale, scale, coldness)
-        return np.minimum(phys.hourly_from_daily(dew_daily + anomaly), temp)
+        raw = phys.hourly_from_daily(dew_daily + anomaly)
+        return phys.dew_point_below_dry_bulb_degc(raw, temp, dew_monthly)
 
     def enthalpy_quantile(scale: float, corr: float) -> float:
         # Percentiles depend on the top hours only: the 5% most humid hours by dew point

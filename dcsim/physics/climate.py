@@ -56,6 +56,7 @@ __all__ = [
     "correlated_unit_series",
     "daily_anomaly_delta_k",
     "daylight_h",
+    "dew_point_below_dry_bulb_degc",
     "diurnal_dry_bulb_degc",
     "great_circle_distance_m",
     "hourly_from_daily",
@@ -263,6 +264,59 @@ def hourly_from_daily(daily: np.ndarray) -> np.ndarray:
     t_h = np.arange(n_hours) + 1.0
     x = np.concatenate([noon_h - n_hours, noon_h, noon_h + n_hours])
     return np.interp(t_h, x, np.concatenate([daily, daily, daily]))
+
+
+#: Bisection steps of the monthly dew-point offset: the bracket is tens of kelvin wide, so 45
+#: halvings leave less than 1e-11 K.
+_OFFSET_BISECTION_STEPS = 45
+
+
+def dew_point_below_dry_bulb_degc(
+    raw_dew_degc: np.ndarray, dry_bulb_degc: np.ndarray, monthly_dew_degc: np.ndarray
+) -> np.ndarray:
+    """Hourly dew point at most the dry bulb, with the given monthly mean dew points.
+
+    Air cannot hold more water than saturation, so an hour whose generated dew point is
+    above its dry bulb is set to it; capping alone would lower the month's mean below the
+    normal it was built from (by kelvins in humid winters). Each month's series is therefore
+    shifted by the offset ``d`` that keeps the mean: ``mean_m(min(raw + d, T)) = D_m``. The
+    left side is continuous and non-decreasing in ``d`` (piecewise linear), so bisection
+    finds it. A month whose normal is at or above its mean dry bulb is saturated throughout.
+
+    Parameters
+    ----------
+    raw_dew_degc
+        Generated dew point, 8,760 hours (``hourly_from_daily`` instants) [degC].
+    dry_bulb_degc
+        Dry bulb at the same hours [degC].
+    monthly_dew_degc
+        Twelve monthly mean dew points to keep, January first [degC].
+
+    Returns
+    -------
+    numpy.ndarray
+        Dew point of the 8,760 hours, ``<= dry_bulb_degc`` [degC].
+    """
+    raw = np.asarray(raw_dew_degc, dtype=float)
+    temp = np.asarray(dry_bulb_degc, dtype=float)
+    target = np.asarray(monthly_dew_degc, dtype=float)
+    month = np.repeat(month_of_day(), HOURS_PER_DAY)
+    hours = np.bincount(month, minlength=_MONTHS).astype(float)
+
+    def monthly_mean(offset: np.ndarray) -> np.ndarray:
+        capped = np.minimum(raw + offset[month], temp)
+        return np.bincount(month, weights=capped, minlength=_MONTHS) / hours
+
+    # At lo every hour of a month is below its target; at hi every hour is capped.
+    starts = np.concatenate([[0], np.cumsum(DAYS_IN_MONTH)[:-1]]) * HOURS_PER_DAY
+    lo = target - np.maximum.reduceat(raw, starts) - 1.0
+    hi = np.maximum.reduceat(temp, starts) - np.minimum.reduceat(raw, starts) + 1.0
+    for _ in range(_OFFSET_BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        low = monthly_mean(mid) < target
+        lo = np.where(low, mid, lo)
+        hi = np.where(low, hi, mid)
+    return np.minimum(raw + (0.5 * (lo + hi))[month], temp)
 
 
 def diurnal_dry_bulb_degc(

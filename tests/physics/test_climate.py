@@ -149,3 +149,21 @@ def test_great_circle_distance_against_geometry():
     assert c.great_circle_distance_m(0, 0, 0, 1) / 1e3 == pytest.approx(2 * math.pi * r_km / 360)
     assert c.great_circle_distance_m(0, 0, 90, 0) / 1e3 == pytest.approx(math.pi * r_km / 2)
     assert c.great_circle_distance_m(10, 20, 10, 20) == 0.0
+
+
+def test_dew_point_cap_keeps_the_monthly_mean_by_hand():
+    # Raw dew point 10 degC every hour; the dry bulb alternates 8 and 20 degC. Capping alone
+    # gives a mean of (8 + 10) / 2 = 9; the offset d with (8 + 10 + d) / 2 = 10 is 2, so the
+    # hours are 8 and 12. A month whose normal (25) is above every dry bulb is saturated.
+    n = 8760
+    raw = np.full(n, 10.0)
+    temp = np.where(np.arange(n) % 2 == 0, 8.0, 20.0)
+    target = np.full(12, 10.0)
+    target[6] = 25.0
+    dew = c.dew_point_below_dry_bulb_degc(raw, temp, target)
+    month = np.repeat(c.month_of_day(), 24)
+    jan = dew[month == 0]
+    np.testing.assert_allclose(jan[::2], 8.0)
+    np.testing.assert_allclose(jan[1::2], 12.0, atol=1e-9)
+    np.testing.assert_allclose(dew[month == 6], temp[month == 6])
+    assert np.all(dew <= temp)
