@@ -522,7 +522,9 @@ def _moe_factor(eta: float, names: str) -> dict[str, Any]:
     return {
         "value": eta,
         "source": f"fit by dcsim.calibration on the MoE points {names}, all other "
-        "factors fixed at their dense fits (one value shared by every stack)",
+        "factors fixed at their dense fits (one value shared by every stack); the DeepSeek-R1 "
+        "validation points (expert-parallel, not fitted) are not reproduced by it: "
+        "docs/calibration.md",
         "confidence": "fit",
     }
 
