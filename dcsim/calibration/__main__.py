@@ -6,7 +6,14 @@ import argparse
 import sys
 
 from dcsim.calibration.fit import main as fit_main
-from dcsim.calibration.report import calibration_report, report_markdown, report_text
+from dcsim.calibration.report import (
+    calibration_report,
+    report_markdown,
+    report_text,
+    validation_markdown,
+    validation_report,
+    validation_text,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     frame = calibration_report()
     print(report_markdown(frame) if args.markdown else report_text(frame))
+    print()
+    checks = validation_report()
+    print(validation_markdown(checks) if args.markdown else validation_text(checks))
     return 0
 
 

@@ -147,6 +147,9 @@ class Calibration:
     groups: tuple[FitGroup, ...]
     proxies: dict[str, dict[str, str]]
     default_stacks: dict[str, str]
+    #: Measured points the fit does not use: checks of what the model predicts beyond the
+    #: fitted range (``validation_points`` in the points file).
+    validation: dict[str, CalibrationPoint] = dataclasses.field(default_factory=dict)
 
 
 def catalog_data_dir() -> Path:
@@ -181,39 +184,13 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
     raw = YAML(typ="safe").load(source.read_text(encoding="utf-8"))
     where = str(path or f"dcsim/catalog/data/{POINTS_FILE}")
     scenarios = raw.get("scenarios", {})
-    points: dict[str, CalibrationPoint] = {}
-    for point_id, p in raw["points"].items():
-        if p["scenario"] not in scenarios:
-            raise ConfigError(
-                f"scenario {p['scenario']!r} is not defined under scenarios:",
-                where=f"{where}: points.{point_id}",
-            )
-        slo = scenarios[p["scenario"]]
-        measured = p["measured"]
-        itl_ms = measured.get("itl_ms")
-        max_batch = p.get("max_batch_count")
-        points[point_id] = CalibrationPoint(
-            point_id=point_id,
-            source=p["source"],
-            system=p["system"],
-            rack_system=p["rack_system"],
-            model=p["model"],
-            precision=p["precision"],
-            stack=p["stack"],
-            scenario=p["scenario"],
-            gpus_count=int(p["gpus_count"]),
-            replica_gpus_count=p.get("replica_gpus_count"),
-            max_batch_count=None if max_batch is None else float(max_batch),
-            input_tok=float(p["input_tok"]),
-            output_tok=float(p["output_tok"]),
-            tpot_slo_s=slo.get("tpot_slo_s"),
-            ttft_slo_s=slo.get("ttft_slo_s"),
-            tok_per_s=float(measured["tok_per_s"]),
-            power_w=None if measured.get("power_w") is None else float(measured["power_w"]),
-            power_kind=measured.get("power_kind"),
-            batch_count=measured.get("batch_count"),
-            itl_s=None if itl_ms is None else float(itl_ms) * MS_S,
-        )
+    points = {
+        point_id: _point(point_id, p, scenarios, where) for point_id, p in raw["points"].items()
+    }
+    validation = {
+        point_id: _point(point_id, p, scenarios, where)
+        for point_id, p in (raw.get("validation_points") or {}).items()
+    }
     groups = tuple(
         FitGroup(
             name=g["name"],
@@ -243,8 +220,45 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
     return Calibration(
         points=points,
         groups=groups,
+        validation=validation,
         proxies={k: dict(v) for k, v in (raw.get("proxies") or {}).items()},
         default_stacks=dict(raw.get("default_stacks") or {}),
+    )
+
+
+def _point(
+    point_id: str, p: Mapping[str, Any], scenarios: Mapping[str, Any], where: str
+) -> CalibrationPoint:
+    if p["scenario"] not in scenarios:
+        raise ConfigError(
+            f"scenario {p['scenario']!r} is not defined under scenarios:",
+            where=f"{where}: points.{point_id}",
+        )
+    slo = scenarios[p["scenario"]]
+    measured = p["measured"]
+    itl_ms = measured.get("itl_ms")
+    max_batch = p.get("max_batch_count")
+    return CalibrationPoint(
+        point_id=point_id,
+        source=p["source"],
+        system=p["system"],
+        rack_system=p["rack_system"],
+        model=p["model"],
+        precision=p["precision"],
+        stack=p["stack"],
+        scenario=p["scenario"],
+        gpus_count=int(p["gpus_count"]),
+        replica_gpus_count=p.get("replica_gpus_count"),
+        max_batch_count=None if max_batch is None else float(max_batch),
+        input_tok=float(p["input_tok"]),
+        output_tok=float(p["output_tok"]),
+        tpot_slo_s=slo.get("tpot_slo_s"),
+        ttft_slo_s=slo.get("ttft_slo_s"),
+        tok_per_s=float(measured["tok_per_s"]),
+        power_w=None if measured.get("power_w") is None else float(measured["power_w"]),
+        power_kind=measured.get("power_kind"),
+        batch_count=measured.get("batch_count"),
+        itl_s=None if itl_ms is None else float(itl_ms) * MS_S,
     )
 
 
@@ -508,7 +522,9 @@ def _moe_factor(eta: float, names: str) -> dict[str, Any]:
     return {
         "value": eta,
         "source": f"fit by dcsim.calibration on the MoE points {names}, all other "
-        "factors fixed at their dense fits (one value shared by every stack)",
+        "factors fixed at their dense fits (one value shared by every stack); the DeepSeek-R1 "
+        "validation points (expert-parallel, not fitted) are not reproduced by it: "
+        "docs/calibration.md",
         "confidence": "fit",
     }
 
@@ -579,7 +595,9 @@ def _ordered(
 
 
 def evaluate_points(
-    catalog: Catalog | None = None, calibration: Calibration | None = None
+    catalog: Catalog | None = None,
+    calibration: Calibration | None = None,
+    points: Mapping[str, CalibrationPoint] | None = None,
 ) -> pd.DataFrame:
     """Recompute every calibration point with the catalog's efficiency factors.
 
@@ -589,6 +607,8 @@ def evaluate_points(
         Catalog including ``efficiencies`` (packaged by default).
     calibration : Calibration, optional
         Points (packaged file by default).
+    points : mapping, optional
+        Points to evaluate instead of the fitted ones (e.g. ``calibration.validation``).
 
     Returns
     -------
@@ -600,7 +620,8 @@ def evaluate_points(
     catalog = catalog or load_catalog()
     calibration = calibration or load_calibration()
     rows = []
-    for point in calibration.points.values():
+    chosen = calibration.points if points is None else points
+    for point in chosen.values():
         spec = point_pool_spec(catalog, point)
         modelled = model_point(spec, point)
         for quantity, measured in (("tok_per_s", point.tok_per_s), ("power_w", point.power_w)):

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from dcsim.calibration import fit as cal
-from dcsim.calibration.report import calibration_report, report_markdown, report_text
+from dcsim.calibration.report import (
+    calibration_report,
+    report_markdown,
+    report_text,
+    validation_markdown,
+    validation_report,
+    validation_text,
+)
 from dcsim.catalog.load import catalog_table, load_catalog
 from dcsim.errors import ConfigError
 
@@ -164,6 +171,7 @@ def test_calibration_command_line(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:3] == ["point", "quantity", "measured"]
     assert "median |error|" in out[-1]
+    assert "validation points (not fitted)" in out
     with pytest.raises(SystemExit) as exit_info:
         main([])
     assert exit_info.value.code == 2
@@ -171,4 +179,64 @@ def test_calibration_command_line(capsys):
 
 def test_docs_table_is_the_current_report(catalog):
     docs = Path(__file__).resolve().parents[2] / "docs" / "calibration.md"
-    assert report_markdown(calibration_report(catalog)) in docs.read_text(encoding="utf-8")
+    text = docs.read_text(encoding="utf-8")
+    assert report_markdown(calibration_report(catalog)) in text
+    assert validation_markdown(validation_report(catalog)) in text
+
+
+# DeepSeek-R1 validation points (MLPerf v5.1, not fitted). Reference values read from the
+# logs cited in calibration_points.yaml: tokens/s and samples/s of each summary log.
+_DEEPSEEK_LOGS = {
+    "v51-gb300-nvl72-deepseek-r1-offline": (420659.0, 115.017),
+    "v51-gb300-nvl72-deepseek-r1-server": (209327.68, 56.95),
+    "v51-gb200-nvl72-deepseek-r1-offline": (289712.0, 77.995),
+    "v51-gb200-nvl72-deepseek-r1-server": (167578.06, 44.76),
+}
+
+
+def test_deepseek_points_are_the_logs_as_submitted():
+    validation = _CALIBRATION.validation
+    assert set(_DEEPSEEK_LOGS) < set(validation)
+    for point_id, (tok_per_s, samples_per_s) in _DEEPSEEK_LOGS.items():
+        point = validation[point_id]
+        assert point.tok_per_s == tok_per_s
+        # Output length = the run's own tokens per sample (e.g. 420,659 / 115.017 = 3,657.4).
+        assert point.output_tok == pytest.approx(tok_per_s / samples_per_s, abs=0.1)
+        assert "mlperf_log_summary.txt" in point.source
+    for point in validation.values():
+        assert point.model == "deepseek-r1" and point.precision == "fp4"
+        # NVIDIA's configs: TP8 with attention DP and EP8, 512 (GB300 Offline 1,536) per rank.
+        assert point.replica_gpus_count == 8
+        per_rank = 1536 if point.point_id == "v51-gb300-nvl72-deepseek-r1-offline" else 512
+        assert point.max_batch_count == 8 * per_rank
+        if point.scenario.endswith("server"):
+            # MLPerf DeepSeek-R1 Server: p99 TPOT 80 ms (12.5 tok/s/user), p99 TTFT 2 s.
+            assert (point.tpot_slo_s, point.ttft_slo_s) == (0.08, 2.0)
+        else:
+            assert point.tpot_slo_s is None and point.ttft_slo_s is None
+
+
+def test_validation_points_stay_out_of_the_fit():
+    # The fitted table and the efficiencies do not see them: no fit_error entry names them.
+    assert not set(_CALIBRATION.validation) & set(_CALIBRATION.points)
+    catalog = load_catalog()
+    for eff in catalog.efficiencies.values():
+        assert not any(k.split(":")[0] in _CALIBRATION.validation for k in eff.fit_error)
+
+
+def test_deepseek_gap_is_reported(catalog):
+    """The known gap of issue 11: DeepSeek-R1 is modelled 2-3.5x too fast per GPU.
+
+    Measured per replica of 8 GPUs: Server runs ~1,300-1,500 sequences at a mean TPOT of
+    64-70 ms (Little's law on the logs), Offline ~4,096 at ~127 ms, so a decode step of
+    DeepSeek-R1 costs ~40 ms + ~21 us per sequence; the model's step (fitted on dense
+    Llama, t_fixed 19 ms) is ~20 ms + ~10 us per sequence. The bounds below hold today's
+    gap; a physics fix that closes it shows up here (and the points then move to the fit).
+    """
+    frame = validation_report(catalog).set_index("point")
+    assert len(frame) == 6
+    assert (frame["error_frac"] > 0.5).all(), frame["error_frac"].to_dict()
+    assert (frame["error_frac"] < 4.0).all(), frame["error_frac"].to_dict()
+    text = validation_text(validation_report(catalog))
+    assert text.splitlines()[0] == "validation points (not fitted)"
+    assert "6 validation values: median |error|" in text.splitlines()[-1]
