@@ -16,6 +16,7 @@ import math
 
 from numba import njit
 
+from dcsim.kernels.inplace import copy_into
 from dcsim.kernels.stages.chain import site_power_w
 from dcsim.kernels.stages.policy import POLICY_PARK, POLICY_UNIFORM_LIMIT
 from dcsim.kernels.stages.route import route_load
@@ -109,7 +110,7 @@ def _in_scope(c, scope, idx, cells, halls):
     return halls.site[cells.hall[c]] == idx
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s, uniform):
     """Lower ``work.cap`` in a hall or site, lowest rank first, until its power <= limit.
 
@@ -121,7 +122,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
     cap = work.cap
     probe = work.probe
     trial = work.trial
-    trial[:] = cap
+    copy_into(trial, cap)
     in_rank = work.in_rank
     n_cell = cells.pool.shape[0]
     n_ranks = 1 if uniform else pools.n_ranks
@@ -140,7 +141,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
             subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, probe, dt_s)
             > limit_w
         ):
-            cap[:] = trial
+            copy_into(cap, trial)
             continue  # even parked, this rank leaves the scope over: go to the next rank
         lo = 0.0
         hi = 1.0
@@ -172,7 +173,7 @@ def _park_share(keep_frac, racks, work):
             work.parked[c] = work.trial[c] + work.park_base[c] * (1.0 - keep_frac)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def park_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s):
     """Switch off serving racks in a hall or site, lowest rank first, until its power <= limit.
 
@@ -243,7 +244,7 @@ def _scale_site(s, frac, shed, live, cells, halls):
             shed.idle[c] = live.idle[c] * frac
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def shed_site(s, limit_w, live, cells, pools, halls, sites, work, dt_s):
     """Switch off a share of site s's racks (all of them, evenly) so its power <= limit.
 
@@ -295,10 +296,18 @@ def _dispatch(racks, cells, pools, work, regions):
 def _own_racks(shed_any, live, work):
     """The racks the solve may change: ``work.shed``, a copy of ``live`` made once a tick."""
     if not shed_any:
-        work.shed.serving[:] = live.serving
-        work.shed.burn_in[:] = live.burn_in
-        work.shed.idle[:] = live.idle
+        copy_into(work.shed.serving, live.serving)
+        copy_into(work.shed.burn_in, live.burn_in)
+        copy_into(work.shed.idle, live.idle)
     return work.shed
+
+
+@njit(cache=True, inline="always")
+def _within(p_now, limit, work):
+    """``p_now <= limit``; a NaN on either side is a failed check (see record_tick)."""
+    if math.isnan(p_now) or math.isnan(limit):
+        work.nan_limit[0] = True
+    return not p_now > limit
 
 
 @njit(cache=True, inline="always")
@@ -318,21 +327,23 @@ def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
     _dispatch(live, cells, pools, work, regions)
     for k in range(work.offered.shape[0]):
         work.served_first[k] = min(work.offered[k], work.cls_cap[k])
-    work.offered_first[:] = work.offered_rack
+    copy_into(work.offered_first, work.offered_rack)
     n_hall = halls.site.shape[0]
-    for scope in range(2):
-        n_scope = n_hall if scope == 0 else sites.import_limit_w.shape[0]
-        for idx in range(n_scope):
-            limit = work.hall_limit[idx] if scope == 0 else work.site_limit[idx]
-            p_now = subset_power_w(
-                scope, idx, work.cap, live, cells, pools, halls, sites, work.probe, dt_s
-            )
-            if scope == 1:
-                work.site_want[idx] = p_now
-            if math.isnan(p_now) or math.isnan(limit):
-                work.nan_limit[0] = True  # a failed check (see record_tick), not a pass
-            if p_now > limit:
-                return False
+    probe = work.probe
+    # Halls first (scope 0 of subset_power_w), then sites (scope 1). A site's power sums the
+    # IT of its halls at the same caps and loads: each hall's IT, evaluated once here, is
+    # the figure subset_power_w would evaluate again for the site (the same values).
+    for h in range(n_hall):
+        it_w = hall_it_w(h, work.cap, live, cells, pools, halls, probe)
+        probe.hall_it[h] = it_w
+        p_now = it_w + pdu_loss_w(it_w, halls.pdu_eff_frac[h])
+        if not _within(p_now, work.hall_limit[h], work):
+            return False
+    for s in range(sites.import_limit_w.shape[0]):
+        p_now = site_power_w(s, probe.hall_it, halls, sites, probe, dt_s)
+        work.site_want[s] = p_now
+        if not _within(p_now, work.site_limit[s], work):
+            return False
     for h in range(n_hall):
         work.hall_out_it[h] = (
             outside_it_w(h, live, work.parked, halls, work.probe) + halls.training_w[h]
@@ -340,17 +351,18 @@ def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
-    """Dispatch, check the hall then site limits, cap, dispatch again; returns the racks.
+    """Dispatch, check the hall then site limits, cap, dispatch again; True if racks went off.
 
     Reads ``work.offered``, ``cap`` (start caps), ``hall_limit``, ``site_limit``; writes
     ``work.cap``, ``offered_rack``, ``served_first``, ``offered_first``, ``site_want``,
     ``site_on``, ``site_parked_w``, ``parked``, ``policy_acted`` and ``hall_out_it`` (IT
     outside the racks of the racks returned). Each site's limits are met by its power policy
-    (``sites.power_policy``, :mod:`.policy`). Returns ``live``, or ``work.shed`` when a site
-    parked or shed racks. ``regions``: the routing of user regions
-    (:mod:`dcsim.kernels.stages.route`), disabled without them.
+    (``sites.power_policy``, :mod:`.policy`). Returns whether a site parked or shed racks:
+    the tick's racks are then ``work.shed``, else ``live`` (a flag, not the racks: the tick
+    loop, compiled without reference counting, must not receive a reference). ``regions``:
+    the routing of user regions (:mod:`dcsim.kernels.stages.route`), disabled without them.
     """
     cs = live
     shed_any = False  # cs is work.shed: racks parked or shed this tick
@@ -363,7 +375,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
         if rnd == 0:
             for k in range(work.offered.shape[0]):
                 work.served_first[k] = min(work.offered[k], work.cls_cap[k])
-            work.offered_first[:] = work.offered_rack
+            copy_into(work.offered_first, work.offered_rack)
         violated = False
         # Halls first (scope 0, limit at the UPS output), then sites (scope 1, meter).
         for scope in range(2):
@@ -415,7 +427,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
         work.hall_out_it[h] = (
             outside_it_w(h, cs, work.parked, halls, work.probe) + halls.training_w[h]
         )
-    return cs
+    return shed_any
 
 
 @njit(cache=True, inline="always")
@@ -480,7 +492,7 @@ def operating_point(cs, cells, pools, classes, work):
     halls whose binding limit was their cooling (a site limit in the same tick is counted
     there too).
     """
-    work.hall_it[:] = work.hall_out_it
+    copy_into(work.hall_it, work.hall_out_it)
     work.latency_cls[:] = 0.0
     work.proxy_cls[:] = 0.0
     work.served_cls[:] = 0.0
@@ -492,7 +504,7 @@ def operating_point(cs, cells, pools, classes, work):
     n_cell = cells.pool.shape[0]
     for c in range(n_cell):
         n_c = cs.serving[c]
-        x_state = interp_cap(pools.tab_xcap, cells.pool[c], 1.0)
+        x_state = work.probe.x_full[c]
         unthrottled_cap += n_c * x_state
         # Racks a park policy switched off withhold all their capacity (0 unless parked).
         n_park = work.parked[c]
