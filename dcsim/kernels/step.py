@@ -148,10 +148,11 @@ def _ticks(
         split_offered(t, dt_s, classes, regions, work)
         set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work)
         cs = live
-        if not limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
+        held = limits_hold(live, cells, pools, halls, sites, work, dt_s, regions)
+        if not held:
             if solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
                 cs = work.shed
-        service = operating_point(cs, cells, pools, classes, work)
+        service = operating_point(cs, cells, pools, classes, work, held)
         settle_backlog(t, dt_s, classes, work)
         record_regions(t, cells, pools, classes, regions, work)
         commit_halls(dt_s, halls, work)

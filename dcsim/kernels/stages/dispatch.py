@@ -70,7 +70,8 @@ def hall_it_w(h, cap, racks, cells, pools, halls, probe):
     """IT power of hall h for given caps and offered loads: racks and outside them [W].
 
     ``probe.parked`` racks (per cell) draw nothing themselves, their share outside the racks
-    idles; ``probe.offered_rack`` is the load offered to one serving rack.
+    idles; ``probe.offered_rack`` is the load offered to one serving rack. Each cell's
+    operating point is kept in ``probe.point_x`` and ``point_p``.
     """
     # Arrays taken out of the bundles once: an attribute read inside the loop would cost a
     # reference-count pair per cell.
@@ -79,11 +80,14 @@ def hall_it_w(h, cap, racks, cells, pools, halls, probe):
     tab_xcap, tab_p, pack = pools.tab_xcap, pools.tab_p, pools.pack
     offered_rack, parked = probe.offered_rack, probe.parked
     hall_cells, p_full_w, p_idle_w = probe.hall_cells, probe.p_full_w, probe.p_idle_w
+    point_x, point_p = probe.point_x, probe.point_p
     out_serving_w, out_idle_w = halls.outside_serving_w[h], halls.outside_idle_w[h]
     it_w = halls.training_w[h]  # training jobs' racks: not capped (stages/training.py)
     for i in range(probe.hall_first[h], probe.hall_first[h + 1]):
         c = hall_cells[i]
-        _, p_rack = cell_point(pool[c], cap[c], offered_rack[c], tab_xcap, tab_p, pack)
+        x_rack, p_rack = cell_point(pool[c], cap[c], offered_rack[c], tab_xcap, tab_p, pack)
+        point_x[c] = x_rack
+        point_p[c] = p_rack
         it_w += serving[c] * (p_rack + out_serving_w)
         it_w += burn_in[c] * (p_full_w[c] + out_idle_w)
         it_w += idle[c] * (p_idle_w[c] + out_idle_w)
@@ -479,7 +483,7 @@ def _add_latency(k, p, cap, util, served, attain, pools, work):
 
 
 @njit(cache=True, inline="always")
-def operating_point(cs, cells, pools, classes, work):
+def operating_point(cs, cells, pools, classes, work, fresh):
     """Final operating point of every cell; returns the tick's service figures.
 
     Writes ``work.delivered``, ``x_cap`` (capacity at the final cap), ``served_cls``,
@@ -490,7 +494,10 @@ def operating_point(cs, cells, pools, classes, work):
     limits [tok/s], capacity at uncapped racks [tok/s], service lost to thermal limits
     [tok/s]). Capacity a thermal limit withheld is the drop below the uncapped capacity in
     halls whose binding limit was their cooling (a site limit in the same tick is counted
-    there too).
+    there too). ``fresh``: the caps and loads are those of the last dispatch and hall IT
+    evaluation (:func:`limits_hold` held), so each cell's capacity at its cap
+    (``work.x_cap``) and operating point (``probe.point_x``, ``point_p``) are taken from them
+    rather than looked up again: the same lookups on the same inputs.
     """
     copy_into(work.hall_it, work.hall_out_it)
     work.latency_cls[:] = 0.0
@@ -510,27 +517,33 @@ def operating_point(cs, cells, pools, classes, work):
         n_park = work.parked[c]
         unthrottled_cap += n_park * x_state
         if work.thermal_bound[cells.hall[c]] > 0.0:
-            x_fin = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
+            if fresh:
+                x_fin, x_r0 = work.x_cap[c], work.probe.point_x[c]
+            else:
+                x_fin = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
+                x_r0, _ = cell_point(
+                    cells.pool[c], work.cap[c], work.offered_rack[c], pools.tab_xcap,
+                    pools.tab_p, pools.pack,
+                )  # fmt: skip
             throttled_cap += n_c * max(x_state - x_fin, 0.0)
-            x_r0, _ = cell_point(
-                cells.pool[c], work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p,
-                pools.pack,
-            )  # fmt: skip
             throttled_lost += n_c * max(min(work.offered_first[c], x_state) - x_r0, 0.0)
             throttled_cap += n_park * x_state
             throttled_lost += n_park * min(work.offered_first[c], x_state)
     for c in range(n_cell):
         p = cells.pool[c]
         k = pools.klass[p]
-        x_r, p_r = cell_point(
-            p, work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p, pools.pack
-        )
+        if fresh:
+            x_r, p_r, xc = work.probe.point_x[c], work.probe.point_p[c], work.x_cap[c]
+        else:
+            x_r, p_r = cell_point(
+                p, work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p, pools.pack
+            )
+            xc = interp_cap(pools.tab_xcap, p, work.cap[c])
         n_serv = cs.serving[c]
         work.delivered[c] = n_serv * x_r
         work.served_cls[k] += work.delivered[c]
         if pools.proxy[p]:
             work.proxy_cls[k] += work.delivered[c]
-        xc = interp_cap(pools.tab_xcap, p, work.cap[c])
         work.x_cap[c] = xc
         work.cap_cls[k] += n_serv * xc
         h = cells.hall[c]

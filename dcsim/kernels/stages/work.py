@@ -39,6 +39,10 @@ class Probe(NamedTuple):
     p_full_w: np.ndarray  # (n_cell,) rack power at full load, uncapped (burn-in) [W]
     p_idle_w: np.ndarray  # (n_cell,) rack power idle, uncapped [W]
     x_full: np.ndarray  # (n_cell,) rack capacity uncapped [tok/s]
+    # (n_cell,) delivered rate [tok/s] and power [W] of one serving rack at the caps and loads
+    # of the last evaluation of its hall's IT (dispatch.hall_it_w)
+    point_x: np.ndarray
+    point_p: np.ndarray
     # (n_hall,) IT power of each hall's last scratch cooling step this tick (NaN: none since
     # the last commit); probe_out[h] and cool_scratch[h] hold that step's outputs and end
     # state, which a commit at the same IT power takes instead of running the step again [W]
@@ -123,7 +127,8 @@ def new_work(n_class, n_cell, n_hall, n_site):
     probe = Probe(
         offered_rack, hall_it, cool_out, probe_out, cool_scratch, t_db, t_wb, parked,
         np.zeros(n_cell, dtype=np.int64), np.zeros(n_hall + 1, dtype=np.int64),
-        np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell), np.full(n_hall, np.nan),
+        np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell),
+        np.zeros(n_cell), np.full(n_hall, np.nan),
     )  # fmt: skip
     return Work(
         np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
