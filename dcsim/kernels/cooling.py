@@ -59,7 +59,7 @@ LIMIT_BISECTION_STEPS = 60
 LIMIT_TOL_DELTA_K = 1e-9
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _econ_zero_degc(h, t_air_degc, cool_par):
     """FWS supply temperature at which the economiser's entering temperature difference is 0."""
     return (
@@ -69,7 +69,7 @@ def _econ_zero_degc(h, t_air_degc, cool_par):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet):
     """Air entering the economiser: wet bulb (towers), pre-cooled air (pads wet) or dry bulb."""
     kind = cool_par[h, CL.CP_ECON_KIND]
@@ -80,7 +80,7 @@ def _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet):
     return t_db_degc
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _chiller_unit_w(h, col0, t_db_degc, t_wb_degc, cool_par):
     """Capacity of one chiller of a group at this tick's condenser temperature [W].
 
@@ -102,7 +102,7 @@ def _chiller_unit_w(h, col0, t_db_degc, t_wb_degc, cool_par):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state):
     # Pads fitted, their water supply in service, and the air not already saturated.
     return (
@@ -113,7 +113,7 @@ def _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _saturated_end(h, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """Loop end temperature with economiser (best mode) and chillers at full output."""
     wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state)
@@ -136,7 +136,7 @@ def _saturated_end(h, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state,
     return t_sat, econ_on_s, sink_w, wet
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _tcs_excess_degc(h, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """End-of-tick TCS supply minus its limit for a liquid heat [K] (nondecreasing in heat)."""
     t_sat, _, _, _ = _saturated_end(
@@ -157,7 +157,7 @@ def _tcs_excess_degc(h, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_stat
     return t_end + approach - cool_par[h, CL.CP_TCS_LIMIT_DEGC]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _liquid_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """Largest liquid heat keeping the end-of-tick TCS supply at or below its limit [W].
 
@@ -225,7 +225,7 @@ def _liquid_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _air_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state):
     """Largest white-space heat an air hall's units in service carry at steady state [W].
 
@@ -259,7 +259,7 @@ def _air_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state):
     return max(limit, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def hall_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """Largest white-space heat hall h can take during this tick [W].
 
@@ -312,7 +312,7 @@ def hall_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     return max(limit_w, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0, plr0, units):
     """Compressor power [W], condenser heat [W] and chillers running of a chiller group.
 
@@ -354,7 +354,7 @@ def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0
     return p_w, (heat_w + p_w if water else 0.0), running
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _tower_water_l_per_s(h, heat_w, cool_par):
     total, _, _, _ = tower_water_kg_per_s(
         heat_w,
@@ -368,7 +368,7 @@ def _tower_water_l_per_s(h, heat_w, cool_par):
     return total / cool_par[h, CL.CP_WATER_KG_PER_L]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _loop_dispatch(h, q_in_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """Advance the main water loop (facility or chilled water) under setpoint control.
 
@@ -448,7 +448,7 @@ def _loop_dispatch(h, q_in_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     return t_end, stored_w, q_out, q_econ, q_ch, speed, fan_on_frac, wet, t_chw
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _economiser_fans_water(h, speed, fan_on_frac, wet, t_db_degc, t_wb_degc, cool_par, n_rej):
     """Economiser fan power [W] and adiabatic-pad water [kg/s] for a dispatch result."""
     fan_mult = 1.0
@@ -476,7 +476,7 @@ def _economiser_fans_water(h, speed, fan_on_frac, wet, t_db_degc, t_wb_degc, coo
     return fans_w, water_kg_per_s
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _fixed_cop_step(h, heat_w, cool_par, out):
     mech_w = heat_w / cool_par[h, CL.CP_FIXED_COP]
     out[CL.CO_FIXED_COP_W] = mech_w
@@ -487,7 +487,7 @@ def _fixed_cop_step(h, heat_w, cool_par, out):
     out[CL.CO_T_TCS_RETURN_DEGC] = math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def hall_cooling_step(
     h, heat_w, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out
 ):
@@ -530,7 +530,7 @@ def hall_cooling_step(
         )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _liquid_hall_step(
     h, heat_w, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out
 ):
@@ -621,7 +621,7 @@ def _liquid_hall_step(
     out[CL.CO_ADIABATIC_FRAC] = fan_on_frac if wet else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _main_pumps_w(h, q_w, cool_par, cool_state):
     """Facility- or chilled-water pumps carrying q_w at the loop's design range [W].
 
@@ -643,7 +643,7 @@ def _main_pumps_w(h, q_w, cool_par, cool_state):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _ups_room_heat_w(h, heat_w, cool_par):
     """UPS loss at a white-space load (the UPS output), when the plant cools the UPS rooms [W]."""
     if cool_par[h, CL.CP_UPS_ROOM_COOLED] <= 0.0 or cool_par[h, CL.CP_UPS_MODULE_W] <= 0.0:
@@ -658,7 +658,7 @@ def _ups_room_heat_w(h, heat_w, cool_par):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _humidifier(h, t_db_degc, t_wb_degc, cool_par):
     """Humidifier power [W] and water [kg/s] for the make-up air of an air hall."""
     j_per_kg = cool_par[h, CL.CP_HUMID_J_PER_KG]
@@ -671,7 +671,7 @@ def _humidifier(h, t_db_degc, t_wb_degc, cool_par):
     return water * j_per_kg, water
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _air_hall_step(h, heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out):
     """:func:`hall_cooling_step` of an air-cooled hall: CRAHs on a chilled-water plant.
 

@@ -298,7 +298,7 @@ def build_operating_table(params, load_frac, cap_frac):
     return x_out, p_out, replicas * x_star_replica, b_star
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def interp2_table(table, load_frac, cap_frac):
     """Bilinear interpolation in an operating-point table on uniform [0, 1] grids.
 

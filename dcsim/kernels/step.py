@@ -44,7 +44,7 @@ from dcsim.kernels.stages.record import record_tick
 from dcsim.kernels.stages.route import no_regions, record_regions, split_offered
 from dcsim.kernels.stages.site import balance_sites
 from dcsim.kernels.stages.training import job_boundary, occupy, training_power, training_sites
-from dcsim.kernels.stages.work import index_cells, live_racks, new_work
+from dcsim.kernels.stages.work import count_live, index_cells, live_racks, new_work
 
 
 @njit(cache=True)
@@ -79,17 +79,25 @@ def advance(
         (:mod:`dcsim.kernels.stages.route`); None: one implicit region, each class's load
         spread over all its racks by capacity.
     """
+    n_class = classes.deferrable.shape[0]
+    n_cell = cells.pool.shape[0]
+    n_hall = halls.site.shape[0]
+    n_site = sites.import_limit_w.shape[0]
+    # The scratch of the call is allocated here, where numba counts references, and lives
+    # until the tick loop returns; the loop itself allocates nothing.
+    work = new_work(n_class, n_cell, n_hall, n_site)
+    index_cells(cells, pools, work.probe)
+    live = live_racks(cells, halls)
     if regions is None:
-        n_site = sites.import_limit_w.shape[0]
-        none = no_regions(classes.deferrable.shape[0], cells.pool.shape[0], n_site)
+        none = no_regions(n_class, n_cell, n_site)
         _ticks(tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record,
-               changes, training, none)  # fmt: skip
+               changes, training, none, work, live)  # fmt: skip
     else:
         _ticks(tick0, n_ticks, dt_s, classes, pools, cells, halls, sites, inputs, record,
-               changes, training, regions)  # fmt: skip
+               changes, training, regions, work, live)  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _ticks(
     tick0,
     n_ticks,
@@ -104,15 +112,18 @@ def _ticks(
     changes,
     training,
     regions,
+    work,
+    live,
 ):
-    """The tick loop of :func:`advance`."""
-    n_class = classes.deferrable.shape[0]
-    n_cell = cells.pool.shape[0]
-    n_hall = halls.site.shape[0]
-    n_site = sites.import_limit_w.shape[0]
-    work = new_work(n_class, n_cell, n_hall, n_site)
-    index_cells(cells, pools, work.probe)
-    live = live_racks(cells, halls)
+    """The tick loop of :func:`advance`, compiled without reference counting.
+
+    Every stage is inlined here, and with numba's reference counting each array a stage binds
+    from a bundle costs an atomic increment and decrement per tick (most of the loop's time,
+    measured). The loop allocates nothing and every array it reads belongs to the caller, so
+    nothing here needs counting: ``_nrt=False`` compiles it without (and refuses to compile
+    an allocation). ``work`` and ``live`` (the live racks, recounted in place) come from
+    :func:`advance`.
+    """
     if training is not None:
         occupy(tick0, live, training)
     gpus = gpus_serving(live, cells, pools)
@@ -127,7 +138,7 @@ def _ticks(
         if training is not None:
             recount = recount or job_boundary(t, training)
         if recount:
-            live = live_racks(cells, halls)
+            count_live(cells, halls, live)
             if training is not None:
                 occupy(t, live, training)
             gpus = gpus_serving(live, cells, pools)
@@ -137,9 +148,11 @@ def _ticks(
         split_offered(t, dt_s, classes, regions, work)
         set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work)
         cs = live
-        if not limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
-            cs = solve_caps(live, cells, pools, halls, sites, work, dt_s, regions)
-        service = operating_point(cs, cells, pools, classes, work)
+        held = limits_hold(live, cells, pools, halls, sites, work, dt_s, regions)
+        if not held:
+            if solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
+                cs = work.shed
+        service = operating_point(cs, cells, pools, classes, work, held)
         settle_backlog(t, dt_s, classes, work)
         record_regions(t, cells, pools, classes, regions, work)
         commit_halls(dt_s, halls, work)

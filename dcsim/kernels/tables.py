@@ -18,7 +18,7 @@ from numba import njit
 from dcsim.kernels.oppoints import interp2_table
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def interp_table(table, pool, load_frac, cap_frac):
     """Bilinear interpolation in ``table[pool]`` on uniform grids over [0, 1] x [0, 1].
 
@@ -42,7 +42,7 @@ def interp_table(table, pool, load_frac, cap_frac):
     return interp2_table(table[pool], load_frac, cap_frac)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def interp_cap(table, pool, cap_frac):
     """Linear interpolation in ``table[pool]`` on a uniform grid over [0, 1].
 

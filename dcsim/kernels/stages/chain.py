@@ -7,10 +7,12 @@ commissioned carries its UPS no-load loss and no cooling.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels.cooling import hall_cooling_step
+from dcsim.kernels.inplace import copy_into, copy_row
 from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
 
 
@@ -20,11 +22,14 @@ def hall_chain(h, it_w, halls, probe, dt_s, commit):
 
     The mechanical power comes from the hall's cooling plant at this tick's weather and loop
     state. Without ``commit`` the step runs on a scratch copy of the loop state and writes
-    ``probe.probe_out``, so that the cap solve sees exactly the power the final step will
+    ``probe.probe_out[h]``, so that the cap solve sees exactly the power the final step will
     draw; with ``commit`` it runs on ``halls.cool_state`` (the loops move on a tick) and
-    writes ``probe.cool_out[h]``.
+    writes ``probe.cool_out[h]``. A commit at the IT power of the hall's last scratch step
+    takes that step's outputs and end state: the same step on the same inputs (weather, loop
+    state, heat), so the same values bit for bit, without running it twice (most ticks: no
+    limit binds and the cap solve's one evaluation is at the final power).
     """
-    out = probe.cool_out[h] if commit else probe.probe_out
+    out = probe.cool_out[h] if commit else probe.probe_out[h]
     if not halls.energised[h]:
         out[:] = 0.0
         return 0.0, 0.0, 0.0
@@ -46,8 +51,13 @@ def hall_chain(h, it_w, halls, probe, dt_s, commit):
         return ups_out, pdu + ups, 0.0
     s = halls.site[h]
     state = halls.cool_state
+    if commit and it_w == probe.scratch_it[h]:
+        copy_into(out, probe.probe_out[h])
+        copy_row(state, h, probe.cool_scratch, h)
+        return ups_out, pdu + ups, out[CL.CO_MECH_W]
     if not commit:
-        probe.cool_scratch[h, :] = halls.cool_state[h, :]
+        copy_row(probe.cool_scratch, h, halls.cool_state, h)
+        probe.scratch_it[h] = it_w
         state = probe.cool_scratch
     liquid = heat * halls.cool_par[h, CL.CP_LIQUID_FRAC]
     hall_cooling_step(
@@ -94,3 +104,5 @@ def commit_halls(dt_s, halls, work):
         work.site_xfmr_out[s] += work.hall_it[h] + loss_h + mech_h
         work.site_loss[s] += loss_h
         work.site_mech[s] += mech_h
+    # The loops moved on (and changes may set units at the next tick): no scratch step holds.
+    work.probe.scratch_it[:] = np.nan

@@ -16,6 +16,7 @@ import math
 
 from numba import njit
 
+from dcsim.kernels.inplace import copy_into
 from dcsim.kernels.stages.chain import site_power_w
 from dcsim.kernels.stages.policy import POLICY_PARK, POLICY_UNIFORM_LIMIT
 from dcsim.kernels.stages.route import route_load
@@ -69,7 +70,8 @@ def hall_it_w(h, cap, racks, cells, pools, halls, probe):
     """IT power of hall h for given caps and offered loads: racks and outside them [W].
 
     ``probe.parked`` racks (per cell) draw nothing themselves, their share outside the racks
-    idles; ``probe.offered_rack`` is the load offered to one serving rack.
+    idles; ``probe.offered_rack`` is the load offered to one serving rack. Each cell's
+    operating point is kept in ``probe.point_x`` and ``point_p``.
     """
     # Arrays taken out of the bundles once: an attribute read inside the loop would cost a
     # reference-count pair per cell.
@@ -78,11 +80,14 @@ def hall_it_w(h, cap, racks, cells, pools, halls, probe):
     tab_xcap, tab_p, pack = pools.tab_xcap, pools.tab_p, pools.pack
     offered_rack, parked = probe.offered_rack, probe.parked
     hall_cells, p_full_w, p_idle_w = probe.hall_cells, probe.p_full_w, probe.p_idle_w
+    point_x, point_p = probe.point_x, probe.point_p
     out_serving_w, out_idle_w = halls.outside_serving_w[h], halls.outside_idle_w[h]
     it_w = halls.training_w[h]  # training jobs' racks: not capped (stages/training.py)
     for i in range(probe.hall_first[h], probe.hall_first[h + 1]):
         c = hall_cells[i]
-        _, p_rack = cell_point(pool[c], cap[c], offered_rack[c], tab_xcap, tab_p, pack)
+        x_rack, p_rack = cell_point(pool[c], cap[c], offered_rack[c], tab_xcap, tab_p, pack)
+        point_x[c] = x_rack
+        point_p[c] = p_rack
         it_w += serving[c] * (p_rack + out_serving_w)
         it_w += burn_in[c] * (p_full_w[c] + out_idle_w)
         it_w += idle[c] * (p_idle_w[c] + out_idle_w)
@@ -109,7 +114,7 @@ def _in_scope(c, scope, idx, cells, halls):
     return halls.site[cells.hall[c]] == idx
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s, uniform):
     """Lower ``work.cap`` in a hall or site, lowest rank first, until its power <= limit.
 
@@ -121,7 +126,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
     cap = work.cap
     probe = work.probe
     trial = work.trial
-    trial[:] = cap
+    copy_into(trial, cap)
     in_rank = work.in_rank
     n_cell = cells.pool.shape[0]
     n_ranks = 1 if uniform else pools.n_ranks
@@ -140,7 +145,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
             subset_power_w(scope, idx, trial, racks, cells, pools, halls, sites, probe, dt_s)
             > limit_w
         ):
-            cap[:] = trial
+            copy_into(cap, trial)
             continue  # even parked, this rank leaves the scope over: go to the next rank
         lo = 0.0
         hi = 1.0
@@ -172,7 +177,7 @@ def _park_share(keep_frac, racks, work):
             work.parked[c] = work.trial[c] + work.park_base[c] * (1.0 - keep_frac)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def park_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s):
     """Switch off serving racks in a hall or site, lowest rank first, until its power <= limit.
 
@@ -243,7 +248,7 @@ def _scale_site(s, frac, shed, live, cells, halls):
             shed.idle[c] = live.idle[c] * frac
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def shed_site(s, limit_w, live, cells, pools, halls, sites, work, dt_s):
     """Switch off a share of site s's racks (all of them, evenly) so its power <= limit.
 
@@ -295,10 +300,18 @@ def _dispatch(racks, cells, pools, work, regions):
 def _own_racks(shed_any, live, work):
     """The racks the solve may change: ``work.shed``, a copy of ``live`` made once a tick."""
     if not shed_any:
-        work.shed.serving[:] = live.serving
-        work.shed.burn_in[:] = live.burn_in
-        work.shed.idle[:] = live.idle
+        copy_into(work.shed.serving, live.serving)
+        copy_into(work.shed.burn_in, live.burn_in)
+        copy_into(work.shed.idle, live.idle)
     return work.shed
+
+
+@njit(cache=True, inline="always")
+def _within(p_now, limit, work):
+    """``p_now <= limit``; a NaN on either side is a failed check (see record_tick)."""
+    if math.isnan(p_now) or math.isnan(limit):
+        work.nan_limit[0] = True
+    return not p_now > limit
 
 
 @njit(cache=True, inline="always")
@@ -318,21 +331,23 @@ def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
     _dispatch(live, cells, pools, work, regions)
     for k in range(work.offered.shape[0]):
         work.served_first[k] = min(work.offered[k], work.cls_cap[k])
-    work.offered_first[:] = work.offered_rack
+    copy_into(work.offered_first, work.offered_rack)
     n_hall = halls.site.shape[0]
-    for scope in range(2):
-        n_scope = n_hall if scope == 0 else sites.import_limit_w.shape[0]
-        for idx in range(n_scope):
-            limit = work.hall_limit[idx] if scope == 0 else work.site_limit[idx]
-            p_now = subset_power_w(
-                scope, idx, work.cap, live, cells, pools, halls, sites, work.probe, dt_s
-            )
-            if scope == 1:
-                work.site_want[idx] = p_now
-            if math.isnan(p_now) or math.isnan(limit):
-                work.nan_limit[0] = True  # a failed check (see record_tick), not a pass
-            if p_now > limit:
-                return False
+    probe = work.probe
+    # Halls first (scope 0 of subset_power_w), then sites (scope 1). A site's power sums the
+    # IT of its halls at the same caps and loads: each hall's IT, evaluated once here, is
+    # the figure subset_power_w would evaluate again for the site (the same values).
+    for h in range(n_hall):
+        it_w = hall_it_w(h, work.cap, live, cells, pools, halls, probe)
+        probe.hall_it[h] = it_w
+        p_now = it_w + pdu_loss_w(it_w, halls.pdu_eff_frac[h])
+        if not _within(p_now, work.hall_limit[h], work):
+            return False
+    for s in range(sites.import_limit_w.shape[0]):
+        p_now = site_power_w(s, probe.hall_it, halls, sites, probe, dt_s)
+        work.site_want[s] = p_now
+        if not _within(p_now, work.site_limit[s], work):
+            return False
     for h in range(n_hall):
         work.hall_out_it[h] = (
             outside_it_w(h, live, work.parked, halls, work.probe) + halls.training_w[h]
@@ -340,17 +355,18 @@ def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
-    """Dispatch, check the hall then site limits, cap, dispatch again; returns the racks.
+    """Dispatch, check the hall then site limits, cap, dispatch again; True if racks went off.
 
     Reads ``work.offered``, ``cap`` (start caps), ``hall_limit``, ``site_limit``; writes
     ``work.cap``, ``offered_rack``, ``served_first``, ``offered_first``, ``site_want``,
     ``site_on``, ``site_parked_w``, ``parked``, ``policy_acted`` and ``hall_out_it`` (IT
     outside the racks of the racks returned). Each site's limits are met by its power policy
-    (``sites.power_policy``, :mod:`.policy`). Returns ``live``, or ``work.shed`` when a site
-    parked or shed racks. ``regions``: the routing of user regions
-    (:mod:`dcsim.kernels.stages.route`), disabled without them.
+    (``sites.power_policy``, :mod:`.policy`). Returns whether a site parked or shed racks:
+    the tick's racks are then ``work.shed``, else ``live`` (a flag, not the racks: the tick
+    loop, compiled without reference counting, must not receive a reference). ``regions``:
+    the routing of user regions (:mod:`dcsim.kernels.stages.route`), disabled without them.
     """
     cs = live
     shed_any = False  # cs is work.shed: racks parked or shed this tick
@@ -363,7 +379,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
         if rnd == 0:
             for k in range(work.offered.shape[0]):
                 work.served_first[k] = min(work.offered[k], work.cls_cap[k])
-            work.offered_first[:] = work.offered_rack
+            copy_into(work.offered_first, work.offered_rack)
         violated = False
         # Halls first (scope 0, limit at the UPS output), then sites (scope 1, meter).
         for scope in range(2):
@@ -415,7 +431,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
         work.hall_out_it[h] = (
             outside_it_w(h, cs, work.parked, halls, work.probe) + halls.training_w[h]
         )
-    return cs
+    return shed_any
 
 
 @njit(cache=True, inline="always")
@@ -467,7 +483,7 @@ def _add_latency(k, p, cap, util, served, attain, pools, work):
 
 
 @njit(cache=True, inline="always")
-def operating_point(cs, cells, pools, classes, work):
+def operating_point(cs, cells, pools, classes, work, fresh):
     """Final operating point of every cell; returns the tick's service figures.
 
     Writes ``work.delivered``, ``x_cap`` (capacity at the final cap), ``served_cls``,
@@ -478,9 +494,12 @@ def operating_point(cs, cells, pools, classes, work):
     limits [tok/s], capacity at uncapped racks [tok/s], service lost to thermal limits
     [tok/s]). Capacity a thermal limit withheld is the drop below the uncapped capacity in
     halls whose binding limit was their cooling (a site limit in the same tick is counted
-    there too).
+    there too). ``fresh``: the caps and loads are those of the last dispatch and hall IT
+    evaluation (:func:`limits_hold` held), so each cell's capacity at its cap
+    (``work.x_cap``) and operating point (``probe.point_x``, ``point_p``) are taken from them
+    rather than looked up again: the same lookups on the same inputs.
     """
-    work.hall_it[:] = work.hall_out_it
+    copy_into(work.hall_it, work.hall_out_it)
     work.latency_cls[:] = 0.0
     work.proxy_cls[:] = 0.0
     work.served_cls[:] = 0.0
@@ -492,33 +511,39 @@ def operating_point(cs, cells, pools, classes, work):
     n_cell = cells.pool.shape[0]
     for c in range(n_cell):
         n_c = cs.serving[c]
-        x_state = interp_cap(pools.tab_xcap, cells.pool[c], 1.0)
+        x_state = work.probe.x_full[c]
         unthrottled_cap += n_c * x_state
         # Racks a park policy switched off withhold all their capacity (0 unless parked).
         n_park = work.parked[c]
         unthrottled_cap += n_park * x_state
         if work.thermal_bound[cells.hall[c]] > 0.0:
-            x_fin = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
+            if fresh:
+                x_fin, x_r0 = work.x_cap[c], work.probe.point_x[c]
+            else:
+                x_fin = interp_cap(pools.tab_xcap, cells.pool[c], work.cap[c])
+                x_r0, _ = cell_point(
+                    cells.pool[c], work.cap[c], work.offered_rack[c], pools.tab_xcap,
+                    pools.tab_p, pools.pack,
+                )  # fmt: skip
             throttled_cap += n_c * max(x_state - x_fin, 0.0)
-            x_r0, _ = cell_point(
-                cells.pool[c], work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p,
-                pools.pack,
-            )  # fmt: skip
             throttled_lost += n_c * max(min(work.offered_first[c], x_state) - x_r0, 0.0)
             throttled_cap += n_park * x_state
             throttled_lost += n_park * min(work.offered_first[c], x_state)
     for c in range(n_cell):
         p = cells.pool[c]
         k = pools.klass[p]
-        x_r, p_r = cell_point(
-            p, work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p, pools.pack
-        )
+        if fresh:
+            x_r, p_r, xc = work.probe.point_x[c], work.probe.point_p[c], work.x_cap[c]
+        else:
+            x_r, p_r = cell_point(
+                p, work.cap[c], work.offered_rack[c], pools.tab_xcap, pools.tab_p, pools.pack
+            )
+            xc = interp_cap(pools.tab_xcap, p, work.cap[c])
         n_serv = cs.serving[c]
         work.delivered[c] = n_serv * x_r
         work.served_cls[k] += work.delivered[c]
         if pools.proxy[p]:
             work.proxy_cls[k] += work.delivered[c]
-        xc = interp_cap(pools.tab_xcap, p, work.cap[c])
         work.x_cap[c] = xc
         work.cap_cls[k] += n_serv * xc
         h = cells.hall[c]

@@ -13,7 +13,7 @@ from numba import njit
 
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels.bundles import Racks
-from dcsim.kernels.tables import interp_table
+from dcsim.kernels.tables import interp_cap, interp_table
 
 
 class Probe(NamedTuple):
@@ -38,6 +38,15 @@ class Probe(NamedTuple):
     hall_first: np.ndarray  # (n_hall + 1,) int64: hall h: hall_cells[first[h]:first[h + 1]]
     p_full_w: np.ndarray  # (n_cell,) rack power at full load, uncapped (burn-in) [W]
     p_idle_w: np.ndarray  # (n_cell,) rack power idle, uncapped [W]
+    x_full: np.ndarray  # (n_cell,) rack capacity uncapped [tok/s]
+    # (n_cell,) delivered rate [tok/s] and power [W] of one serving rack at the caps and loads
+    # of the last evaluation of its hall's IT (dispatch.hall_it_w)
+    point_x: np.ndarray
+    point_p: np.ndarray
+    # (n_hall,) IT power of each hall's last scratch cooling step this tick (NaN: none since
+    # the last commit); probe_out[h] and cool_scratch[h] hold that step's outputs and end
+    # state, which a commit at the same IT power takes instead of running the step again [W]
+    scratch_it: np.ndarray
 
 
 class Work(NamedTuple):
@@ -70,7 +79,7 @@ class Work(NamedTuple):
     hall_ups_out: np.ndarray  # [W]
     hall_mech: np.ndarray  # cooling power [W]
     cool_out: np.ndarray  # (n_hall, CO_NCOLS) committed cooling outputs
-    probe_out: np.ndarray  # (CO_NCOLS,) cooling outputs of a scratch evaluation
+    probe_out: np.ndarray  # (n_hall, CO_NCOLS) cooling outputs of the last scratch step
     cool_scratch: np.ndarray  # (n_hall, CS_NCOLS) loop state for scratch evaluations
     # per site
     site_limit: np.ndarray  # most power the site can be supplied this tick [W]
@@ -111,14 +120,15 @@ class Work(NamedTuple):
 def new_work(n_class, n_cell, n_hall, n_site):
     """Zeroed :class:`Work` for the given sizes."""
     offered_rack, hall_it = np.zeros(n_cell), np.zeros(n_hall)
-    cool_out, probe_out = np.zeros((n_hall, CL.CO_NCOLS)), np.zeros(CL.CO_NCOLS)
+    cool_out, probe_out = np.zeros((n_hall, CL.CO_NCOLS)), np.zeros((n_hall, CL.CO_NCOLS))
     cool_scratch = np.zeros((n_hall, CL.CS_NCOLS))
     t_db, t_wb = np.zeros(n_site), np.zeros(n_site)
     parked = np.zeros(n_cell)
     probe = Probe(
         offered_rack, hall_it, cool_out, probe_out, cool_scratch, t_db, t_wb, parked,
         np.zeros(n_cell, dtype=np.int64), np.zeros(n_hall + 1, dtype=np.int64),
-        np.zeros(n_cell), np.zeros(n_cell),
+        np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell),
+        np.zeros(n_cell), np.full(n_hall, np.nan),
     )  # fmt: skip
     return Work(
         np.zeros(n_class), np.zeros(n_class), np.zeros(n_class), np.zeros(n_class),
@@ -144,8 +154,9 @@ def new_work(n_class, n_cell, n_hall, n_site):
 def index_cells(cells, pools, probe):
     """Fill the per-call constants of ``probe``: each hall's cells and the uncapped powers.
 
-    The uncapped powers are the very lookups the stages made per cell and evaluation
-    (``interp_table(tab_p, pool, 1 or 0, 1)``), made once: the same values bit for bit.
+    The uncapped powers and capacity are the very lookups the stages made per cell and
+    evaluation (``interp_table(tab_p, pool, 1 or 0, 1)``, ``interp_cap(tab_xcap, pool, 1)``),
+    made once: the same values bit for bit.
     """
     n_cell = cells.pool.shape[0]
     n_hall = probe.hall_first.shape[0] - 1
@@ -164,6 +175,7 @@ def index_cells(cells, pools, probe):
     for c in range(n_cell):
         probe.p_full_w[c] = interp_table(pools.tab_p, cells.pool[c], 1.0, 1.0)
         probe.p_idle_w[c] = interp_table(pools.tab_p, cells.pool[c], 0.0, 1.0)
+        probe.x_full[c] = interp_cap(pools.tab_xcap, cells.pool[c], 1.0)
 
 
 @njit(cache=True)
@@ -175,10 +187,16 @@ def live_racks(cells, halls):
     """
     n_cell = cells.pool.shape[0]
     out = Racks(np.zeros(n_cell), np.zeros(n_cell), np.zeros(n_cell))
-    for c in range(n_cell):
-        h = cells.hall[c]
-        if halls.energised[h] and halls.cooled[h]:
-            out.serving[c] = cells.serving[c]
-            out.burn_in[c] = cells.burn_in[c]
-            out.idle[c] = cells.idle[c]
+    count_live(cells, halls, out)
     return out
+
+
+@njit(inline="always")
+def count_live(cells, halls, out):
+    """:func:`live_racks` into the existing ``out`` (no allocation: the tick loop's form)."""
+    for c in range(cells.pool.shape[0]):
+        h = cells.hall[c]
+        live = halls.energised[h] and halls.cooled[h]
+        out.serving[c] = cells.serving[c] if live else 0.0
+        out.burn_in[c] = cells.burn_in[c] if live else 0.0
+        out.idle[c] = cells.idle[c] if live else 0.0
