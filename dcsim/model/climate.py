@@ -232,7 +232,26 @@ def site_typical_year(site_id: str) -> dict[str, np.ndarray | float | str]:
         ``label``.
     """
     generator, sites = load_weather_sites()
-    site = sites[site_id]
+    return typical_year(site_id, sites[site_id], generator)
+
+
+def typical_year(site_id: str, site: WeatherSite, generator: Generator) -> dict:
+    """The synthetic typical year of a site's normals and design values (uncached).
+
+    Parameters
+    ----------
+    site_id
+        Id of the site: it seeds the site's anomaly streams.
+    site
+        The site's normals, design values and location.
+    generator
+        The generator's shared constants.
+
+    Returns
+    -------
+    dict
+        As :func:`site_typical_year`.
+    """
     psy = psychrolib_si()
     tmax = np.array(site.tmax_degc.value)
     tmin = np.array(site.tmin_degc.value)
