@@ -54,7 +54,7 @@ probability ``e``, a second one:
     P(W > t) = P_w exp(-t/h) (1 + e t/h)
 
 (``kappa >= c / (c + 2) >= 1/2`` for c >= 2). Against simulation this brings the p99 of a few
-slots with low spread from 10-17% high to within 5% (docs/queueing.md). With one server (the
+slots with low spread from 9-17% high to within 5% (docs/queueing.md). With one server (the
 prefill queue, or a one-slot replica) the exact exponential asymptote of M/G/1
 (Cramer-Lundberg, lengths taken as gamma distributed) is used instead: ``e = 0``. The time to
 first token is ``TTFT = t_pf + W_slot + W_prefill``, with the two waits taken as independent;
