@@ -257,11 +257,16 @@ def mgc_positive_wait_scv_frac(servers_n, offered_erlangs, service_cv_frac):
     -------
     kappa in ``[c / (c + 2), 1]``; 1 for cv >= 1 (the positive wait is taken as exponential).
     """
-    cv2 = service_cv_frac * service_cv_frac
-    if cv2 >= 1.0:
+    if service_cv_frac >= 1.0:
         return 1.0
-    servers = math.floor(servers_n)
-    wait_prob = erlang_c_wait_prob(servers, offered_erlangs)
+    wait_prob = erlang_c_wait_prob(servers_n, offered_erlangs)
+    return _positive_wait_scv(math.floor(servers_n), wait_prob, service_cv_frac)
+
+
+@register_jitable
+def _positive_wait_scv(servers, wait_prob, service_cv_frac):
+    """:func:`mgc_positive_wait_scv_frac` given the waiting probability [-]."""
+    cv2 = min(service_cv_frac * service_cv_frac, 1.0)
     light_scv = (1.0 - cv2) * servers / (servers + 2.0) + cv2
     return wait_prob + (1.0 - wait_prob) * light_scv
 
@@ -280,7 +285,7 @@ def _wait_phase_params(servers_n, offered_erlangs, service_s, service_cv_frac):
         g, eta_per_s = mg1_tail_params(offered_erlangs, service_s, service_cv_frac)
         return min(g, 1.0), 1.0 / eta_per_s, 0.0
     mean_s = mgc_wait_mean_s(servers_n, offered_erlangs, service_s, service_cv_frac) / wait_prob
-    spread_frac = 1.0 - mgc_positive_wait_scv_frac(servers_n, offered_erlangs, service_cv_frac)
+    spread_frac = 1.0 - _positive_wait_scv(math.floor(servers_n), wait_prob, service_cv_frac)
     second_frac = (spread_frac + math.sqrt(2.0 * spread_frac)) / (2.0 - spread_frac)
     return wait_prob, mean_s / (1.0 + second_frac), second_frac
 
