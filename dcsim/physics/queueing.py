@@ -246,12 +246,8 @@ def mgc_positive_wait_scv_frac(servers_n, offered_erlangs, service_cv_frac):
 
     Parameters
     ----------
-    servers_n
-        Servers c [count, >= 1]; floored.
-    offered_erlangs
-        Offered load a = lambda S [Erlang, >= 0].
-    service_cv_frac
-        Coefficient of variation of the service time [-, >= 0].
+    servers_n, offered_erlangs, service_cv_frac
+        As :func:`mgc_wait_mean_s` [count, Erlang, -].
 
     Returns
     -------
