@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 
 from dcsim.physics.queueing import (
-    atom_exp_sum_tail_frac,
     erlang_c_wait_prob,
     inservice_batch_quantile_count,
     mg1_tail_params,
+    mgc_positive_wait_scv_frac,
     mgc_wait_mean_s,
     mgc_wait_tail_frac,
     replica_ttft_miss_frac,
     replica_ttft_quantile_s,
     slot_service_cv_frac,
+    wait_sum_tail_frac,
 )
 
 ciw = pytest.importorskip("ciw")
@@ -144,21 +145,81 @@ def test_wait_limits():
 # --- sum of two waits, replica TTFT ---------------------------------------------------------
 
 
-def test_atom_exp_sum_against_numerical_convolution():
-    # P(W1 + W2 > t) by quadrature of the densities (independent of the closed form).
-    p1, m1, p2, m2, t = 0.3, 2.0, 0.6, 0.5, 1.7
-    x = np.linspace(0.0, t, 200_001)
-    f1 = p1 / m1 * np.exp(-x / m1)  # density of the positive part of W1
-    tail2 = p2 * np.exp(-(t - x) / m2)  # P(W2 > t - x) for x <= t
-    cont = np.trapezoid(f1 * tail2, x) + p1 * math.exp(-t / m1)  # W1 > t alone
-    expected = (1 - p1) * p2 * math.exp(-t / m2) + cont
-    assert atom_exp_sum_tail_frac(p1, m1, p2, m2, t) == pytest.approx(expected, rel=1e-8)
-    # Equal means: the Erlang-2 limit, continuous across the switch.
-    near = atom_exp_sum_tail_frac(0.5, 1.0, 0.5, 1.0 + 1e-9, 2.0)
-    equal = atom_exp_sum_tail_frac(0.5, 1.0, 0.5, 1.0, 2.0)
+def _wait_sum_by_quadrature(p1, h1, e1, p2, h2, t):
+    # P(W1 + W2 > t) from the densities on a fine grid, independent of the closed forms:
+    # W1 > 0 has density (1-e1) Exp(h1) + e1 Erlang-2(h1); W2 > 0 is Exp(h2).
+    x = np.linspace(0.0, t, 400_001)
+    f1 = p1 * ((1 - e1) * np.exp(-x / h1) / h1 + e1 * x * np.exp(-x / h1) / h1**2)
+    tail1_t = p1 * math.exp(-t / h1) * (1 + e1 * t / h1)  # W1 > t alone
+    tail2 = p2 * np.exp(-(t - x) / h2)  # P(W2 > t - x) for x <= t
+    return (1 - p1) * p2 * math.exp(-t / h2) + np.trapezoid(f1 * tail2, x) + tail1_t
+
+
+@pytest.mark.parametrize(
+    ("p1", "h1", "e1", "p2", "h2", "t"),
+    [
+        (0.3, 2.0, 0.0, 0.6, 0.5, 1.7),  # two exponentials (the M/M/c slot wait)
+        (0.3, 2.0, 0.4, 0.6, 0.5, 1.7),  # Erlang mixture, slower than the prefill wait
+        (0.7, 0.3, 0.8, 0.4, 1.2, 2.5),  # Erlang mixture, faster than the prefill wait
+        (0.5, 1.0, 1.0, 0.5, 1.0, 3.0),  # Erlang-2 plus an exponential of the same rate
+        (0.5, 1.0, 0.5, 0.5, 1.0 + 1e-3, 0.05),  # near-equal rates, series branch
+    ],
+)
+def test_wait_sum_against_numerical_convolution(p1, h1, e1, p2, h2, t):
+    expected = _wait_sum_by_quadrature(p1, h1, e1, p2, h2, t)
+    assert wait_sum_tail_frac(p1, h1, e1, p2, h2, t) == pytest.approx(expected, rel=1e-8)
+
+
+def test_wait_sum_limits_by_hand():
+    # Equal means, no second phase: the Erlang-2 tail, p1 p2 (1 + t) e^-t + (p1 + p2 - 2 p1 p2)
+    # e^-t at m = 1, t = 2: 0.25 * 3 e^-2 + 0.5 e^-2.
+    equal = wait_sum_tail_frac(0.5, 1.0, 0.0, 0.5, 1.0, 2.0)
     assert equal == pytest.approx(0.25 * 3 * math.exp(-2) + 0.5 * math.exp(-2), rel=1e-12)
-    assert near == pytest.approx(equal, rel=1e-8)
-    assert atom_exp_sum_tail_frac(0.5, 1.0, 0.5, 1.0, -1.0) == 1.0
+    assert wait_sum_tail_frac(0.5, 1.0, 0.0, 0.5, 1.0 + 1e-9, 2.0) == pytest.approx(equal, rel=1e-8)
+    # Erlang-2 plus an exponential, all of rate 1, is Erlang-3: e^-t (1 + t + t^2/2).
+    assert wait_sum_tail_frac(1.0, 1.0, 1.0, 1.0, 1.0, 2.0) == pytest.approx(
+        math.exp(-2) * (1 + 2 + 2), rel=1e-12
+    )
+    # Continuous across the series / closed-form switch of the phase integrals (z = 0.1).
+    below = wait_sum_tail_frac(1.0, 1.0, 1.0, 1.0, 1.0 / 1.0999999, 1.0)
+    above = wait_sum_tail_frac(1.0, 1.0, 1.0, 1.0, 1.0 / 1.1000001, 1.0)
+    assert below == pytest.approx(above, rel=1e-6)
+    assert wait_sum_tail_frac(0.5, 1.0, 0.5, 0.5, 1.0, -1.0) == 1.0
+    assert wait_sum_tail_frac(0.0, 1.0, 0.5, 0.0, 1.0, 0.0) == 0.0
+
+
+# --- conditional wait spread ------------------------------------------------------------------
+
+
+def test_positive_wait_scv_limits():
+    # M/M/c: exponential (1) at every load; cv > 1 stays exponential.
+    assert mgc_positive_wait_scv_frac(8, 6.0, 1.0) == 1.0
+    assert mgc_positive_wait_scv_frac(8, 6.0, 1.5) == 1.0
+    # M/D/1: Takacs' second moment gives E[W^2 | W > 0] / E[W | W > 0]^2 - 1 = (1 + 2 rho) / 3
+    # (residual service uniform, SCV 1/3, weight 1 - rho; exponential weight rho).
+    for rho in (0.2, 0.5, 0.9):
+        assert mgc_positive_wait_scv_frac(1, rho, 0.0) == pytest.approx((1 + 2 * rho) / 3)
+    # M/D/c in light traffic: the minimum of c uniform residuals, S Beta(1, c), SCV c/(c+2)
+    # (c = 4: Var = c / ((c+1)^2 (c+2)), mean 1/(c+1) -> 4/6).
+    assert mgc_positive_wait_scv_frac(4, 1e-6, 0.0) == pytest.approx(4 / 6, rel=1e-6)
+    # Heavy traffic: exponential.
+    assert mgc_positive_wait_scv_frac(4, 4.0 * (1 - 1e-7), 0.3) == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize(("c", "a", "cv"), [(2, 1.0, 0.0), (4, 2.0, 0.3), (16, 14.0, 0.6)])
+def test_wait_tail_has_the_mean_and_scv_it_was_fitted_to(c, a, cv):
+    # E[W] = int P(W > t) dt and E[W^2] = int 2 t P(W > t) dt, by quadrature of the tail:
+    # E[W] is Cosmetatos' mean, E[W^2] = P_w m^2 (1 + kappa) with m = E[W] / P_w.
+    service_s = 1.0
+    mean_s = mgc_wait_mean_s(c, a, service_s, cv)
+    p_w = erlang_c_wait_prob(c, a)
+    t = np.linspace(0.0, 60.0 * mean_s / p_w, 100_001)
+    tail = np.array([mgc_wait_tail_frac(c, a, service_s, cv, x) for x in t])
+    kappa = mgc_positive_wait_scv_frac(c, a, cv)
+    assert np.trapezoid(tail, t) == pytest.approx(mean_s, rel=1e-5)
+    second = p_w * (mean_s / p_w) ** 2 * (1 + kappa)
+    assert np.trapezoid(2 * t * tail, t) == pytest.approx(second, rel=1e-5)
+    assert tail[0] == pytest.approx(p_w, rel=1e-12)
 
 
 def test_slot_service_cv_by_hand():
@@ -211,16 +272,27 @@ def test_numba_njit_matches_python():
     assert numba.njit(inservice_batch_quantile_count)(512, 400.0, 0.99) == (
         inservice_batch_quantile_count(512, 400.0, 0.99)
     )
+    # The Erlang-mixture wait (c >= 2, cv < 1) and its sum with an exponential wait.
+    assert numba.njit(mgc_wait_tail_frac)(4, 3.0, 1.0, 0.3, 0.5) == pytest.approx(
+        mgc_wait_tail_frac(4, 3.0, 1.0, 0.3, 0.5), rel=1e-12
+    )
+    assert numba.njit(wait_sum_tail_frac)(0.3, 2.0, 0.4, 0.6, 0.5, 1.7) == pytest.approx(
+        wait_sum_tail_frac(0.3, 2.0, 0.4, 0.6, 0.5, 1.7), rel=1e-12
+    )
 
 
 # --- against Ciw simulations ----------------------------------------------------------------
 # A replica's slot queue: Poisson arrivals, c servers, service = prefill (deterministic) +
 # decode (gamma with the output-length CV). TTFT = wait + prefill. Waits are compared after a
-# 10% warm-up; the simulation error at the sizes below is a few percent (batch means), inside
-# the 10% tolerance with the approximation's own error.
+# 10% warm-up. The model must be within 10% of the true figure; the simulated figure is itself
+# uncertain, so the allowance adds two standard errors of it, from 20 batch means of the same
+# run. Near saturation that error is large: 20 runs of 1e6 customers at c = 16, rho = 0.95 put
+# the p99 TTFT's relative standard deviation at 6% (cv 0.3) and 13% (cv 1, M/M/16, where the
+# model is exact), so a bare 10% band on one run fails on noise alone.
 
 _PREFILL_S = 0.05
 _DECODE_S = 0.95
+_BATCHES_N = 20
 
 
 def _ciw_slot_queue(c, rho, cv, customers_n, seed):
@@ -237,8 +309,17 @@ def _ciw_slot_queue(c, rho, cv, customers_n, seed):
     ciw.seed(seed)
     sim = ciw.Simulation(network)
     sim.simulate_until_max_customers(customers_n, method="Finish")
-    waits = np.array([r.waiting_time for r in sim.get_all_records()])
+    records = sorted(sim.get_all_records(), key=lambda r: r.arrival_date)
+    waits = np.array([r.waiting_time for r in records])
     return waits[customers_n // 10 :]
+
+
+def _assert_within_10pct(model, samples, statistic, what):
+    # |model - sim| <= 10% of sim + 2 standard errors of sim (batch means, in arrival order).
+    sim = statistic(samples)
+    batches = np.array_split(samples, _BATCHES_N)
+    stderr = np.std([statistic(b) for b in batches], ddof=1) / math.sqrt(_BATCHES_N)
+    assert abs(model - sim) <= 0.10 * sim + 2.0 * stderr, (what, model, sim, stderr)
 
 
 def _check_against_ciw(c, rho, cv, customers_n, seed=7):
@@ -247,16 +328,9 @@ def _check_against_ciw(c, rho, cv, customers_n, seed=7):
     cv_s = slot_service_cv_frac(_PREFILL_S, _DECODE_S, cv, 0.0)
     mean_model = mgc_wait_mean_s(c, rho * c, service_s, cv_s)
     ttft99_model = replica_ttft_quantile_s(c, rho * c, _PREFILL_S, _DECODE_S, cv, 0.0, 0.0, 0.99)
-    ttft99_sim = _PREFILL_S + np.quantile(waits, 0.99)
-    assert mean_model == pytest.approx(waits.mean(), rel=0.10), "mean wait"
-    upper = 1.10
-    if 2 <= c <= 16 and cv < 1.0:
-        # Few servers and less spread than exponential: the true conditional wait is less
-        # dispersed than the exponential tail, which overstates p99 by 10-20% at some of these
-        # points (c = 4, rho = 0.9, cv = 0.6; c = 16, rho = 0.95, cv = 0.3; docs/queueing.md),
-        # on the safe side for rating capacity.
-        upper = 1.20
-    assert 0.90 * ttft99_sim <= ttft99_model <= upper * ttft99_sim, "p99 TTFT"
+    _assert_within_10pct(mean_model, waits, np.mean, "mean wait")
+    ttft = _PREFILL_S + waits
+    _assert_within_10pct(ttft99_model, ttft, lambda x: np.quantile(x, 0.99), "p99 TTFT")
 
 
 # (c, rho, cv): single server, a few servers, and more servers at the loads where they wait.
@@ -293,6 +367,36 @@ def _fcfs_waits(c, lam, prefill_s, decode_s, cv, customers_n, seed):
         waits[i] = start - arrivals[i]
         heapq.heappush(free_at, start + services[i])
     return waits[customers_n // 10 :]
+
+
+@numba.njit(cache=False)
+def _fcfs_waits_compiled(c, lam, prefill_s, decode_s, cv, customers_n, rng):
+    # The same FCFS M/G/c recursion as _fcfs_waits, compiled, for the long runs that pin a
+    # p99 down to about 1%.
+    free_at = np.zeros(c)
+    waits = np.empty(customers_n)
+    shape = 1.0 / (cv * cv)
+    t = 0.0
+    for i in range(customers_n):
+        t += rng.exponential(1.0 / lam)
+        k = np.argmin(free_at)
+        start = max(t, free_at[k])
+        waits[i] = start - t
+        free_at[k] = start + prefill_s + rng.gamma(shape, decode_s / shape)
+    return waits[customers_n // 10 :]
+
+
+@pytest.mark.parametrize(("c", "rho"), [(2, 0.3), (2, 0.5), (4, 0.5), (4, 0.7), (8, 0.7)])
+def test_few_slots_low_spread_p99_against_long_simulation(c, rho):
+    # Few slots, output CV 0.3, moderate load: where an exponential positive wait put p99 TTFT
+    # 9-17% high (docs/queueing.md). 3e6 customers leave ~1% noise on p99; the Erlang mixture
+    # must be within 5%.
+    cv, service_s = 0.3, _PREFILL_S + _DECODE_S
+    waits = _fcfs_waits_compiled(
+        c, rho * c / service_s, _PREFILL_S, _DECODE_S, cv, 3_000_000, np.random.default_rng(5)
+    )
+    ttft99 = replica_ttft_quantile_s(c, rho * c, _PREFILL_S, _DECODE_S, cv, 0.0, 0.0, 0.99)
+    assert ttft99 == pytest.approx(_PREFILL_S + np.quantile(waits, 0.99), rel=0.05)
 
 
 # The operating point of gw-campus's chat pool at its rated capacity: c = 129 slots, mean

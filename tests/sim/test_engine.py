@@ -186,7 +186,8 @@ def test_tight_import_limit_caps_batch_before_chat(small_hall_tight, small_hall_
     batch_pool = pools.loc["batch@gb200-nvl72"]
     sheddable_it_w = 4 * (batch_pool["rack_power_full_w"] - batch_pool["rack_power_idle_w"])
     assert small_hall_1d.kpis["peak_facility_power_w"] - limit_w > sheddable_it_w
-    assert 0.0 < chat_lost < batch_lost
+    # Chat's cap slows it without losing tokens: its lost share is 0 to rounding (1e-16).
+    assert -1e-12 < chat_lost < batch_lost
     # Tokens withheld by caps are tokens not served relative to the uncapped run.
     assert k["served_tok"] < small_hall_1d.kpis["served_tok"]
 
