@@ -211,12 +211,6 @@ def test_sweep_scheduler_that_refuses_the_connection(small_hall, tmp_path):
 # -- check ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="site:dallas's monthly normals were re-read (branch normals): gw-campus drifts in 20 "
-    "of 159 metrics (cooling energy +0.022 %, PUE +7e-6) until the integrator regenerates "
-    "results/baselines; then this strict xfail fails and the marker goes",
-)
 def test_committed_baselines_pass(repo, tmp_path):
     # The project's regression check: short variants of the shipped scenarios.
     baselines = repo / "results" / "baselines"
