@@ -33,7 +33,6 @@ from dcsim.physics.compute import (
     I_INPUT_TOK,
     I_KV,
     I_MAX_BATCH,
-    I_MIN_POWER_LIMIT_W,
     I_OUTPUT_CV,
     I_OUTPUT_TOK,
     I_POWER_LIMIT_W,
@@ -45,6 +44,7 @@ from dcsim.physics.compute import (
     I_WEIGHT,
     clock_frac_for_cap,
     kv_capacity_batch_count,
+    lowest_limit_w,
     rack_power_w,
     replica_prefill_time_s,
     replica_state,
@@ -254,7 +254,7 @@ def build_operating_table(params, load_frac, cap_frac):
                 p_out[i, j] = rack_idle_w * min(cap_frac[j] * limit_w / idle_w, 1.0)
         return x_out, p_out, 0.0, 0.0
     x_star_replica = _capped_state(params, b_star, limit_w)[0]
-    min_w = max(params[I_MIN_POWER_LIMIT_W], idle_w)
+    min_w = lowest_limit_w(params)
     for j in range(n_c):
         # Below the lowest settable limit a share of the racks runs at it, the rest parked.
         on_frac = min(cap_frac[j] * limit_w / min_w, 1.0)

@@ -25,12 +25,12 @@ from dcsim.model.pool import PoolSpec
 from dcsim.physics.compute import (
     I_IDLE_W,
     I_INPUT_CV,
-    I_MIN_POWER_LIMIT_W,
     I_OUTPUT_CV,
     I_OUTPUT_TOK,
     I_POWER_LIMIT_W,
     I_TTFT_SLO,
     clock_frac_for_cap,
+    lowest_limit_w,
     replica_prefill_time_s,
     replica_state,
 )
@@ -120,10 +120,10 @@ def latency_cap_grid(params, b_star: float) -> np.ndarray:
     # The GPU power of the SLO batch at a clock near zero (at zero the step time is infinite).
     floor_w = replica_state(params, max(b_star, 1.0), CLOCK_NEAR_ZERO_FRAC)[2]
     floor_w = max(params[I_IDLE_W], floor_w)
-    if params[I_MIN_POWER_LIMIT_W] > floor_w:
+    if lowest_limit_w(params) > floor_w:
         # The lowest settable limit binds first: the grid starts at it (a lower cap runs a
         # share of the racks at it, with its latencies, and parks the rest).
-        return np.linspace(min(params[I_MIN_POWER_LIMIT_W] / limit_w, 1.0), 1.0, N_LAT_CAP)
+        return np.linspace(min(lowest_limit_w(params) / limit_w, 1.0), 1.0, N_LAT_CAP)
     floor_frac = min(floor_w / limit_w, 1.0)
     step = (1.0 - floor_frac) / N_LAT_CAP
     return np.linspace(floor_frac + step, 1.0, N_LAT_CAP)

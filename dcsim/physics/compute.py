@@ -72,6 +72,7 @@ __all__ = [
     "layer_collectives_time_s",
     "moe_effective_active_params",
     "moe_weight_read_b",
+    "lowest_limit_w",
     "operating_table_reference",
     "output_throughput_tok_per_s",
     "prefill_comm_time_s",
@@ -1073,6 +1074,22 @@ def _capped_throughput(params, batch, cap_w):
     return x, min(gpu, cap_w, params[I_POWER_LIMIT_W])
 
 
+@register_jitable
+def lowest_limit_w(params):
+    """Lowest GPU power limit a pool's racks can hold while serving [W].
+
+    The chip's lowest settable limit (``min_power_limit_w``), and never below its idle power;
+    a cap below it runs a share of the racks at it and parks the rest
+    (:func:`operating_table_reference`).
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector (``PARAM_NAMES``).
+    """
+    return max(params[I_MIN_POWER_LIMIT_W], params[I_IDLE_W])
+
+
 def operating_table_reference(params, load_frac, cap_frac):
     """Operating-point table of one pool, per rack (NumPy/SciPy reference).
 
@@ -1133,7 +1150,7 @@ def operating_table_reference(params, load_frac, cap_frac):
             p_out[:, j] = rack_idle_w * min(c * tdp_w / idle_w, 1.0)
         return x_out, p_out, 0.0, 0.0
     x_star_replica = _capped_throughput(params, b_star, tdp_w)[0]
-    min_w = max(params[I_MIN_POWER_LIMIT_W], idle_w)
+    min_w = lowest_limit_w(params)
     for j, c in enumerate(cap_frac):
         on_frac = min(c * tdp_w / min_w, 1.0)
         cap_w = max(c * tdp_w, min_w)
