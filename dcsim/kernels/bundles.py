@@ -58,6 +58,10 @@ class Pools(NamedTuple):
     tab_latency: np.ndarray
     lat_cap_lo: np.ndarray  # (n_pool,) first cap of the latency grid [frac of the limit]
     proxy: np.ndarray  # (n_pool,) bool: efficiency factors are a declared proxy
+    # (n_pool,) the cap below which a share cap / on_cap of the racks serves at the lowest
+    # settable limit and the rest are parked (physics.compute.lowest_limit_w); 0: never
+    # [frac of the limit]
+    on_cap: np.ndarray
 
 
 class Cells(NamedTuple):
@@ -201,6 +205,7 @@ def pools_bundle(plant) -> Pools:
         tab_latency=plant.tab_latency,
         lat_cap_lo=np.asarray(plant.lat_cap_lo, dtype=np.float64),
         proxy=np.asarray(plant.pool_proxy, dtype=np.bool_),
+        on_cap=np.asarray(plant.pool_on_cap, dtype=np.float64),
     )
 
 

@@ -90,7 +90,7 @@ SR_SHED = 11
 SR_UNMET = 12
 SR_TURBINE_GROSS = 13  # turbine output incl. minimum-load output spilled (burns fuel)
 SR_POLICY_ACTED = 14  # share of the time the site's power policy lowered power [frac]
-SR_PARKED = 15  # racks switched off by the park policy (time-weighted mean) [racks]
+SR_PARKED = 15  # racks switched off: park policy, caps below the lowest limit (mean) [racks]
 SR_NCOLS = 16
 SR_NAMES = (
     "facility_power_w",

@@ -159,7 +159,7 @@ def _ticks(
         if training is not None:
             training_sites(t, dt_s, sites, work, training)
         balance_sites(t, dt_s, sites, inputs, work, record)
-        record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, record, work)
+        record_tick(t, cs, gpus, service, cells, pools, classes, halls, sites, inputs, record, work)
 
 
 @njit(inline="always")

@@ -35,6 +35,7 @@ from dcsim.model.site_inputs import SiteInputs
 from dcsim.model.streams import rng_for
 from dcsim.model.tables import PoolTables, build_pool_tables
 from dcsim.model.weather import site_weather_hourly
+from dcsim.physics.compute import I_POWER_LIMIT_W, lowest_limit_w
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 from dcsim.scenario.paths import hall_path, item_key
 from dcsim.scenario.schema import Scenario
@@ -86,6 +87,8 @@ class Plant:
     n_ranks: int
     pool_gpus_per_rack: np.ndarray
     pool_proxy: np.ndarray  # (n_pool,) bool: efficiency factors a declared proxy
+    #: (n_pool,) cap below which racks park, lowest settable limit over the board limit [frac]
+    pool_on_cap: np.ndarray
     x_star: np.ndarray
     tab_xcap: np.ndarray
     tab_p: np.ndarray
@@ -391,6 +394,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         n_ranks=len(priorities),
         pool_gpus_per_rack=np.array([s.gpus_per_rack_count for s in pool_specs], dtype=float),
         pool_proxy=np.array([s.proxy for s in pool_specs], dtype=bool),
+        pool_on_cap=np.array([_on_cap_frac(s.to_params()) for s in pool_specs], dtype=float),
         x_star=x_star,
         tab_xcap=np.stack([t.x_cap_tok_per_s for t in tables]),
         tab_p=np.stack([t.p_rack_w for t in tables]),
@@ -527,3 +531,8 @@ def default_site_arrays(site_par: np.ndarray, n_ticks: int):
     series[:, :, L.ST_CONTRACT_W] = site_par[:, L.S_IMPORT_LIMIT_W, None]
     series[:, :, L.ST_GRID_AVAIL_W] = site_par[:, L.S_IMPORT_LIMIT_W, None]
     return series, np.zeros((n_site, G.G_NCOLS)), np.zeros((n_site, L.SS_NCOLS))
+
+
+def _on_cap_frac(params: np.ndarray) -> float:
+    """Cap below which a pool's racks park: its lowest settable limit over its limit [frac]."""
+    return float(lowest_limit_w(params) / params[I_POWER_LIMIT_W])

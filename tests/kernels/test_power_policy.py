@@ -97,8 +97,14 @@ class Reference:
             x, rack_w = rack_at_cap(params, caps[p])
             on = self.racks[p] * on_frac[p]
             served += on * x
-            it_w += on * (rack_w + self.hall[L.H_OUTSIDE_SERVING_W])
-            it_w += (self.racks[p] - on) * self.hall[L.H_OUTSIDE_IDLE_W]  # parked: outside idles
+            it_w += on * rack_w
+            # Racks kept on but below the lowest settable limit park a share 1 - cap / min
+            # (rack_at_cap): those, like the racks parked by the policy, keep their share
+            # outside the racks at the idle figure.
+            min_cap = max(params[I_MIN_POWER_LIMIT_W], params[I_IDLE_W]) / params[I_POWER_LIMIT_W]
+            running = on * min(caps[p] / min_cap, 1.0)
+            it_w += running * self.hall[L.H_OUTSIDE_SERVING_W]
+            it_w += (self.racks[p] - running) * self.hall[L.H_OUTSIDE_IDLE_W]
         pdu_w = pdu_loss_w(it_w, self.hall[L.H_PDU_EFF])
         ups_w = ups_loss_w(
             it_w + pdu_w, self.hall[L.H_UPS_MODULE_W], self.hall[L.H_UPS_MODULES_ACTIVE],
@@ -223,6 +229,20 @@ def test_priority_caps_below_the_lowest_settable_limit_park_a_share(deep_case):
     # The kink at the lowest limit falls between cap grid points (0.15 and 0.175): linear
     # interpolation across it is the kernel's only approximation here.
     assert ts["served_tok_per_s"] == pytest.approx(served_ref, rel=1e-2)
+    # The racks the sub-minimum cap parks: 4 x (1 - cap / (200/1200)) ~ 1.4 (hand: cap 0.11
+    # leaves 0.65 running); they count as parked and their share outside the racks (fabric,
+    # storage, management) idles, as for racks the park policy switches off.
+    b = int(np.flatnonzero(batch)[0])
+    min_cap = (
+        max(ref.params[b][I_MIN_POWER_LIMIT_W], ref.params[b][I_IDLE_W])
+        / ref.params[b][I_POWER_LIMIT_W]
+    )
+    parked = ref.racks[batch].sum() * (1.0 - ref.caps[b] / min_cap)
+    site = res.extra_tables["site_timeseries"].iloc[-1]
+    assert site["parked_racks_count"] == pytest.approx(parked, rel=2e-2)
+    running = ref.racks.sum() - parked
+    outside_w = running * ref.hall[L.H_OUTSIDE_SERVING_W] + parked * ref.hall[L.H_OUTSIDE_IDLE_W]
+    assert ts["outside_racks_it_power_w"] == pytest.approx(outside_w, rel=1e-3)
 
 
 def test_default_policy_is_priority_caps():

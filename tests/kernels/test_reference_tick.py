@@ -100,6 +100,7 @@ def _kernel_run(camp, soc0, demand, avail):
                         for p in range(2)]),
         tab_slo=np.ones((2, 2, 5)), tab_latency=np.ones((2, 4, 2, 5)), lat_cap_lo=np.zeros(2),
         pool_proxy=np.zeros(2, bool),
+        pool_on_cap=np.zeros(2),  # closed-form tables without a lowest limit: never park
         pack=False,
     )  # fmt: skip
     class_par = np.zeros((2, L.K_NCOLS))

@@ -91,7 +91,7 @@ def call_advance(c, demand, dt_s, series, gpar, state, out, fn=advance):
         pool_class=c["pool_class"], pool_rank=c["pool_rank"], n_ranks=c["n_ranks"],
         pool_gpus_per_rack=c["pool_gpus_per_rack"], tab_xcap=c["tab_xcap"], tab_p=c["tab_p"],
         tab_slo=c["tab_slo"], tab_latency=c["tab_latency"], lat_cap_lo=np.zeros(2),
-        pool_proxy=np.zeros(2, bool),
+        pool_proxy=np.zeros(2, bool), pool_on_cap=np.zeros(2),
         pack=c.get("pack", False),
     )  # fmt: skip
     fn(

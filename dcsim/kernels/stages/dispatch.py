@@ -47,21 +47,37 @@ def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
 
 
 @njit(cache=True, inline="always")
-def outside_it_w(h, racks, parked, halls, probe):
+def on_share(cap_frac, on_cap_frac):
+    """Share of a cell's serving racks that run at cap ``cap_frac`` [frac].
+
+    Below the lowest settable limit (``on_cap_frac`` of the board limit) a share
+    ``cap / on_cap`` runs at it and the rest are parked
+    (:func:`dcsim.physics.compute.lowest_limit_w`); ``on_cap_frac`` 0 never parks.
+    """
+    if cap_frac >= on_cap_frac:
+        return 1.0
+    return cap_frac / on_cap_frac
+
+
+@njit(cache=True, inline="always")
+def outside_it_w(h, cap, racks, parked, cells, pools, halls, probe):
     """IT power outside the racks of hall h (fabric, storage, management) [W].
 
     Per rack unit: a serving rack draws the loaded figure, an idle, burn-in or parked rack
-    the idle one (:func:`dcsim.model.fabric.build_facility_it`). Caps do not touch it;
-    shedding racks switches their share off with them.
+    the idle one (:func:`dcsim.model.fabric.build_facility_it`), also a serving rack a cap
+    below the lowest settable limit parks (:func:`on_share`). Shedding racks switches their
+    share off with them.
     """
     serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
+    pool, on_cap = cells.pool, pools.on_cap
     hall_cells = probe.hall_cells
     n_serving = 0.0
     n_idle = 0.0
     for i in range(probe.hall_first[h], probe.hall_first[h + 1]):
         c = hall_cells[i]
-        n_serving += serving[c]
-        n_idle += burn_in[c] + idle[c] + parked[c]
+        on = on_share(cap[c], on_cap[pool[c]])
+        n_serving += on * serving[c]
+        n_idle += (1.0 - on) * serving[c] + burn_in[c] + idle[c] + parked[c]
     return n_serving * halls.outside_serving_w[h] + n_idle * halls.outside_idle_w[h]
 
 
@@ -77,7 +93,7 @@ def hall_it_w(h, cap, racks, cells, pools, halls, probe):
     # reference-count pair per cell.
     pool = cells.pool
     serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
-    tab_xcap, tab_p, pack = pools.tab_xcap, pools.tab_p, pools.pack
+    tab_xcap, tab_p, pack, on_cap = pools.tab_xcap, pools.tab_p, pools.pack, pools.on_cap
     offered_rack, parked = probe.offered_rack, probe.parked
     hall_cells, p_full_w, p_idle_w = probe.hall_cells, probe.p_full_w, probe.p_idle_w
     point_x, point_p = probe.point_x, probe.point_p
@@ -88,7 +104,8 @@ def hall_it_w(h, cap, racks, cells, pools, halls, probe):
         x_rack, p_rack = cell_point(pool[c], cap[c], offered_rack[c], tab_xcap, tab_p, pack)
         point_x[c] = x_rack
         point_p[c] = p_rack
-        it_w += serving[c] * (p_rack + out_serving_w)
+        on = on_share(cap[c], on_cap[pool[c]])
+        it_w += serving[c] * (p_rack + on * out_serving_w + (1.0 - on) * out_idle_w)
         it_w += burn_in[c] * (p_full_w[c] + out_idle_w)
         it_w += idle[c] * (p_idle_w[c] + out_idle_w)
         it_w += parked[c] * out_idle_w
@@ -350,7 +367,8 @@ def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
             return False
     for h in range(n_hall):
         work.hall_out_it[h] = (
-            outside_it_w(h, live, work.parked, halls, work.probe) + halls.training_w[h]
+            outside_it_w(h, work.cap, live, work.parked, cells, pools, halls, work.probe)
+            + halls.training_w[h]
         )
     return True
 
@@ -429,7 +447,8 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
     for h in range(n_hall):
         # Training jobs' IT joins the IT outside the capped racks (stages/training.py).
         work.hall_out_it[h] = (
-            outside_it_w(h, cs, work.parked, halls, work.probe) + halls.training_w[h]
+            outside_it_w(h, work.cap, cs, work.parked, cells, pools, halls, work.probe)
+            + halls.training_w[h]
         )
     return shed_any
 

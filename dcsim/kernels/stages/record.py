@@ -15,6 +15,7 @@ from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
 from dcsim.kernels import window_layout as WL
 from dcsim.kernels.stages.checks import worst
+from dcsim.kernels.stages.dispatch import on_share
 
 
 @njit(cache=True, inline="always")
@@ -31,8 +32,13 @@ def record_cells(row, hrow, cs, cells, record, work):
 
 
 @njit(cache=True, inline="always")
-def record_outside(row, hrow, cs, cells, halls, record, work):
-    """IT power outside the racks, campus split (fabric, storage, management) and per hall."""
+def record_outside(row, hrow, cs, cells, pools, halls, record, work):
+    """IT power outside the racks, campus split (fabric, storage, management) and per hall.
+
+    Racks parked by the park policy or by a cap below the lowest settable limit
+    (:func:`dcsim.kernels.stages.dispatch.on_share`) keep their outside share at the idle
+    figure and count as parked.
+    """
     w_rec = 1.0 / record.ticks_per_rec
     w_hall = 1.0 / record.ticks_per_hall_rec
     rec = record.rec
@@ -40,9 +46,11 @@ def record_outside(row, hrow, cs, cells, halls, record, work):
         h = cells.hall[c]
         if work.hall_ran[h] <= 0.0:
             continue
-        n_s = cs.serving[c]
-        n_i = cs.burn_in[c] + cs.idle[c] + work.parked[c]  # parked racks: outside share idles
-        record.site_rec[row, halls.site[h], L.SR_PARKED] += work.parked[c] * w_rec
+        on = on_share(work.cap[c], pools.on_cap[cells.pool[c]])
+        n_s = on * cs.serving[c]
+        n_park = work.parked[c] + (1.0 - on) * cs.serving[c]
+        n_i = cs.burn_in[c] + cs.idle[c] + n_park
+        record.site_rec[row, halls.site[h], L.SR_PARKED] += n_park * w_rec
         out_w = n_s * halls.outside_serving_w[h] + n_i * halls.outside_idle_w[h]
         fab_w = n_s * halls.fabric_serving_w[h] + n_i * halls.fabric_idle_w[h]
         sto_w = n_s * halls.storage_serving_w[h] + n_i * halls.storage_idle_w[h]
@@ -245,7 +253,7 @@ def record_window(t, cs, cells, halls, record, work):
 
 
 @njit(cache=True, inline="always")
-def record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, record, work):
+def record_tick(t, cs, gpus, service, cells, pools, classes, halls, sites, inputs, record, work):
     """Record tick t: cells, classes, halls, sites, campus totals and the balance checks.
 
     ``service`` is what :func:`dcsim.kernels.stages.dispatch.operating_point` returned.
@@ -256,7 +264,7 @@ def record_tick(t, cs, gpus, service, cells, classes, halls, sites, inputs, reco
     slo_w, throttled_cap, unthrottled_cap, throttled_lost = service
     record_cells(row, hrow, cs, cells, record, work)
     record_window(t, cs, cells, halls, record, work)
-    record_outside(row, hrow, cs, cells, halls, record, work)
+    record_outside(row, hrow, cs, cells, pools, halls, record, work)
     demand, served, unserved, backlog, interactive, capped_lost, proxy = record_classes(
         t, row, classes, record, work
     )
