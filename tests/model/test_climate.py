@@ -4,15 +4,20 @@ Validation against pvlib's three TMY samples. The library holds the stations of 
 (Greensboro NC, Miami FL, Sand Point AK) with normals and design values that do not come from
 the files; their synthetic years are compared month by month with the files, dry bulb and
 wet bulb. A TMY month is one real month picked from a 30-year record, not a 30-year mean:
-its monthly mean sits up to ~2-3 K from the normal in winter (the standard deviation of a
-winter monthly mean at Greensboro is about 2 K), and the TMY2 file (Miami, 1961-1990) predates
-the 1991-2020 normals by 30 years of warming (~1 K). Tolerances, with the values achieved
-when this test was written:
+its monthly mean sits up to ~2-4 K from the long-term mean in winter (the standard deviation
+of a winter monthly mean at Greensboro is about 2 K), and the TMY2 file (Miami, 1961-1990)
+predates the library's ASHRAE 1986-2010 statistics by about 25 years of warming. Tolerances,
+with the values achieved when this test was last changed:
 
-* annual mean of the monthly differences within 1.0 K (achieved: 0.94 K, Miami dry bulb);
-* root mean square of the 12 monthly differences within 1.5 K (achieved: 1.48 K, Sand Point
-  wet bulb);
-* every single month within 3.5 K (achieved: 3.16 K, Greensboro January dry bulb).
+* annual mean of the monthly differences within 1.0 K (achieved: 0.73 K, Miami dry bulb);
+* root mean square of the 12 monthly differences within 1.5 K (achieved: 1.44 K, Greensboro
+  dry bulb);
+* every single month within 4.0 K (achieved: 3.96 K, Greensboro January dry bulb). The TMY3
+  file's January is January 1988 (its rows say so), monthly mean 0.3 degC, while ASHRAE's
+  1986-2010 January average at the same station, which the library now holds, is 4.2 degC: a
+  month 3.9 K colder than its own 25-year mean, which a typical year built from that mean
+  cannot and should not reproduce. (The bound was 3.5 K while the library held recalled
+  normals, 3.16 K from that file.)
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ def test_typical_year_matches_the_tmy_file_month_by_month(site, tmy):
     for what, err in (("dry bulb", db_syn - db_tmy), ("wet bulb", wb_syn - wb_tmy)):
         assert abs(err.mean()) <= 1.0, (site, what, err.round(2))
         assert np.sqrt(np.mean(err**2)) <= 1.5, (site, what, err.round(2))
-        assert np.abs(err).max() <= 3.5, (site, what, err.round(2))
+        assert np.abs(err).max() <= 4.0, (site, what, err.round(2))
 
 
 @pytest.mark.parametrize("site", ["phoenix", "ashburn", "miami", "lulea", "singapore", "dubai"])
