@@ -78,10 +78,10 @@ def _tmy_dew_point_monthly_degc(tmy: str) -> np.ndarray:
 
 @pytest.mark.parametrize(("site", "tmy"), VALIDATION)
 def test_typical_year_matches_the_tmy_file_month_by_month(site, tmy):
-    # The generator given a site's temperature normals and design values, and the TMY file's
-    # own monthly mean dew points (the library's humidity normals of these sites are U, Sand
-    # Point's a flat 82% guess that is ~2 K moister than its TMY): monthly mean dry and wet
-    # bulb against the TMY file's.
+    # The generator given a site's temperatures and design values (ASHRAE, not from the file),
+    # and the TMY file's own monthly mean dew points (the library's are, for Greensboro and
+    # Sand Point, those of these very files; for Miami those of its TMY3, not of this TMY2):
+    # monthly mean dry and wet bulb against the TMY file's.
     generator, sites = load_weather_sites()
     tmy_dew = _tmy_dew_point_monthly_degc(tmy).tolist()
     with_tmy_dew = sites[site].model_copy(

@@ -60,7 +60,9 @@ def test_the_read_normals_cover_the_climate_zones():
         TEMPERATURE_READ
     )
     assert set(_SITES) == set(TEMPERATURE_READ)
-    assert {"phoenix", "ashburn", "singapore"} <= set(HUMIDITY_READ)
+    assert {"phoenix", "ashburn", "singapore", "greensboro", "miami", "sand_point"} <= set(
+        HUMIDITY_READ
+    )
 
 
 @pytest.mark.parametrize("site", TEMPERATURE_READ)
