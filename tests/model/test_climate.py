@@ -4,15 +4,20 @@ Validation against pvlib's three TMY samples. The library holds the stations of 
 (Greensboro NC, Miami FL, Sand Point AK) with normals and design values that do not come from
 the files; their synthetic years are compared month by month with the files, dry bulb and
 wet bulb. A TMY month is one real month picked from a 30-year record, not a 30-year mean:
-its monthly mean sits up to ~2-3 K from the normal in winter (the standard deviation of a
-winter monthly mean at Greensboro is about 2 K), and the TMY2 file (Miami, 1961-1990) predates
-the 1991-2020 normals by 30 years of warming (~1 K). Tolerances, with the values achieved
-when this test was written:
+its monthly mean sits up to ~2-4 K from the long-term mean in winter (the standard deviation
+of a winter monthly mean at Greensboro is about 2 K), and the TMY2 file (Miami, 1961-1990)
+predates the library's ASHRAE 1986-2010 statistics by about 25 years of warming. Tolerances,
+with the values achieved when this test was last changed:
 
-* annual mean of the monthly differences within 1.0 K (achieved: 0.94 K, Miami dry bulb);
-* root mean square of the 12 monthly differences within 1.5 K (achieved: 1.48 K, Sand Point
-  wet bulb);
-* every single month within 3.5 K (achieved: 3.16 K, Greensboro January dry bulb).
+* annual mean of the monthly differences within 1.0 K (achieved: 0.73 K, Miami dry bulb);
+* root mean square of the 12 monthly differences within 1.5 K (achieved: 1.44 K, Greensboro
+  dry bulb);
+* every single month within 4.0 K (achieved: 3.96 K, Greensboro January dry bulb). The TMY3
+  file's January is January 1988 (its rows say so), monthly mean 0.3 degC, while ASHRAE's
+  1986-2010 January average at the same station, which the library now holds, is 4.2 degC: a
+  month 3.9 K colder than its own 25-year mean, which a typical year built from that mean
+  cannot and should not reproduce. (The bound was 3.5 K while the library held recalled
+  normals, 3.16 K from that file.)
 """
 
 from __future__ import annotations
@@ -73,10 +78,10 @@ def _tmy_dew_point_monthly_degc(tmy: str) -> np.ndarray:
 
 @pytest.mark.parametrize(("site", "tmy"), VALIDATION)
 def test_typical_year_matches_the_tmy_file_month_by_month(site, tmy):
-    # The generator given a site's temperature normals and design values, and the TMY file's
-    # own monthly mean dew points (the library's humidity normals of these sites are U, Sand
-    # Point's a flat 82% guess that is ~2 K moister than its TMY): monthly mean dry and wet
-    # bulb against the TMY file's.
+    # The generator given a site's temperatures and design values (ASHRAE, not from the file),
+    # and the TMY file's own monthly mean dew points (the library's are, for Greensboro and
+    # Sand Point, those of these very files; for Miami those of its TMY3, not of this TMY2):
+    # monthly mean dry and wet bulb against the TMY file's.
     generator, sites = load_weather_sites()
     tmy_dew = _tmy_dew_point_monthly_degc(tmy).tolist()
     with_tmy_dew = sites[site].model_copy(
@@ -94,7 +99,7 @@ def test_typical_year_matches_the_tmy_file_month_by_month(site, tmy):
     for what, err in (("dry bulb", db_syn - db_tmy), ("wet bulb", wb_syn - wb_tmy)):
         assert abs(err.mean()) <= 1.0, (site, what, err.round(2))
         assert np.sqrt(np.mean(err**2)) <= 1.5, (site, what, err.round(2))
-        assert np.abs(err).max() <= 3.5, (site, what, err.round(2))
+        assert np.abs(err).max() <= 4.0, (site, what, err.round(2))
 
 
 @pytest.mark.parametrize("site", ["phoenix", "ashburn", "miami", "lulea", "singapore", "dubai"])
