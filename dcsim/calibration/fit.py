@@ -123,6 +123,9 @@ class CalibrationPoint:
     power_kind: str | None
     batch_count: float | None
     itl_s: float | None
+    #: Coefficient of variation of the output length when the source gives it; None: the
+    #: workload default (``workload_defaults.yaml``).
+    output_tok_cv_frac: float | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,9 @@ def _point(
         power_kind=measured.get("power_kind"),
         batch_count=measured.get("batch_count"),
         itl_s=None if itl_ms is None else float(itl_ms) * MS_S,
+        output_tok_cv_frac=None
+        if p.get("output_tok_cv_frac") is None
+        else float(p["output_tok_cv_frac"]),
     )
 
 
@@ -286,6 +292,7 @@ def point_pool_spec(
         point.input_tok, point.output_tok, point.tpot_slo_s, point.ttft_slo_s,
         replica_gpus=point.replica_gpus_count, pool_name=point.point_id,
         max_batch_count=point.max_batch_count, efficiency=efficiency,
+        output_tok_cv_frac=point.output_tok_cv_frac,
     )  # fmt: skip
 
 

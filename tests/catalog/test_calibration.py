@@ -225,18 +225,25 @@ def test_validation_points_stay_out_of_the_fit():
 
 
 def test_deepseek_gap_is_reported(catalog):
-    """The known gap of issue 11: DeepSeek-R1 is modelled 2-3.5x too fast per GPU.
+    """The remaining gap of issue 11: DeepSeek-R1 is modelled 1.5-2.8x too fast per GPU.
 
-    Measured per replica of 8 GPUs: Server runs ~1,300-1,500 sequences at a mean TPOT of
-    64-70 ms (Little's law on the logs), Offline ~4,096 at ~127 ms, so a decode step of
-    DeepSeek-R1 costs ~40 ms + ~21 us per sequence; the model's step (fitted on dense
-    Llama, t_fixed 19 ms) is ~20 ms + ~10 us per sequence. The bounds below hold today's
+    Measured per replica of 8 GPUs: Server runs ~1,100 sequences (Little's law on the GB200
+    log: 44.76 req/s x 216 s mean latency / 9 replicas) at ~58 ms per step, Offline ~4,096
+    at ~127 ms, so a decode step of DeepSeek-R1 costs ~33 ms + ~23 us per sequence. Two
+    mechanisms now modelled (the length-biased decode context L_in + L_out (1 + cv^2) / 2
+    with the logs' cv 1.1, and attention at the FP8 rate of the KV cache, not the FP4 peak)
+    took the median error from +153% to about +103%; the model's step (t_fixed 19 ms fitted
+    on dense Llama engines) is still ~23 ms + ~12 us per sequence. The bounds hold today's
     gap; a physics fix that closes it shows up here (and the points then move to the fit).
     """
     frame = validation_report(catalog).set_index("point")
     assert len(frame) == 6
-    assert (frame["error_frac"] > 0.5).all(), frame["error_frac"].to_dict()
-    assert (frame["error_frac"] < 4.0).all(), frame["error_frac"].to_dict()
+    assert (frame["error_frac"] > 0.3).all(), frame["error_frac"].to_dict()
+    assert (frame["error_frac"] < 2.2).all(), frame["error_frac"].to_dict()
+    # Offline (batch at the submission's limit) is closer than Server, whose batch the
+    # model takes at the mean-TPOT bound while the submissions ran below it (p99 64-71 ms).
+    offline = frame[frame.index.str.endswith("offline")]["error_frac"]
+    assert (offline < 0.8).all(), offline.to_dict()
     text = validation_text(validation_report(catalog))
     assert text.splitlines()[0] == "validation points (not fitted)"
     assert "6 validation values: median |error|" in text.splitlines()[-1]
