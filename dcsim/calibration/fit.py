@@ -123,6 +123,9 @@ class CalibrationPoint:
     power_kind: str | None
     batch_count: float | None
     itl_s: float | None
+    #: Coefficient of variation of the output length when the source gives it; None: the
+    #: workload default (``workload_defaults.yaml``).
+    output_tok_cv_frac: float | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,9 @@ class FitGroup:
     fixed: dict[str, float]
     why: str
     release: str = ""
+    #: The group's points may be mixture-of-experts points: it is fitted after the shared
+    #: grouped-expert efficiency, with that held fixed (a stack measured only on MoE models).
+    after_moe: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,7 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
             fixed={k: float(v) for k, v in (g.get("fixed") or {}).items()},
             why=" ".join(str(g.get("why", "")).split()),
             release=str(g.get("release", "")),
+            after_moe=bool(g.get("after_moe", False)),
         )
         for g in raw["fit_groups"]
     )
@@ -259,6 +266,9 @@ def _point(
         power_kind=measured.get("power_kind"),
         batch_count=measured.get("batch_count"),
         itl_s=None if itl_ms is None else float(itl_ms) * MS_S,
+        output_tok_cv_frac=None
+        if p.get("output_tok_cv_frac") is None
+        else float(p["output_tok_cv_frac"]),
     )
 
 
@@ -286,6 +296,7 @@ def point_pool_spec(
         point.input_tok, point.output_tok, point.tpot_slo_s, point.ttft_slo_s,
         replica_gpus=point.replica_gpus_count, pool_name=point.point_id,
         max_batch_count=point.max_batch_count, efficiency=efficiency,
+        output_tok_cv_frac=point.output_tok_cv_frac,
     )  # fmt: skip
 
 
@@ -410,38 +421,35 @@ def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = 
     """
     catalog = catalog or load_catalog()
     calibration = calibration or load_calibration()
+    late_keys = {k for g in calibration.groups if g.after_moe for k in g.keys}
     by_key: dict[str, list[CalibrationPoint]] = {}
     moe_points = []
     for point in calibration.points.values():
-        if catalog.models[point.model].moe is not None:
+        key = _efficiency_key(catalog, point)
+        if catalog.models[point.model].moe is not None and key not in late_keys:
             moe_points.append(point)  # fitted after the groups (eta_moe_frac)
             continue
-        by_key.setdefault(_efficiency_key(catalog, point), []).append(point)
+        by_key.setdefault(key, []).append(point)
     unknown = sorted(set(by_key) - _group_keys(calibration))
     if unknown:
         raise ConfigError(f"points of {unknown} belong to no fit group", where="calibration")
     fitted: dict[str, dict[str, float]] = {}
     entries: dict[str, dict[str, Any]] = {}
-    for group in calibration.groups:
-        points = [p for key in group.keys for p in by_key.get(key, [])]
-        if not points:
-            raise ConfigError("has no calibration point", where=f"fit group {group.name}")
-        factors = _fit_group(catalog, group, points, fitted)
-        specs = [point_pool_spec(catalog, p, factors) for p in points]
-        errors = {
-            f"{pid}:{quantity}": round(m / y - 1.0, 4)
-            for pid, quantity, y, m in _observations(specs, points, factors)
-        }
-        names = ", ".join(p.point_id for p in points)
-        for key in group.keys:
-            fitted[key] = factors
-            entries[key] = _entry(catalog, key, group, factors, errors, names, fitted)
+    early = [g for g in calibration.groups if not g.after_moe]
+    for group in early:
+        _fit_and_enter(catalog, group, by_key, fitted, entries)
     eta_moe, moe_errors = _fit_moe(catalog, moe_points, fitted)
     moe_names = ", ".join(p.point_id for p in moe_points)
     for key, factors in fitted.items():
         factors["eta_moe_frac"] = eta_moe
         entries[key]["eta_moe_frac"] = _moe_factor(eta_moe, moe_names)
         entries[key]["fit_error"].update(moe_errors.get(key, {}))
+    for group in (g for g in calibration.groups if g.after_moe):
+        held = dataclasses.replace(group, fixed={**group.fixed, "eta_moe_frac": eta_moe})
+        _fit_and_enter(catalog, held, by_key, fitted, entries)
+        for key in group.keys:
+            fitted[key]["eta_moe_frac"] = eta_moe
+            entries[key]["eta_moe_frac"] = _moe_factor(eta_moe, moe_names)
     for key, proxy in calibration.proxies.items():
         source_key = proxy["from"]
         accelerator, stack = key.split("/", 1)
@@ -466,6 +474,28 @@ def calibrate(catalog: Catalog | None = None, calibration: Calibration | None = 
             },
         }
     return _ordered(catalog, entries, calibration.default_stacks)
+
+
+def _fit_and_enter(
+    catalog: Catalog, group: FitGroup, by_key: Mapping[str, list[CalibrationPoint]],
+    fitted: dict[str, dict[str, float]], entries: dict[str, dict[str, Any]],
+) -> None:  # fmt: skip
+    """Fit one group on its points and record its factors and errors per key."""
+    points = [p for key in group.keys for p in by_key.get(key, [])]
+    if not points:
+        raise ConfigError("has no calibration point", where=f"fit group {group.name}")
+    factors = _fit_group(catalog, group, points, fitted)
+    # A group fitted after the MoE efficiency models its points with it.
+    used = {**factors, **{k: v for k, v in group.fixed.items() if k == "eta_moe_frac"}}
+    specs = [point_pool_spec(catalog, p, used) for p in points]
+    errors = {
+        f"{pid}:{quantity}": round(m / y - 1.0, 4)
+        for pid, quantity, y, m in _observations(specs, points, used)
+    }
+    names = ", ".join(p.point_id for p in points)
+    for key in group.keys:
+        fitted[key] = dict(factors)
+        entries[key] = _entry(catalog, key, group, factors, errors, names, fitted)
 
 
 def _fit_moe(
@@ -523,7 +553,7 @@ def _moe_factor(eta: float, names: str) -> dict[str, Any]:
         "value": eta,
         "source": f"fit by dcsim.calibration on the MoE points {names}, all other "
         "factors fixed at their dense fits (one value shared by every stack); the DeepSeek-R1 "
-        "validation points (expert-parallel, not fitted) are not reproduced by it: "
+        "points (expert-parallel, stack trtllm-pytorch) are fitted after it with it held: "
         "docs/calibration.md",
         "confidence": "fit",
     }

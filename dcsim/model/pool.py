@@ -131,6 +131,8 @@ class PoolSpec:
     )
     input_tok_cv_frac: float = field(default_factory=lambda: workload_default("input_tok_cv_frac"))
     min_power_limit_w: float = math.nan
+    # Dense peak per GPU at the attention (KV-cache) precision; NaN: the weights' peak.
+    attn_peak_flop_per_s: float = math.nan
 
     def __post_init__(self) -> None:
         # A spec built by hand without a limit runs at the chip's TDP.
@@ -139,6 +141,8 @@ class PoolSpec:
         # ... and without a lowest settable limit, at idle (the accelerator's default).
         if math.isnan(self.min_power_limit_w):
             object.__setattr__(self, "min_power_limit_w", self.idle_w)
+        if math.isnan(self.attn_peak_flop_per_s):
+            object.__setattr__(self, "attn_peak_flop_per_s", self.peak_flop_per_s)
         for name in ("attn_decode_width_count", "attn_prefill_width_count"):
             if math.isnan(getattr(self, name)):
                 object.__setattr__(self, name, self.hidden_count)
@@ -331,7 +335,8 @@ def pool_spec(
       be a declared proxy of another chip's fit (``PoolSpec.proxy``).
     - KV-cache precision defaults to the weight precision, but never below 8 bits: with FP4
       weights the stacks modelled keep an FP8 KV cache (``kv_cache_dtype: fp8`` in NVIDIA's
-      MLPerf v5.1 configs), so ``fp4`` maps to ``fp8``.
+      MLPerf v5.1 configs), so ``fp4`` maps to ``fp8``. Attention runs at the KV
+      precision's tensor rate (``attn_peak_flop_per_s``), the weight GEMMs at the weights'.
     - ``replica_gpus=None`` picks the smallest power of two ``N`` (within the scale-up domain)
       whose free HBM holds at least :data:`MIN_USEFUL_BATCH_COUNT` sequences of
       ``input_tok + output_tok`` tokens; if none does, the smallest ``N`` that holds one.
@@ -409,6 +414,13 @@ def pool_spec(
     if kv_precision is None:
         kv_precision = precision if prec.bytes_per_param.value >= 1.0 else "fp8"
     kv_prec = resolve_id(catalog.precisions, kv_precision, "precision", f"{where}: kv_precision")
+    if kv_prec.flops_key not in chip.dense_tflops:
+        raise ConfigError(
+            f"'{kv_precision}' is not supported by {accelerator_id} (has "
+            f"{', '.join(sorted(chip.dense_tflops))}); expected one of those for the KV cache "
+            "and attention",
+            where=f"{where}: kv_precision",
+        )
     for name, value in (("input_tok", input_tok), ("output_tok", output_tok)):
         if not value > 0:
             raise ConfigError(f"{value!r} must be > 0", where=f"{where}: {name}")
@@ -516,6 +528,7 @@ def pool_spec(
         efficiency_key=efficiency_key,
         hbm_bw_b_per_s=chip.hbm_bw_tb_per_s.value * units.TB_PER_S_B_PER_S,
         peak_flop_per_s=chip.dense_tflops[prec.flops_key].value * units.TFLOPS_FLOP_PER_S,
+        attn_peak_flop_per_s=chip.dense_tflops[kv_prec.flops_key].value * units.TFLOPS_FLOP_PER_S,
         hbm_usable_b=hbm_usable_b,
         hbm_reserve_frac=reserve,
         weight_b=weight_b,

@@ -13,10 +13,12 @@ here) so that the tests compare two independent solvers.
 
 Model summary (replica of ``N`` GPUs, batch ``B`` sequences, clock ratio ``r = f/f_max``):
 
-- bytes read per decode step ``R(B) = W_read(B) + B * (L_in + L_out/2) * kv``,
+- bytes read per decode step ``R(B) = W_read(B) + B * ctx * kv`` with the step-averaged,
+  length-biased context ``ctx = L_in + L_out (1 + cv^2) / 2`` (:func:`decode_context_tok`),
   ``W_read = W`` (dense) or ``W_shared + W_experts * (1 - (1 - k/E)^B)`` (MoE);
 - ``t_mem = R / (N bw eta_bw)``; ``t_cmp = B (2 A + 4 layers w ctx) / (N F eta_f)``
-  (weights plus decode attention over the mean context ``ctx = L_in + L_out/2``);
+  (weights at the weights' peak ``F``, decode attention at the KV-cache precision's peak:
+  :func:`replica_decode_compute_s`);
 - ``t_comm``: per layer a tensor-parallel all-reduce of ``B hidden b_act`` after attention
   (``2 (N-1)/N bytes/bw + 2 log2(N) latency``) and, for a dense MLP, a second one; a
   mixture-of-experts layer instead dispatches each token to its ``k`` experts and combines
@@ -63,6 +65,7 @@ __all__ = [
     "core_voltage_frac",
     "decode_comm_time_s",
     "decode_compute_time_s",
+    "decode_context_tok",
     "decode_memory_time_s",
     "decode_step_time_s",
     "gpu_power_w",
@@ -78,6 +81,8 @@ __all__ = [
     "prefill_comm_time_s",
     "prefill_compute_time_s",
     "rack_power_w",
+    "replica_decode_compute_s",
+    "replica_prefill_compute_s",
     "replica_prefill_time_s",
     "replica_state",
     "slo_batch_reference",
@@ -138,6 +143,8 @@ PARAM_NAMES: tuple[str, ...] = (
     "output_tok_cv_frac",  # 46 coefficient of variation of the output length [-]
     "input_tok_cv_frac",  # 47 coefficient of variation of the prompt length [-]
     "min_power_limit_w",  # 48 lowest GPU power limit an operator may set [W]
+    "attn_peak_flop_per_s",  # 49 dense peak FLOP/s per GPU at the attention (KV-cache)
+    # precision; attention runs there, the weight GEMMs at peak_flop_per_s (0: that rate)
 )
 PARAMS_COUNT = len(PARAM_NAMES)
 
@@ -190,6 +197,7 @@ I_ETA_MOE = 45
 I_OUTPUT_CV = 46
 I_INPUT_CV = 47
 I_MIN_POWER_LIMIT_W = 48
+I_ATTN_PEAK_FLOP = 49
 
 # Bisection stopping rule shared by the solvers below: 200 halvings bound the loop, the
 # relative width 1e-14 stops it (about 47 halvings on [0, 1]).
@@ -461,7 +469,7 @@ def decode_memory_time_s(
     kv_b_per_tok : float
         KV bytes per token per sequence [B].
     context_tok : float
-        Mean context per sequence during decode, L_in + L_out/2 [tok].
+        Mean context per sequence during decode (:func:`decode_context_tok`) [tok].
     replica_gpus_count : float
         GPUs per replica, N [-].
     hbm_bw_b_per_s : float
@@ -516,6 +524,41 @@ def decode_compute_time_s(
     """
     flop_per_tok = 2.0 * active_params + 4.0 * layers_count * hidden_count * context_tok
     return batch_count * flop_per_tok / (replica_gpus_count * peak_flop_per_s * eta_f_frac)
+
+
+@register_jitable
+def decode_context_tok(input_tok, output_tok, output_cv_frac):
+    """Mean context a decoding sequence attends over, averaged over decode steps [tok].
+
+    A batch slot holds each sequence for as many steps as it has output tokens, so the
+    sequences in flight at a step are a length-biased sample of the outputs: a slot spends a
+    share ``L f(L) / E[L]`` of its steps on sequences of output length ``L``, and over one
+    sequence the context grows from ``L_in`` to ``L_in + L``. Averaged over the steps,
+    ``ctx = L_in + E[L^2] / (2 E[L]) = L_in + L_out (1 + cv^2) / 2`` (``L_in + L_out / 2``
+    only for equal output lengths). Long reasoning outputs (cv ~ 1) double the mean
+    attention span of the second term.
+
+    Parameters
+    ----------
+    input_tok : float
+        Mean prompt length, L_in [tok].
+    output_tok : float
+        Mean output length, L_out [tok].
+    output_cv_frac : float
+        Coefficient of variation of the output length [-].
+
+    Returns
+    -------
+    float
+        Step-averaged context per sequence in flight [tok].
+
+    References
+    ----------
+    Renewal-reward theorem and the inspection paradox (length-biased sampling): S. M. Ross,
+    "Introduction to Probability Models", 11th ed., sec. 7.4 and 7.7; L. Kleinrock, "Queueing
+    Systems, Vol. 1", sec. 5.2 (residual life).
+    """
+    return input_tok + 0.5 * output_tok * (1.0 + output_cv_frac * output_cv_frac)
 
 
 @register_jitable
@@ -833,17 +876,98 @@ def replica_prefill_time_s(params, clock_frac):
 
 
 @register_jitable
+def _attention_peak_flop_per_s(params):
+    # 0 in a hand-built vector: attention at the weights' rate.
+    if params[I_ATTN_PEAK_FLOP] > 0.0:
+        return params[I_ATTN_PEAK_FLOP]
+    return params[I_PEAK_FLOP]
+
+
+@register_jitable
+def replica_decode_compute_s(params, batch_count, context_tok):
+    """Compute time at full clock of one decode step of a replica [s].
+
+    The weight GEMMs (``2 A_eff`` FLOP per token, :func:`moe_effective_active_params`) run
+    at the weights' precision, attention over the cached context (``4 layers w ctx``) at the
+    precision of the KV cache and attention kernels: an FP4 checkpoint with an FP8 KV cache
+    runs attention at the FP8 tensor rate, half the FP4 peak (NVIDIA's DeepSeek-R1 recipe on
+    Blackwell: NVFP4 weights, "FP8 KV cache and FP8 attention"). With equal precisions this
+    is :func:`decode_compute_time_s` of the whole token.
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector (``PARAM_NAMES``).
+    batch_count : float
+        Sequences in the step, B [-].
+    context_tok : float
+        Mean context per sequence (:func:`decode_context_tok`) [tok].
+
+    Returns
+    -------
+    float
+        Compute time at f_max [s].
+
+    References
+    ----------
+    NVIDIA TensorRT-LLM team, "Optimizing DeepSeek R1 Throughput on NVIDIA Blackwell GPUs"
+    (TensorRT-LLM tech blog 3, 2025), "Precision strategy".
+    """
+    n = params[I_REPLICA_GPUS]
+    active = moe_effective_active_params(
+        params[I_ACTIVE_PARAMS], params[I_ROUTED_ACTIVE], params[I_IMBALANCE], params[I_ETA_MOE]
+    )
+    weights_s = decode_compute_time_s(
+        batch_count, active, params[I_LAYERS], 0.0, context_tok, n, params[I_PEAK_FLOP],
+        params[I_ETA_F],
+    )  # fmt: skip
+    attention_s = decode_compute_time_s(
+        batch_count, 0.0, params[I_LAYERS], params[I_ATTN_DECODE_W], context_tok, n,
+        _attention_peak_flop_per_s(params), params[I_ETA_F],
+    )  # fmt: skip
+    return weights_s + attention_s
+
+
+@register_jitable
+def replica_prefill_compute_s(params, input_tok):
+    """Compute time at full clock to prefill ``input_tok`` prompt tokens of one request [s].
+
+    :func:`prefill_compute_time_s` split as in :func:`replica_decode_compute_s`: the linear
+    (weight) term at the weights' precision, the causal-attention term at the attention
+    precision. A prompt chunk ``[s, s + c)`` costs the difference of two calls.
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector (``PARAM_NAMES``).
+    input_tok : float
+        Prompt tokens [tok].
+
+    Returns
+    -------
+    float
+        Prefill compute time at f_max [s].
+    """
+    n = params[I_REPLICA_GPUS]
+    active = moe_effective_active_params(
+        params[I_ACTIVE_PARAMS], params[I_ROUTED_ACTIVE], params[I_IMBALANCE], params[I_ETA_MOE]
+    )
+    weights_s = prefill_compute_time_s(
+        input_tok, active, params[I_LAYERS], 0.0, n, params[I_PEAK_FLOP], params[I_ETA_PF]
+    )
+    attention_s = prefill_compute_time_s(
+        input_tok, 0.0, params[I_LAYERS], params[I_ATTN_PREFILL_W], n,
+        _attention_peak_flop_per_s(params), params[I_ETA_PF],
+    )  # fmt: skip
+    return weights_s + attention_s
+
+
+@register_jitable
 def _prefill_parts_s(params):
     """Compute time at full clock and collectives time of one request's prefill [s]."""
     n = params[I_REPLICA_GPUS]
     in_tok = params[I_INPUT_TOK]
-    active = moe_effective_active_params(
-        params[I_ACTIVE_PARAMS], params[I_ROUTED_ACTIVE], params[I_IMBALANCE], params[I_ETA_MOE]
-    )
-    pf_cmp_s = prefill_compute_time_s(
-        in_tok, active, params[I_LAYERS], params[I_ATTN_PREFILL_W], n, params[I_PEAK_FLOP],
-        params[I_ETA_PF],
-    )  # fmt: skip
+    pf_cmp_s = replica_prefill_compute_s(params, in_tok)
     pf_comm_s = layer_collectives_time_s(
         in_tok, params[I_LAYERS], params[I_MOE_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM],
         params[I_ACTIVE_EXPERTS], n, params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],
@@ -882,7 +1006,7 @@ def replica_state(params, batch_count, clock_frac):
     n = params[I_REPLICA_GPUS]
     in_tok = params[I_INPUT_TOK]
     out_tok = params[I_OUTPUT_TOK]
-    context_tok = in_tok + 0.5 * out_tok
+    context_tok = decode_context_tok(in_tok, out_tok, params[I_OUTPUT_CV])
     w_read = moe_weight_read_b(
         batch, params[I_WEIGHT], params[I_WEIGHT_SHARED], params[I_EXPERTS],
         params[I_ACTIVE_EXPERTS],
@@ -890,13 +1014,7 @@ def replica_state(params, batch_count, clock_frac):
     mem_s = decode_memory_time_s(
         batch, w_read, params[I_KV], context_tok, n, params[I_HBM_BW], params[I_ETA_BW]
     )
-    active = moe_effective_active_params(
-        params[I_ACTIVE_PARAMS], params[I_ROUTED_ACTIVE], params[I_IMBALANCE], params[I_ETA_MOE]
-    )
-    cmp_s = decode_compute_time_s(
-        batch, active, params[I_LAYERS], params[I_ATTN_DECODE_W], context_tok, n,
-        params[I_PEAK_FLOP], params[I_ETA_F],
-    )  # fmt: skip
+    cmp_s = replica_decode_compute_s(params, batch, context_tok)
     comm_s = layer_collectives_time_s(
         batch, params[I_LAYERS], params[I_MOE_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM],
         params[I_ACTIVE_EXPERTS], n, params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],

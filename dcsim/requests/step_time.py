@@ -10,9 +10,10 @@ calls:
   KV that attention reads: the decoding sequences' contexts and each chunk's already
   prefilled prefix, ``(W_read + (sum ctx + sum prefix) kv) / (N bw eta_bw)``;
 - compute at full clock: decode ``sum_j (2 A + 4 layers w ctx_j) / (N F eta_f)``
-  (:func:`~dcsim.physics.compute.decode_compute_time_s` on the mean context) plus, per chunk
-  of tokens ``[s, s + c)`` of a prompt, ``t_pf(s + c) - t_pf(s)``
-  (:func:`~dcsim.physics.compute.prefill_compute_time_s`: the linear term telescopes and the
+  (:func:`~dcsim.physics.compute.replica_decode_compute_s` on the mean context, attention at
+  the KV precision's rate) plus, per chunk of tokens ``[s, s + c)`` of a prompt,
+  ``t_pf(s + c) - t_pf(s)``
+  (:func:`~dcsim.physics.compute.replica_prefill_compute_s`: the linear term telescopes and the
   causal attention term ``2 layers w ((s+c)^2 - s^2)`` is exactly the chunk's share, so the
   chunks of a prompt add up to its unchunked prefill);
 - collectives of one pass over ``n_d + p`` tokens (``layer_collectives_time_s``);
@@ -20,7 +21,7 @@ calls:
   (:func:`~dcsim.physics.compute.decode_step_time_s`: compute scales with the clock ratio
   ``r``, HBM, links and host do not).
 
-At steady state with ``B`` sequences of mean context ``L_in + L_out / 2`` and no prompt
+At steady state with ``B`` sequences of mean context ``decode_context_tok`` and no prompt
 tokens this is exactly the decode step of ``replica_state`` (tested). The fluid model runs
 each prefill as a separate pass, ``t_pf`` after the decode step; here a chunk shares the
 pass with the decodes, so its compute hides the decodes' weight read and its collectives
@@ -45,13 +46,7 @@ from numba.extending import register_jitable
 from dcsim.physics.compute import (
     I_ACT_ELEM,
     I_ACTIVE_EXPERTS,
-    I_ACTIVE_PARAMS,
-    I_ATTN_DECODE_W,
-    I_ATTN_PREFILL_W,
     I_ETA_BW,
-    I_ETA_F,
-    I_ETA_MOE,
-    I_ETA_PF,
     I_EXPERTS,
     I_HBM_BW,
     I_HIDDEN,
@@ -59,32 +54,22 @@ from dcsim.physics.compute import (
     I_KV,
     I_LAYERS,
     I_MOE_LAYERS,
-    I_PEAK_FLOP,
     I_REPLICA_GPUS,
-    I_ROUTED_ACTIVE,
     I_SCALEUP_BW,
     I_SCALEUP_LATENCY,
     I_T_FIXED,
     I_T_SEQ,
     I_WEIGHT,
     I_WEIGHT_SHARED,
-    decode_compute_time_s,
     decode_memory_time_s,
     decode_step_time_s,
     layer_collectives_time_s,
-    moe_effective_active_params,
     moe_weight_read_b,
-    prefill_compute_time_s,
+    replica_decode_compute_s,
+    replica_prefill_compute_s,
 )
 
 __all__ = ["iteration_time_s", "prefill_chunk_compute_s", "step_time_s"]
-
-
-@register_jitable
-def _active_params(params):
-    return moe_effective_active_params(
-        params[I_ACTIVE_PARAMS], params[I_ROUTED_ACTIVE], params[I_IMBALANCE], params[I_ETA_MOE]
-    )
 
 
 @register_jitable
@@ -105,16 +90,8 @@ def prefill_chunk_compute_s(params, done_tok, chunk_tok):
     float
         ``t_pf,cmp(done + chunk) - t_pf,cmp(done)`` [s].
     """
-    active = _active_params(params)
-    end_s = prefill_compute_time_s(
-        done_tok + chunk_tok, active, params[I_LAYERS], params[I_ATTN_PREFILL_W],
-        params[I_REPLICA_GPUS], params[I_PEAK_FLOP], params[I_ETA_PF],
-    )  # fmt: skip
-    start_s = prefill_compute_time_s(
-        done_tok, active, params[I_LAYERS], params[I_ATTN_PREFILL_W], params[I_REPLICA_GPUS],
-        params[I_PEAK_FLOP], params[I_ETA_PF],
-    )  # fmt: skip
-    return end_s - start_s
+    end_s = replica_prefill_compute_s(params, done_tok + chunk_tok)
+    return end_s - replica_prefill_compute_s(params, done_tok)
 
 
 @register_jitable
@@ -160,10 +137,7 @@ def iteration_time_s(
     )  # fmt: skip
     decode_s = 0.0
     if decode_count > 0.0:
-        decode_s = decode_compute_time_s(
-            decode_count, _active_params(params), params[I_LAYERS], params[I_ATTN_DECODE_W],
-            context_tok_sum / decode_count, n, params[I_PEAK_FLOP], params[I_ETA_F],
-        )  # fmt: skip
+        decode_s = replica_decode_compute_s(params, decode_count, context_tok_sum / decode_count)
     comm_s = layer_collectives_time_s(
         tokens, params[I_LAYERS], params[I_MOE_LAYERS], params[I_HIDDEN], params[I_ACT_ELEM],
         params[I_ACTIVE_EXPERTS], n, params[I_SCALEUP_BW], params[I_SCALEUP_LATENCY],

@@ -260,3 +260,16 @@ def test_same_process_proxy_keeps_energy_per_operation(catalog):
     raw = pool_spec(catalog, "gb300-nvl72", "llama-3.1-70b", "fp4", "trtllm", 16000, 50, None,
                     None, replica_gpus=1, efficiency=given)  # fmt: skip
     assert raw.c_cmp_frac == given["c_cmp_frac"]
+
+
+def test_attention_peak_is_the_kv_precision_peak():
+    # FP4 weights keep an FP8 KV cache, so attention runs at the FP8 column of the chip
+    # (B200: 4.5 of 9 dense PFLOPS in accelerators.yaml); FP8 weights: one rate.
+    catalog = load_catalog()
+    chip = catalog.accelerators["b200"]
+    fp4 = pool_spec(catalog, "dgx-b200", "deepseek-r1", "fp4", "trtllm", 800, 3698, None, None)
+    assert fp4.kv_precision == "fp8"
+    assert fp4.attn_peak_flop_per_s == chip.dense_tflops["fp8"].value * 1e12
+    assert fp4.peak_flop_per_s == chip.dense_tflops["fp4"].value * 1e12
+    fp8 = pool_spec(catalog, "dgx-b200", "llama-2-70b", "fp8", "trtllm", 295, 294, None, None)
+    assert fp8.attn_peak_flop_per_s == fp8.peak_flop_per_s

@@ -69,6 +69,8 @@ BASE = {
     "input_tok_cv_frac": 1.0,
     # No published lowest limit: the chip's idle power (the catalog's default).
     "min_power_limit_w": 70.0,
+    # Attention at the weights' precision (FP8 KV cache with FP8 weights).
+    "attn_peak_flop_per_s": 1979e12,
 }
 
 
@@ -384,8 +386,9 @@ def test_moe_decode_step_by_hand():
         input_tok=600.0, output_tok=800.0, replica_gpus_count=8.0, replicas_per_rack_count=1.0,
         moe_layers_count=58.0, routed_active_params=20.8e9, expert_imbalance_frac=1.3,
         attn_decode_width_count=69_632.0, attn_prefill_width_count=20_480.0, eta_moe_frac=0.8,
-        eta_f_frac=0.5, t_fixed_s=0.0,
+        eta_f_frac=0.5, t_fixed_s=0.0, output_tok_cv_frac=0.0,
     )  # fmt: skip
+    # (Equal output lengths, cv 0: the step-averaged context is 600 + 800 / 2 = 1000.)
     cmp_s = 64 * (2 * 50e9 + 4 * 61 * 69_632 * 1000) / (8 * 1979e12 * 0.5)
     assert_allclose(cmp_s, 9.45853e-4, rtol=1e-5)
     # Memory: touched experts 1 - (1 - 8/256)^64 = 0.86944 of the 654.8 GB routed weights,
@@ -401,3 +404,51 @@ def test_moe_decode_step_by_hand():
     x, itl, _ = C.replica_state(params, 64.0, 1.0)
     assert_allclose(itl, step_s + 64 * pf_s / 800, rtol=1e-9)
     assert_allclose(x, 64 * 800 / (800 * step_s + 64 * pf_s), rtol=1e-9)
+
+
+# ------------------------------------------------------- decode context and attention rate
+def test_decode_context_is_length_biased_by_hand_and_by_sampling():
+    # Hand: MLPerf DeepSeek-R1, L_in 800, L_out 3,744, cv 1.1: 800 + 3,744 x 2.21 / 2 = 4,937.1.
+    assert_allclose(C.decode_context_tok(800.0, 3744.0, 1.1), 4937.12)
+    # Equal lengths (cv 0): the familiar L_in + L_out / 2.
+    assert C.decode_context_tok(800.0, 3744.0, 0.0) == 800.0 + 1872.0
+    # Independent check by sampling: gamma output lengths with cv 0.8; each sequence spends
+    # one step per output token l = 1..L at context L_in + l - 1/2 (mid-step), so the
+    # step-weighted mean context is what a batch slot sees over many sequences.
+    rng = np.random.default_rng(11)
+    cv, mean = 0.8, 2000.0
+    lengths = rng.gamma(1.0 / cv**2, mean * cv**2, size=200_000)
+    ctx = 3000.0 + 0.5 * (lengths**2).sum() / lengths.sum()
+    sample_cv = lengths.std() / lengths.mean()
+    assert_allclose(C.decode_context_tok(3000.0, lengths.mean(), sample_cv), ctx, rtol=1e-9)
+    assert_allclose(C.decode_context_tok(3000.0, mean, cv), ctx, rtol=0.01)
+
+
+def test_attention_runs_at_the_kv_precision_rate_by_hand():
+    # DeepSeek-R1-like replica, FP4 weights (F = 9e15) with FP8 attention (4.5e15), B = 512,
+    # context 4,000, A_eff = 50e9 (as above), eta_f 0.5, N = 8:
+    # weights 512 x 2 x 50e9 / (8 x 9e15 x 0.5) = 1.42222 ms;
+    # attention 512 x 4 x 61 x 69,632 x 4000 / (8 x 4.5e15 x 0.5) = 1.93311 ms.
+    moe = dict(
+        active_params=37e9, routed_active_params=20.8e9, expert_imbalance_frac=1.3,
+        eta_moe_frac=0.8, layers_count=61.0, attn_decode_width_count=69_632.0,
+        replica_gpus_count=8.0, eta_f_frac=0.5, peak_flop_per_s=9e15,
+    )  # fmt: skip
+    params = make_params(**moe, attn_peak_flop_per_s=4.5e15)
+    want = 512 * 2 * 50e9 / (8 * 9e15 * 0.5) + 512 * 4 * 61 * 69_632 * 4000 / (8 * 4.5e15 * 0.5)
+    assert_allclose(want, 1.42222e-3 + 1.93311e-3, rtol=1e-5)
+    assert_allclose(C.replica_decode_compute_s(params, 512.0, 4000.0), want, rtol=1e-12)
+    # At equal precisions it is the one-rate roofline of decode_compute_time_s.
+    same = make_params(**moe, attn_peak_flop_per_s=9e15)
+    assert_allclose(
+        C.replica_decode_compute_s(same, 512.0, 4000.0),
+        C.decode_compute_time_s(512.0, 50e9, 61.0, 69_632.0, 4000.0, 8.0, 9e15, 0.5),
+        rtol=1e-12,
+    )
+    # Prefill: the quadratic attention term moves to the attention rate too.
+    pf = C.replica_prefill_compute_s(params, 800.0)
+    assert_allclose(
+        pf,
+        (2 * 50e9 * 800 / 9e15 + 2 * 61 * 800**2 * 8192 / 4.5e15) / (8 * 0.75),
+        rtol=1e-12,
+    )

@@ -32,7 +32,9 @@ def _fluid_step_s(params, batch, clock):
 @pytest.mark.parametrize("clock", [1.0, 0.6])
 def test_steady_decode_iteration_is_the_fluid_step(request, pool, batch, clock):
     params = request.getfixturevalue(pool)
-    context_tok = params[C.I_INPUT_TOK] + 0.5 * params[C.I_OUTPUT_TOK]
+    # The fluid step's context is length-biased: L_in + L_out (1 + cv^2) / 2.
+    cv = params[C.I_OUTPUT_CV]
+    context_tok = params[C.I_INPUT_TOK] + 0.5 * params[C.I_OUTPUT_TOK] * (1.0 + cv * cv)
     got = step_time_s(params, batch, batch * context_tok, 0, clock)
     assert got == pytest.approx(_fluid_step_s(params, batch, clock), rel=1e-9)
 
