@@ -193,7 +193,7 @@ def test_policies_rank_as_the_dvfs_law_says(case):
     # and leakage power dominate. Here a common limit (batch near the knee, chat racks, which
     # draw below the limit at their SLO batch, barely touched) serves the most; the priority
     # caps push the four batch racks to ~0.3 of the limit, below the knee, and serve less
-    # than parking 2.65 of them and running the rest at full clock.
+    # than parking 2.64 of them and running the rest at full clock.
     _, _, limit_w, ref, runs = case
     served = {p: runs[p].timeseries["served_tok_per_s"].iloc[-1] for p in POLICIES}
     ref_served = {p: ref.solve(p, limit_w)[0] for p in POLICIES}
