@@ -137,6 +137,7 @@ def run(
         if len(table):
             extra_tables["repurposing"] = table
     events = rec.events_frame()
+    rec.release_series()  # the tables above hold the recorded output from here on
     capacity, cap_kpis = capacity_results(state.capacity_snapshots, ts, events, kpis, plan)
     kpis.update(cap_kpis)
     requests = None

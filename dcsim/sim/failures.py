@@ -103,7 +103,7 @@ def _fail_one(
     r = int(up[rng.integers(up.size)])
     hall = int(plan.rack_hall[r])
     cause = rp.cause_names[k]
-    asset = f"{plan.hall_names[hall]}/rack{r}"
+    asset = fs.rack_asset[r]
     gpus_rack = float(plan.rack_gpus[r])
     blast = int(rp.blast_code[k])
     gpus_out = float(rp.blast_gpus[c, k])
@@ -157,7 +157,7 @@ def _return(state: SimState, plan: CapacityPlan, fs: FailureState, t_s: float, i
         for p, s in zip(chosen, shares, strict=True):
             state.fleet.share_back(int(p), float(s), True)
         gpus = float(rp.blast_gpus[state.plant.rack_cell[r], k])
-    asset = f"{plan.hall_names[plan.rack_hall[r]]}/rack{r}"
+    asset = fs.rack_asset[r]
     state.log_event(t_s, "repair", asset, rp.cause_names[k], float(gpus))
 
 
@@ -312,6 +312,7 @@ def start_failure_processes(
         up_count=np.zeros(rp.rate_per_rack_s.shape[0], dtype=np.int64),
         spares_count=None if rp.hall_spares_count is None else rp.hall_spares_count.copy(),
         by_cause_count=np.zeros(len(rp.cause_names), dtype=np.int64),
+        rack_asset=[f"{plan.hall_names[h]}/rack{r}" for r, h in enumerate(plan.rack_hall.tolist())],
     )
     state.failures = fs
     env.process(

@@ -90,6 +90,18 @@ class Recorder:
         self.window_row = np.where(inside, np.cumsum(inside) - 1, -1).astype(np.int64)
         self.window_rec = np.zeros((int(inside.sum()), n_cell, WL.WR_NCOLS))
 
+    def release_series(self) -> None:
+        """Drop the campus, class, site and hall buffers and the event list.
+
+        For a caller that has built their tables (:meth:`timeseries`,
+        :meth:`site_timeseries`, :meth:`hall_timeseries`, :meth:`events_frame`): the tables
+        hold copies, and a ten-year run would otherwise hold its recorded output twice while
+        the rest of its results are computed. The window and region records and the checks
+        stay; the table methods above cannot be called afterwards.
+        """
+        self.rec = self.class_rec = self.hall_rec = self.site_rec = None
+        self.events = []
+
     def window_cells(self, t0: int, n: int) -> np.ndarray:
         """The window record of ticks ``t0 .. t0 + n - 1``, shape (n, n_cell, WR_NCOLS).
 
@@ -268,7 +280,7 @@ class Recorder:
         p = self.plant
         if p.regions is None:
             return None
-        index = self._index(p.ticks_per_rec, self.rec.shape[0])
+        index = self._index(p.ticks_per_rec, self.region_rec.shape[0])
         return region_timeseries(p, self.region_rec, index)
 
     def hall_timeseries(self) -> pd.DataFrame:
@@ -288,11 +300,16 @@ class Recorder:
         hrec[:, ~liquid, L.HR_T_FWS] = np.nan
         hrec[:, ~liquid, L.HR_T_TCS_SUPPLY] = np.nan
         idx = self._index(p.ticks_per_hall_rec, n_rows)
-        frames = []
-        for h, name in enumerate(p.hall_names):
-            data = {col: hrec[:, h, j] for j, col in enumerate(L.HR_NAMES)}
-            frames.append(pd.DataFrame({"hall": name, **data}, index=idx))
-        return pd.concat(frames).reset_index()
+        n_hall = len(p.hall_names)
+        # Long format, hall by hall (every time of the first hall, then the next), built in
+        # one block: a table per hall and their concatenation held a long run's hall
+        # series three times over.
+        long = hrec.transpose(1, 0, 2).reshape(n_hall * n_rows, L.HR_NCOLS)
+        del hrec
+        df = pd.DataFrame(long, columns=list(L.HR_NAMES), copy=False)
+        df.insert(0, "hall", np.repeat(np.asarray(p.hall_names, dtype=object), n_rows))
+        df.insert(0, "time", np.tile(idx.to_numpy(), n_hall))
+        return df
 
     def events_frame(self) -> pd.DataFrame:
         """The event log as a table with absolute times."""
