@@ -198,6 +198,18 @@ class Recorder:
             [self.plant.start + i * step for i in range(n_rows)], name="time"
         ).as_unit("us")
 
+    def _as_means(self, buf: np.ndarray, ticks_per_row: int) -> np.ndarray:
+        """The buffer's rows as means over their ticks.
+
+        The buffer itself when every row is whole (read, never written), else a copy with
+        the short last row rescaled.
+        """
+        if self.plant.n_ticks % ticks_per_row == 0:
+            return buf
+        out = buf.copy()
+        self._partial_last_row(out, ticks_per_row)
+        return out
+
     def _partial_last_row(self, rec: np.ndarray, ticks_per_row: int) -> None:
         # A horizon that is not a whole number of rows leaves a short last row whose sums
         # were weighted by 1/ticks_per_row; rescale it to a mean over the ticks it holds.
@@ -208,10 +220,9 @@ class Recorder:
     def timeseries(self) -> pd.DataFrame:
         """Campus and per-class time series, unit-suffixed columns."""
         p = self.plant
-        rec = self.rec.copy()
-        cls = self.class_rec.copy()
-        self._partial_last_row(rec, p.ticks_per_rec)
-        self._partial_last_row(cls, p.ticks_per_rec)
+        # No copies of a long run's buffers unless a short last row must be rescaled.
+        rec = self._as_means(self.rec, p.ticks_per_rec)
+        cls = self._as_means(self.class_rec, p.ticks_per_rec)
         df = pd.DataFrame(
             rec, columns=list(L.R_NAMES), index=self._index(p.ticks_per_rec, rec.shape[0])
         )
@@ -244,8 +255,7 @@ class Recorder:
             df.iloc[-1, df.columns.get_loc("water_l")] *= (
                 p.n_ticks % p.ticks_per_rec
             ) / p.ticks_per_rec
-        site = self.site_rec.copy()
-        self._partial_last_row(site, p.ticks_per_rec)
+        site = self._as_means(self.site_rec, p.ticks_per_rec)
         campus = site.sum(axis=1)
         for j in CAMPUS_SITE_COLUMNS:
             df[L.SR_NAMES[j]] = campus[:, j]
@@ -266,8 +276,7 @@ class Recorder:
     def site_timeseries(self) -> pd.DataFrame:
         """Per-site supply detail at the campus record interval, long format (time, site, ...)."""
         p = self.plant
-        site = self.site_rec.copy()
-        self._partial_last_row(site, p.ticks_per_rec)
+        site = self._as_means(self.site_rec, p.ticks_per_rec)
         idx = self._index(p.ticks_per_rec, site.shape[0])
         frames = []
         for s, name in enumerate(p.site_names):
