@@ -295,7 +295,12 @@ class Recorder:
     def hall_timeseries(self) -> pd.DataFrame:
         """Per-hall detail at the coarser interval, long format (time, hall, columns)."""
         p = self.plant
-        hrec = self.hall_rec.copy()
+        # Long format, hall by hall (every time of the first hall, then the next), built in
+        # one block: the buffer copied once, hall-major, and edited through a (time, hall)
+        # view (a table per hall and their concatenation held a long run's hall series
+        # three times over).
+        by_hall = np.ascontiguousarray(self.hall_rec.transpose(1, 0, 2))
+        hrec = by_hall.transpose(1, 0, 2)
         self._partial_last_row(hrec, p.ticks_per_hall_rec)
         n_rows = hrec.shape[0]
         # HR_CAP holds sum(cap x serving racks): turn it into a rack-weighted mean cap.
@@ -310,11 +315,7 @@ class Recorder:
         hrec[:, ~liquid, L.HR_T_TCS_SUPPLY] = np.nan
         idx = self._index(p.ticks_per_hall_rec, n_rows)
         n_hall = len(p.hall_names)
-        # Long format, hall by hall (every time of the first hall, then the next), built in
-        # one block: a table per hall and their concatenation held a long run's hall
-        # series three times over.
-        long = hrec.transpose(1, 0, 2).reshape(n_hall * n_rows, L.HR_NCOLS)
-        del hrec
+        long = by_hall.reshape(n_hall * n_rows, L.HR_NCOLS)  # a view
         df = pd.DataFrame(long, columns=list(L.HR_NAMES), copy=False)
         df.insert(0, "hall", np.repeat(np.asarray(p.hall_names, dtype=object), n_rows))
         df.insert(0, "time", np.tile(idx.to_numpy(), n_hall))
