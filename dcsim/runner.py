@@ -112,6 +112,10 @@ def run(
     state = simulate(plant, sc.seed, progress, plan=plan, window_spans=spans, training=training)
     rec = state.recorder
     rec.check_finite()
+    # The event table first: the list of tuples it is built from is the largest object a long
+    # run holds (millions of failures and repairs), freed before the series tables are built.
+    events = rec.events_frame()
+    rec.events = []
     ts = rec.timeseries()
     kpis: dict[str, Any] = compute_kpis(
         ts, plant.class_names, plant.horizon_s, plant.ticks_per_rec * plant.tick_s
@@ -136,7 +140,7 @@ def run(
         table = repurposing_table(ts, site_ts, hall_ts, training, plant)
         if len(table):
             extra_tables["repurposing"] = table
-    events = rec.events_frame()
+    rec.release_series()  # the tables above hold the recorded output from here on
     capacity, cap_kpis = capacity_results(state.capacity_snapshots, ts, events, kpis, plan)
     kpis.update(cap_kpis)
     requests = None

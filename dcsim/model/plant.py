@@ -33,7 +33,8 @@ from dcsim.model.pool import PoolSpec, pool_spec, throughput_optimal_pool_spec
 from dcsim.model.regions import RegionPlan, build_regions
 from dcsim.model.site_inputs import SiteInputs
 from dcsim.model.streams import rng_for
-from dcsim.model.tables import PoolTables, build_pool_tables
+from dcsim.model.table_cache import pool_tables
+from dcsim.model.tables import PoolTables
 from dcsim.model.weather import site_weather_hourly
 from dcsim.physics.compute import I_POWER_LIMIT_W, lowest_limit_w
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
@@ -315,7 +316,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
                     rack_group.append(np.full(group.count, len(group_labels), dtype=np.int64))
                     group_labels.append(f"{hall_names[h_idx]}/{group.name or g_idx}")
 
-    tables = [build_pool_tables(spec) for spec in pool_specs]
+    tables = [pool_tables(spec) for spec in pool_specs]
     n_pool = len(pool_specs)
     racks_cell = np.concatenate(rack_cell)
     racks_in_service = np.concatenate(rack_in_service)

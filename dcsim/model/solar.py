@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pvlib
 
 from dcsim import units
 from dcsim.catalog.grid_defaults import grid_default
@@ -114,6 +113,10 @@ def solar_ac_w(
         AC power per row [W], >= 0, at most ``spec.ac_w``: the mean over the hour ending at
         the row's label.
     """
+    # pvlib (with the scipy and requests it loads) takes ~0.5 s to import: only for sites
+    # with PV.
+    import pvlib
+
     w = weather_frame
     mid = w.index - pd.Timedelta(minutes=30)
     sun = pvlib.solarposition.get_solarposition(

@@ -81,7 +81,9 @@ def to_utc(
         A copy stamped in UTC (``datetime64[us, UTC]`` for a run's tables: the unit is
         kept); a table without time stamps unchanged.
     """
-    out = frame.copy()
+    # A shallow copy: only the stamps are new (copy-on-write keeps ``frame`` as it was), so
+    # stamping a long run's tables does not hold every table twice.
+    out = frame.copy(deep=False)
     if isinstance(out.index, pd.DatetimeIndex):
         out.index = _stamps_to_utc(out.index, utc_offset_h).rename(out.index.name)
     for col in columns:

@@ -232,7 +232,7 @@ def grid_accounts_all(
     """
     from dcsim.results.grid_costs import grid_accounts
 
-    ts = ts.copy()
+    ts = ts.copy(deep=False)  # copy-on-write: the caller's table stays as it was
     parts = []
     kpis: dict[str, float] = dict.fromkeys(_SUMMED_GRID_KPIS, 0.0)
     for col in CAMPUS_ACCOUNT_COLUMNS:

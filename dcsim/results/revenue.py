@@ -101,7 +101,7 @@ def margin_results(
         ``tok_per_s_per_w_per_usd`` [tok/s per W per USD]. Revenue KPIs are left out when a
         class's price is unknown (a model without a catalog price and none given).
     """
-    ts = ts.copy()
+    ts = ts.copy(deep=False)  # copy-on-write: the caller's table stays as it was
     dur_s = _row_s(ts, plan.horizon_s, record_s)
     t0 = pd.Timestamp(plan.start)
     if t0.tzinfo is None and ts.index.tz is not None:

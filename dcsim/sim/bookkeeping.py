@@ -51,6 +51,9 @@ class FailureState:
     maintenance_windows_count: int = 0
     by_cause_count: np.ndarray | None = None
     no_spare_count: int = 0
+    # (n_rack,) event asset name of each rack ("<hall>/rack<r>"), one string object per
+    # rack shared by all its events (a 10-year log holds millions of failures and repairs)
+    rack_asset: list[str] = field(default_factory=list)
 
     def push(self, t_s: float, kind: int, payload: tuple) -> None:
         """Schedule a return (repair, spare, maintenance end) at ``t_s`` [s]."""

@@ -59,21 +59,32 @@ class ChangeWatch:
 
     def capture(self, tick: int) -> None:
         """Note what the processes changed since the last capture, holding from ``tick``."""
+        # Most event times change one array (a failure: a cell count) or none; arrays equal
+        # byte for byte hold no change (``_differs`` would find none), so only the others
+        # are compared element-wise and copied. Called once per event time (tens of
+        # thousands a year), hence the shortcut.
+        moved = [a.tobytes() != b.tobytes() for a, b in zip(self._arrays, self._prev, strict=True)]
+        if not any(moved):
+            return
         cells, energised, cooled, cool = self._arrays
         p_cells, p_energised, p_cooled, p_cool = self._prev
         rows = self._rows
-        for c, j in zip(*_differs(cells, p_cells), strict=True):
-            target = _CELL_TARGET.get(int(j))
-            if target is None:
-                raise RuntimeError(f"cell_state column {j} is not a change target")
-            rows.append((tick, target, int(c), 0, float(cells[c, j])))
-        for flags, before, target in ((energised, p_energised, CH.CH_ENERGISED),
-                                      (cooled, p_cooled, CH.CH_COOLED)):  # fmt: skip
-            for h in np.flatnonzero(flags != before):
+        if moved[0]:
+            for c, j in zip(*_differs(cells, p_cells), strict=True):
+                target = _CELL_TARGET.get(int(j))
+                if target is None:
+                    raise RuntimeError(f"cell_state column {j} is not a change target")
+                rows.append((tick, target, int(c), 0, float(cells[c, j])))
+        for flags, before, target, m in ((energised, p_energised, CH.CH_ENERGISED, moved[1]),
+                                         (cooled, p_cooled, CH.CH_COOLED, moved[2])):  # fmt: skip
+            for h in np.flatnonzero(flags != before) if m else ():
                 rows.append((tick, target, int(h), 0, float(flags[h])))
-        for h, j in zip(*_differs(cool, p_cool), strict=True):
-            rows.append((tick, CH.CH_COOL_STATE, int(h), int(j), float(cool[h, j])))
-        self._prev = tuple(a.copy() for a in self._arrays)
+        if moved[3]:
+            for h, j in zip(*_differs(cool, p_cool), strict=True):
+                rows.append((tick, CH.CH_COOL_STATE, int(h), int(j), float(cool[h, j])))
+        self._prev = tuple(
+            a.copy() if m else a0 for a, a0, m in zip(self._arrays, self._prev, moved, strict=True)
+        )
 
     def end(self) -> B.Changes:
         """Put the watched arrays back as they were at :meth:`begin`; the call's changes."""

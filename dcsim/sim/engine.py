@@ -12,6 +12,7 @@ first tick that starts at or after its event.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Generator
 from functools import partial
@@ -163,7 +164,7 @@ def _physics(
 
 def _first_tick_at_or_after(t_s: float, dt_s: float, n_ticks: int) -> int:
     """First tick that starts at or after ``t_s`` [count]; ``n_ticks`` for no event."""
-    return int(np.ceil(t_s / dt_s - 1e-9)) if np.isfinite(t_s) else n_ticks
+    return math.ceil(t_s / dt_s - 1e-9) if math.isfinite(t_s) else n_ticks
 
 
 def _log_training_events(state: SimState, training: TrainingPower) -> None:

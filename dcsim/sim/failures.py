@@ -29,6 +29,7 @@ Every failure on a rack of a training reservation logs a ``training_interruption
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Callable, Generator
@@ -102,7 +103,7 @@ def _fail_one(
     r = int(up[rng.integers(up.size)])
     hall = int(plan.rack_hall[r])
     cause = rp.cause_names[k]
-    asset = f"{plan.hall_names[hall]}/rack{r}"
+    asset = fs.rack_asset[r]
     gpus_rack = float(plan.rack_gpus[r])
     blast = int(rp.blast_code[k])
     gpus_out = float(rp.blast_gpus[c, k])
@@ -156,7 +157,7 @@ def _return(state: SimState, plan: CapacityPlan, fs: FailureState, t_s: float, i
         for p, s in zip(chosen, shares, strict=True):
             state.fleet.share_back(int(p), float(s), True)
         gpus = float(rp.blast_gpus[state.plant.rack_cell[r], k])
-    asset = f"{plan.hall_names[plan.rack_hall[r]]}/rack{r}"
+    asset = fs.rack_asset[r]
     state.log_event(t_s, "repair", asset, rp.cause_names[k], float(gpus))
 
 
@@ -196,6 +197,34 @@ def _count_up(state: SimState, n_cell: int) -> np.ndarray:
     return np.bincount(plant.rack_cell[plant.rack_status == IN_SERVICE], minlength=n_cell)
 
 
+class _Rates:
+    """Failure rates at the current racks in service, recomputed only when the counts change.
+
+    The wake-up loop asks for them at every wake (tens of thousands a year) while the counts
+    change at a rack failure, a repair or a recount only.
+    """
+
+    def __init__(self, rate_per_rack_s: np.ndarray) -> None:
+        self._per_rack = rate_per_rack_s
+        self._rack_rate = rate_per_rack_s.sum(axis=1)  # all causes of one rack, per cell [1/s]
+        self._key = b""
+        self.total = 0.0
+        self.cum: list[float] = []
+
+    def at(self, up_count: np.ndarray) -> _Rates:
+        """Rates at ``up_count`` racks in service per cell.
+
+        ``total`` [1/s]; ``cum``, the cumulative rates over (cell, cause) flattened row by
+        row [1/s].
+        """
+        key = up_count.tobytes()
+        if key != self._key:
+            self._key = key
+            self.total = float(np.dot(up_count, self._rack_rate))
+            self.cum = np.cumsum((up_count[:, None] * self._per_rack).ravel()).tolist()
+        return self
+
+
 def _failure_process(
     env: simpy.Environment,
     state: SimState,
@@ -207,11 +236,11 @@ def _failure_process(
 ) -> Generator[simpy.Event, None, None]:
     q = rp.quantum_s
     n_cell, n_cause = rp.rate_per_rack_s.shape
-    rack_rate = rp.rate_per_rack_s.sum(axis=1)  # all causes of one rack, per cell [1/s]
+    rates = _Rates(rp.rate_per_rack_s)
     horizon = plan.horizon_s
     inf = math.inf
     fs.up_count = _count_up(state, n_cell)
-    lam = float(np.dot(fs.up_count, rack_rate))
+    lam = rates.at(fs.up_count).total
     t_fail = env.now + rng.exponential(1.0 / lam) if lam > 0 else inf
     next_maint = [_on_grid(o, q) for o in rp.maint_offset_s]
     refresh = _on_grid(rp.refresh_s, q)
@@ -241,17 +270,18 @@ def _failure_process(
             # This failure plus the Poisson number of others before the grid point, drawn
             # over (cell, cause) in proportion to their rates.
             n = 1 + int(rng.poisson(lam * max(w - t_fail, 0.0)))
-            cum = np.cumsum((fs.up_count[:, None] * rp.rate_per_rack_s).ravel())
-            picks = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
-            for flat in np.minimum(picks, cum.size - 1):
-                c, k = divmod(int(flat), n_cause)
+            cum = rates.at(fs.up_count).cum
+            last = len(cum) - 1
+            # Each draw picks the first (cell, cause) whose cumulative rate exceeds it.
+            for u in (rng.random(n) * cum[-1]).tolist():
+                c, k = divmod(min(bisect.bisect_right(cum, u), last), n_cause)
                 _fail_one(state, plan, rp, fs, w, c, k, rng)
         for i, t_m in enumerate(next_maint):
             if t_m <= w + 1e-6:
                 _maintenance_start(state, plan, rp, fs, w, i, rng_maint)
                 next_maint[i] = _on_grid(t_m + rp.maint_every_s[i], q)
         # Rates changed (failures, repairs): memoryless, so redraw the next arrival.
-        lam = float(np.dot(fs.up_count, rack_rate))
+        lam = rates.at(fs.up_count).total
         t_fail = w + rng.exponential(1.0 / lam) if lam > 0 else inf
 
 
@@ -282,6 +312,7 @@ def start_failure_processes(
         up_count=np.zeros(rp.rate_per_rack_s.shape[0], dtype=np.int64),
         spares_count=None if rp.hall_spares_count is None else rp.hall_spares_count.copy(),
         by_cause_count=np.zeros(len(rp.cause_names), dtype=np.int64),
+        rack_asset=[f"{plan.hall_names[h]}/rack{r}" for r, h in enumerate(plan.rack_hall.tolist())],
     )
     state.failures = fs
     env.process(
