@@ -31,6 +31,7 @@ import math
 from numba import njit
 
 from dcsim.kernels import cooling_layout as CL
+from dcsim.kernels.compiled import loop_fn
 from dcsim.physics.cooling import (
     adiabatic_air_degc,
     adiabatic_water_kg_per_s,
@@ -59,7 +60,7 @@ LIMIT_BISECTION_STEPS = 60
 LIMIT_TOL_DELTA_K = 1e-9
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _econ_zero_degc(h, t_air_degc, cool_par):
     """FWS supply temperature at which the economiser's entering temperature difference is 0."""
     return (
@@ -69,7 +70,7 @@ def _econ_zero_degc(h, t_air_degc, cool_par):
     )
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet):
     """Air entering the economiser: wet bulb (towers), pre-cooled air (pads wet) or dry bulb."""
     kind = cool_par[h, CL.CP_ECON_KIND]
@@ -80,7 +81,7 @@ def _econ_air_degc(h, t_db_degc, t_wb_degc, cool_par, wet):
     return t_db_degc
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _chiller_unit_w(h, col0, t_db_degc, t_wb_degc, cool_par):
     """Capacity of one chiller of a group at this tick's condenser temperature [W].
 
@@ -102,7 +103,7 @@ def _chiller_unit_w(h, col0, t_db_degc, t_wb_degc, cool_par):
     )
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state):
     # Pads fitted, their water supply in service, and the air not already saturated.
     return (
@@ -113,7 +114,7 @@ def _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state):
     )
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _saturated_end(h, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """Loop end temperature with economiser (best mode) and chillers at full output."""
     wet = _adiabatic_available(h, t_db_degc, t_wb_degc, cool_par, cool_state)
@@ -225,7 +226,7 @@ def _liquid_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     return lo
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _air_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state):
     """Largest white-space heat an air hall's units in service carry at steady state [W].
 
@@ -312,7 +313,7 @@ def hall_heat_limit_w(h, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     return max(limit_w, 0.0)
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0, plr0, units):
     """Compressor power [W], condenser heat [W] and chillers running of a chiller group.
 
@@ -354,7 +355,7 @@ def _chiller_power_w(heat_w, t_chw_degc, t_db_degc, t_wb_degc, cool_par, h, col0
     return p_w, (heat_w + p_w if water else 0.0), running
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _tower_water_l_per_s(h, heat_w, cool_par):
     total, _, _, _ = tower_water_kg_per_s(
         heat_w,
@@ -368,7 +369,7 @@ def _tower_water_l_per_s(h, heat_w, cool_par):
     return total / cool_par[h, CL.CP_WATER_KG_PER_L]
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _loop_dispatch(h, q_in_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     """Advance the main water loop (facility or chilled water) under setpoint control.
 
@@ -448,7 +449,7 @@ def _loop_dispatch(h, q_in_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s):
     return t_end, stored_w, q_out, q_econ, q_ch, speed, fan_on_frac, wet, t_chw
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _economiser_fans_water(h, speed, fan_on_frac, wet, t_db_degc, t_wb_degc, cool_par, n_rej):
     """Economiser fan power [W] and adiabatic-pad water [kg/s] for a dispatch result."""
     fan_mult = 1.0
@@ -476,7 +477,7 @@ def _economiser_fans_water(h, speed, fan_on_frac, wet, t_db_degc, t_wb_degc, coo
     return fans_w, water_kg_per_s
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _fixed_cop_step(h, heat_w, cool_par, out):
     mech_w = heat_w / cool_par[h, CL.CP_FIXED_COP]
     out[CL.CO_FIXED_COP_W] = mech_w
@@ -530,7 +531,7 @@ def hall_cooling_step(
         )
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _liquid_hall_step(
     h, heat_w, liquid_heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out
 ):
@@ -621,7 +622,7 @@ def _liquid_hall_step(
     out[CL.CO_ADIABATIC_FRAC] = fan_on_frac if wet else 0.0
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _main_pumps_w(h, q_w, cool_par, cool_state):
     """Facility- or chilled-water pumps carrying q_w at the loop's design range [W].
 
@@ -643,7 +644,7 @@ def _main_pumps_w(h, q_w, cool_par, cool_state):
     )
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _ups_room_heat_w(h, heat_w, cool_par):
     """UPS loss at a white-space load (the UPS output), when the plant cools the UPS rooms [W]."""
     if cool_par[h, CL.CP_UPS_ROOM_COOLED] <= 0.0 or cool_par[h, CL.CP_UPS_MODULE_W] <= 0.0:
@@ -658,7 +659,7 @@ def _ups_room_heat_w(h, heat_w, cool_par):
     )
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _humidifier(h, t_db_degc, t_wb_degc, cool_par):
     """Humidifier power [W] and water [kg/s] for the make-up air of an air hall."""
     j_per_kg = cool_par[h, CL.CP_HUMID_J_PER_KG]
@@ -671,7 +672,7 @@ def _humidifier(h, t_db_degc, t_wb_degc, cool_par):
     return water * j_per_kg, water
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _air_hall_step(h, heat_w, t_db_degc, t_wb_degc, cool_par, cool_state, dt_s, out):
     """:func:`hall_cooling_step` of an air-cooled hall: CRAHs on a chilled-water plant.
 

@@ -8,17 +8,17 @@ The arrays copied in the tick never overlap, so an element loop gives the same v
 
 from __future__ import annotations
 
-from numba import njit
+from dcsim.kernels.compiled import inline_fn
 
 
-@njit(inline="always")
+@inline_fn
 def copy_into(dst, src):
     """``dst[:] = src`` for two 1-D arrays of one length that do not overlap."""
     for i in range(src.shape[0]):
         dst[i] = src[i]
 
 
-@njit(inline="always")
+@inline_fn
 def copy_row(dst, i, src, j):
     """``dst[i, :] = src[j, :]`` for two 2-D arrays of one width that do not overlap."""
     for k in range(src.shape[1]):

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from numba import njit
 
+from dcsim.kernels.compiled import inline_fn, loop_fn
 from dcsim.kernels.stages.chain import commit_halls
 from dcsim.kernels.stages.changes import apply_changes
 from dcsim.kernels.stages.demand import offer_demand, settle_backlog
@@ -97,7 +98,7 @@ def advance(
                changes, training, regions, work, live)  # fmt: skip
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def _ticks(
     tick0,
     n_ticks,
@@ -117,11 +118,12 @@ def _ticks(
 ):
     """The tick loop of :func:`advance`, compiled without reference counting.
 
-    Every stage is inlined here, and with numba's reference counting each array a stage binds
-    from a bundle costs an atomic increment and decrement per tick (most of the loop's time,
-    measured). The loop allocates nothing and every array it reads belongs to the caller, so
-    nothing here needs counting: ``_nrt=False`` compiles it without (and refuses to compile
-    an allocation). ``work`` and ``live`` (the live racks, recounted in place) come from
+    Each stage is a compiled function of its own (:mod:`dcsim.kernels.compiled`), and with
+    numba's reference counting each array a stage binds from a bundle costs an atomic
+    increment and decrement per tick (most of the loop's time, measured). The loop allocates
+    nothing and every array it reads belongs to the caller, so nothing here needs counting:
+    ``_nrt=False`` compiles it and its stages without (and refuses to compile an
+    allocation). ``work`` and ``live`` (the live racks, recounted in place) come from
     :func:`advance`.
     """
     if training is not None:
@@ -162,7 +164,7 @@ def _ticks(
         record_tick(t, cs, gpus, service, cells, pools, classes, halls, sites, inputs, record, work)
 
 
-@njit(inline="always")
+@inline_fn
 def gpus_serving(live, cells, pools):
     """GPUs in racks serving in live halls [count]."""
     gpus = 0.0

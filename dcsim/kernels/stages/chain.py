@@ -8,15 +8,15 @@ commissioned carries its UPS no-load loss and no cooling.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from dcsim.kernels import cooling_layout as CL
+from dcsim.kernels.compiled import inline_fn, loop_fn
 from dcsim.kernels.cooling import hall_cooling_step
 from dcsim.kernels.inplace import copy_into, copy_row
 from dcsim.physics.power_chain import pdu_loss_w, transformer_loss_w, ups_loss_w
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def hall_chain(h, it_w, halls, probe, dt_s, commit):
     """UPS-output power, PDU+UPS loss and mechanical power of hall h [W].
 
@@ -66,7 +66,7 @@ def hall_chain(h, it_w, halls, probe, dt_s, commit):
     return ups_out, pdu + ups, out[CL.CO_MECH_W]
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def site_power_w(s, hall_it, halls, sites, probe, dt_s):
     """Site-meter power of site s for the given hall IT powers (scratch cooling) [W]."""
     xfmr_out = 0.0
@@ -81,7 +81,7 @@ def site_power_w(s, hall_it, halls, sites, probe, dt_s):
     return xfmr_out + xfmr
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def commit_halls(dt_s, halls, work):
     """Run every hall's chain and cooling once for the final IT power; the loops move on.
 

@@ -13,7 +13,7 @@ not equal ``b`` in floating point (rack counts are weighted by fractional health
 
 from __future__ import annotations
 
-from numba import njit
+from dcsim.kernels.compiled import loop_fn
 
 #: Targets of a change (``Changes.target``); ``row`` is the cell or hall index.
 CH_SERVING = 0  # cells.serving[row] [racks]
@@ -24,7 +24,7 @@ CH_COOLED = 4  # halls.cooled[row] (value 0 or 1)
 CH_COOL_STATE = 5  # halls.cool_state[row, col] (cooling units available)
 
 
-@njit(inline="always")
+@loop_fn
 def apply_changes(t, j, changes, cells, halls):
     """Apply the changes due at tick ``t`` from position ``j`` on.
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from dcsim.kernels.compiled import inline_fn
 
 
-@njit(cache=True)
+@inline_fn
 def worst(a, b):
     """The larger of ``a`` and ``b``, NaN if either is NaN [unit of the inputs]."""
     if math.isnan(a) or math.isnan(b):

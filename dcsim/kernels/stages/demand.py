@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from numba import njit
-
+from dcsim.kernels.compiled import loop_fn
 from dcsim.physics.demand import backlog_step
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def offer_demand(t, dt_s, classes, work):
     """Offered load per class this tick: demand plus the deferrable backlog [tok/s].
 
@@ -26,7 +25,7 @@ def offer_demand(t, dt_s, classes, work):
             work.offered[k] += ring.sum() / dt_s
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def settle_backlog(t, dt_s, classes, work):
     """Book what each class was served: new work queues, queued work is served first.
 

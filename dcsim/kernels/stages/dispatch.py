@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
+from dcsim.kernels.compiled import inline_fn, loop_fn
 from dcsim.kernels.inplace import copy_into
 from dcsim.kernels.stages.chain import site_power_w
 from dcsim.kernels.stages.policy import POLICY_PARK, POLICY_UNIFORM_LIMIT
@@ -30,7 +29,7 @@ MAX_DISPATCH_ROUNDS = 4
 CAP_BISECTION_STEPS = 40
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
     """Delivered rate [tok/s] and wall power [W] of one serving rack of pool p."""
     x_cap = interp_cap(tab_xcap, p, cap)
@@ -46,7 +45,7 @@ def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
     return util * x_cap, interp_table(tab_p, p, util, cap)
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def on_share(cap_frac, on_cap_frac):
     """Share of a cell's serving racks that run at cap ``cap_frac`` [frac].
 
@@ -59,7 +58,7 @@ def on_share(cap_frac, on_cap_frac):
     return cap_frac / on_cap_frac
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def outside_it_w(h, cap, racks, parked, cells, pools, halls, probe):
     """IT power outside the racks of hall h (fabric, storage, management) [W].
 
@@ -81,7 +80,7 @@ def outside_it_w(h, cap, racks, parked, cells, pools, halls, probe):
     return n_serving * halls.outside_serving_w[h] + n_idle * halls.outside_idle_w[h]
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def hall_it_w(h, cap, racks, cells, pools, halls, probe):
     """IT power of hall h for given caps and offered loads: racks and outside them [W].
 
@@ -112,7 +111,7 @@ def hall_it_w(h, cap, racks, cells, pools, halls, probe):
     return it_w
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, probe, dt_s):
     """Power a limit applies to: hall UPS output (scope 0) or site meter (scope 1) [W]."""
     if scope == 0:
@@ -124,14 +123,14 @@ def subset_power_w(scope, idx, cap, racks, cells, pools, halls, sites, probe, dt
     return site_power_w(idx, probe.hall_it, halls, sites, probe, dt_s)
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _in_scope(c, scope, idx, cells, halls):
     if scope == 0:
         return cells.hall[c] == idx
     return halls.site[cells.hall[c]] == idx
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s, uniform):
     """Lower ``work.cap`` in a hall or site, lowest rank first, until its power <= limit.
 
@@ -185,7 +184,7 @@ def cap_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, d
     return False
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _park_share(keep_frac, racks, work):
     """Keep the share ``keep_frac`` of the serving racks of the cells in ``work.in_rank``."""
     for c in range(work.in_rank.shape[0]):
@@ -194,7 +193,7 @@ def _park_share(keep_frac, racks, work):
             work.parked[c] = work.trial[c] + work.park_base[c] * (1.0 - keep_frac)
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def park_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, dt_s):
     """Switch off serving racks in a hall or site, lowest rank first, until its power <= limit.
 
@@ -242,7 +241,7 @@ def park_to_limit(scope, idx, limit_w, racks, cells, pools, halls, sites, work, 
     return False
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def _unpark_site(s, racks, live, cells, halls, work):
     """Put site s's parked racks back, capped to zero, before the site sheds.
 
@@ -256,7 +255,7 @@ def _unpark_site(s, racks, live, cells, halls, work):
             work.cap[c] = 0.0
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _scale_site(s, frac, shed, live, cells, halls):
     for c in range(cells.pool.shape[0]):
         if halls.site[cells.hall[c]] == s:
@@ -265,7 +264,7 @@ def _scale_site(s, frac, shed, live, cells, halls):
             shed.idle[c] = live.idle[c] * frac
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def shed_site(s, limit_w, live, cells, pools, halls, sites, work, dt_s):
     """Switch off a share of site s's racks (all of them, evenly) so its power <= limit.
 
@@ -290,7 +289,7 @@ def shed_site(s, limit_w, live, cells, pools, halls, sites, work, dt_s):
     return lo
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def _dispatch(racks, cells, pools, work, regions):
     """Spread each class's offered load over its cells in proportion to their capacity.
 
@@ -313,7 +312,7 @@ def _dispatch(racks, cells, pools, work, regions):
         work.offered_rack[c] = share * work.x_cap[c]
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _own_racks(shed_any, live, work):
     """The racks the solve may change: ``work.shed``, a copy of ``live`` made once a tick."""
     if not shed_any:
@@ -323,7 +322,7 @@ def _own_racks(shed_any, live, work):
     return work.shed
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _within(p_now, limit, work):
     """``p_now <= limit``; a NaN on either side is a failed check (see record_tick)."""
     if math.isnan(p_now) or math.isnan(limit):
@@ -331,7 +330,7 @@ def _within(p_now, limit, work):
     return not p_now > limit
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
     """The first round of :func:`solve_caps`; True if no hall or site limit binds.
 
@@ -341,7 +340,7 @@ def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
     writes ``work.hall_out_it``: the caller skips :func:`solve_caps` and uses ``live``.
     Otherwise it stops at the first limit exceeded and :func:`solve_caps` solves the tick
     from the start, overwriting everything written here. Kept apart from :func:`solve_caps`
-    (compiled as a call, not inlined) so the common tick runs through this short path only.
+    so the common tick runs through this short path only.
     """
     work.parked[:] = 0.0
     work.policy_acted[:] = 0.0
@@ -373,7 +372,7 @@ def limits_hold(live, cells, pools, halls, sites, work, dt_s, regions):
     return True
 
 
-@njit(cache=True, _nrt=False)
+@loop_fn
 def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
     """Dispatch, check the hall then site limits, cap, dispatch again; True if racks went off.
 
@@ -453,7 +452,7 @@ def solve_caps(live, cells, pools, halls, sites, work, dt_s, regions):
     return shed_any
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _u_weights(n_u, util):
     """Grid index and weight of ``util`` on ``linspace(0, 1, n_u)`` (linear interpolation)."""
     u_pos = util * (n_u - 1)
@@ -461,7 +460,7 @@ def _u_weights(n_u, util):
     return j, u_pos - j
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _cap_weights(pools, p, cap):
     """Row and weight of ``cap`` on pool p's latency cap grid (clamped to its ends)."""
     n_c = pools.tab_slo.shape[1]
@@ -472,7 +471,7 @@ def _cap_weights(pools, p, cap):
     return i, pos - i
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _bilinear(tab, i, g, j, f):
     """``tab[i:i+2, j:j+2]`` interpolated at weights ``g`` (rows) and ``f`` (columns)."""
     lo = tab[i, j] * (1.0 - f) + tab[i, j + 1] * f
@@ -480,7 +479,7 @@ def _bilinear(tab, i, g, j, f):
     return lo * (1.0 - g) + hi * g
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _slo_attainment(pools, p, cap, util):
     """SLO attainment of pool p under a cap at a utilisation of its capped capacity [frac]."""
     i, g = _cap_weights(pools, p, cap)
@@ -488,7 +487,7 @@ def _slo_attainment(pools, p, cap, util):
     return _bilinear(pools.tab_slo[p], i, g, j, f)
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _add_latency(k, p, cap, util, served, attain, pools, work):
     """Add served x (attainment, TTFT p50, p99, TPOT p50, p99) of pool p to class k."""
     lat = work.latency_cls
@@ -501,7 +500,7 @@ def _add_latency(k, p, cap, util, served, attain, pools, work):
         lat[k, 2 + q] += served * _bilinear(tab[p, q], i, g, j, f)
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def operating_point(cs, cells, pools, classes, work, fresh):
     """Final operating point of every cell; returns the tick's service figures.
 

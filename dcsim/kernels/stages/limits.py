@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from numba import njit
-
+from dcsim.kernels.compiled import loop_fn
 from dcsim.kernels.cooling import hall_heat_limit_w
 from dcsim.physics.onsite import battery_limits_w
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def site_supply_w(s, t, sites, inputs, dt_s):
     """Most power site s can be supplied this tick [W].
 
@@ -31,7 +30,7 @@ def site_supply_w(s, t, sites, inputs, dt_s):
     return supply
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def set_limits(t, dt_s, cells, pools, classes, halls, sites, inputs, work):
     """Start caps, site supply limits, weather, and hall limits (feed and heat) of tick t.
 

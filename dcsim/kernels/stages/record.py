@@ -9,16 +9,16 @@ limit in ``record.flow_check``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels import layout as L
 from dcsim.kernels import window_layout as WL
+from dcsim.kernels.compiled import inline_fn, loop_fn
 from dcsim.kernels.stages.checks import worst
 from dcsim.kernels.stages.dispatch import on_share
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def record_cells(row, hrow, cs, cells, record, work):
     """Capacity, caps and serving racks of every cell."""
     w_rec = 1.0 / record.ticks_per_rec
@@ -31,7 +31,7 @@ def record_cells(row, hrow, cs, cells, record, work):
         record.hall_rec[hrow, h, L.HR_SERVING] += n_serv * w_hall
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def record_outside(row, hrow, cs, cells, pools, halls, record, work):
     """IT power outside the racks, campus split (fabric, storage, management) and per hall.
 
@@ -61,7 +61,7 @@ def record_outside(row, hrow, cs, cells, pools, halls, record, work):
         record.hall_rec[hrow, h, L.HR_OUTSIDE_IT] += out_w * w_hall
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def record_classes(t, row, classes, record, work):
     """Per-class series of tick t.
 
@@ -105,7 +105,7 @@ def record_classes(t, row, classes, record, work):
     )
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def record_halls(row, hrow, halls, record, work):
     """Hall power, cooling and temperatures; returns (IT, heat, heat-balance residual) [W].
 
@@ -165,7 +165,7 @@ def record_halls(row, hrow, halls, record, work):
     return it_total, heat_total, heat_residual
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def record_sites(row, sites, inputs, t, record, work):
     """Per-site supply series of tick t.
 
@@ -229,7 +229,7 @@ def record_sites(row, sites, inputs, t, record, work):
     return facility_total, losses_total, mech_total, import_total, supply_residual
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def record_window(t, cs, cells, halls, record, work):
     """Per-cell state of tick t into the window record, if t lies in a window (else nothing)."""
     if t >= record.window_row.shape[0]:
@@ -252,7 +252,7 @@ def record_window(t, cs, cells, halls, record, work):
         out[i, c, WL.WR_THERMAL_BOUND] = work.thermal_bound[h]
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def record_tick(t, cs, gpus, service, cells, pools, classes, halls, sites, inputs, record, work):
     """Record tick t: cells, classes, halls, sites, campus totals and the balance checks.
 

@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit
 
 from dcsim.kernels.bundles import Regions
+from dcsim.kernels.compiled import inline_fn, loop_fn, setup_fn
 
 #: Columns of ``Regions.rec`` per (row, class, region); the served load per site follows.
 RG_DEMAND, RG_SERVED, RG_UNSERVED, RG_RTT_SERVED, RG_NCOLS = range(5)
@@ -39,7 +40,7 @@ RG_NAMES = ("demand_tok_per_s", "served_tok_per_s", "unserved_tok_per_s", "rtt_s
 POLICY_NEAREST, POLICY_COST, POLICY_CARBON = 0, 1, 2
 
 
-@njit(cache=True)
+@setup_fn
 def no_regions(n_class, n_cell, n_site):
     """A disabled :class:`Regions` bundle (one implicit region, spread by capacity)."""
     f3 = np.zeros((n_class, 0, n_site))
@@ -54,7 +55,7 @@ def no_regions(n_class, n_cell, n_site):
     )  # fmt: skip
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _site_key(policy, k, r, s, h, regions):
     """The policy's ranking key of site s for class k from region r in clock hour h."""
     if policy == POLICY_COST:
@@ -64,7 +65,7 @@ def _site_key(policy, k, r, s, h, regions):
     return regions.rtt_s[r, s]
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _before(a_key, a_rtt, a, b_key, b_rtt, b):
     """Site a ranks before site b: lower key, then lower round trip, then lower index."""
     if a_key != b_key:
@@ -74,7 +75,7 @@ def _before(a_key, a_rtt, a, b_key, b_rtt, b):
     return a < b
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def split_offered(t, dt_s, classes, regions, work):
     """Per class and region: offered load this tick, and the sites in the policy's order."""
     if not regions.enabled:
@@ -108,7 +109,7 @@ def split_offered(t, dt_s, classes, regions, work):
                 order[i] = s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False)
 def fill_routes(offered_kr, room, order, spill_over, assigned, offered_ks):
     """Assign each (class, region) load to sites rank by rank within their room.
 
@@ -149,7 +150,7 @@ def fill_routes(offered_kr, room, order, spill_over, assigned, offered_ks):
                 offered_ks[k, s] += take
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def route_load(racks, cells, pools, regions, work):
     """Route the regions' load at this round's caps; set each rack's offered load.
 
@@ -184,7 +185,7 @@ def route_load(racks, cells, pools, regions, work):
         work.offered_rack[c] = share * work.x_cap[c]
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def record_regions(t, cells, pools, classes, regions, work):
     """Per class and region: demand, served, unserved, round trip and sites of tick t."""
     if not regions.enabled:

@@ -8,14 +8,13 @@ and battery mode changes are written to the record's event buffer.
 
 from __future__ import annotations
 
-from numba import njit
-
 from dcsim.kernels import layout as L
+from dcsim.kernels.compiled import inline_fn, loop_fn
 from dcsim.physics.onsite import site_dispatch, turbine_commit
 from dcsim.physics.power_chain import transformer_loss_w
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def push_event(record, t, kind, s, value):
     """Append one kernel event; past the buffer's end events are counted, not kept."""
     i = record.n_events[0]
@@ -27,7 +26,7 @@ def push_event(record, t, kind, s, value):
     record.n_events[0] = i + 1
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _battery_mode(batt_w):
     if batt_w > 0.0:
         return 1.0
@@ -36,7 +35,7 @@ def _battery_mode(batt_w):
     return 0.0
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def balance_sites(t, dt_s, sites, inputs, work, record):
     """Meet each site's facility power from its sources; commit turbines for the next tick.
 

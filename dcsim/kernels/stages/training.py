@@ -18,9 +18,8 @@ Three small stages around the main ones (``docs/training.md``):
 
 from __future__ import annotations
 
-from numba import njit
-
 from dcsim.kernels import training_layout as TL
+from dcsim.kernels.compiled import inline_fn, loop_fn
 from dcsim.physics.training import TS_BURN, TS_CYCLE, TS_MAX, TS_MEAN, TS_MIN, TS_RAMP
 
 #: Window over which a swing inside a tick counts against a ramp limit [s]: limits are
@@ -28,7 +27,7 @@ from dcsim.physics.training import TS_BURN, TS_CYCLE, TS_MAX, TS_MEAN, TS_MIN, T
 RAMP_WINDOW_S = 60.0
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def job_boundary(t, training):
     """True if a job starts or ends at tick t (the live racks must be recounted)."""
     for j in range(training.start_tick.shape[0]):
@@ -37,7 +36,7 @@ def job_boundary(t, training):
     return False
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def occupy(t, live, training):
     """Move the racks of running jobs out of ``live`` into ``training.cell_racks``."""
     for c in range(training.cell_job.shape[0]):
@@ -51,7 +50,7 @@ def occupy(t, live, training):
         live.idle[c] -= share * live.idle[c]
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def training_power(t, cells, halls, training):
     """Each hall's training IT power this tick into ``halls.training_w`` [W]."""
     hall_w = halls.training_w
@@ -66,7 +65,7 @@ def training_power(t, cells, halls, training):
         hall_w[h] += n * (rack_w + halls.outside_serving_w[h])
 
 
-@njit(cache=True, inline="always")
+@inline_fn
 def _job_full_w(j, training):
     full = 0.0
     for c in range(training.cell_job.shape[0]):
@@ -75,7 +74,7 @@ def _job_full_w(j, training):
     return full
 
 
-@njit(cache=True, inline="always")
+@loop_fn
 def training_sites(t, dt_s, sites, work, training):
     """Per-site training figures of tick t; adds the battery's cycling loss to the site."""
     row = t // training.ticks_per_rec

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from dcsim.kernels import cooling_layout as CL
 from dcsim.kernels.bundles import Racks
+from dcsim.kernels.compiled import inline_fn, setup_fn
 from dcsim.kernels.tables import interp_cap, interp_table
 
 
@@ -116,7 +116,7 @@ class Work(NamedTuple):
     policy_acted: np.ndarray  # (n_site,) 1 if the site's power policy lowered power [-]
 
 
-@njit(cache=True)
+@setup_fn
 def new_work(n_class, n_cell, n_hall, n_site):
     """Zeroed :class:`Work` for the given sizes."""
     offered_rack, hall_it = np.zeros(n_cell), np.zeros(n_hall)
@@ -150,7 +150,7 @@ def new_work(n_class, n_cell, n_hall, n_site):
     )  # fmt: skip
 
 
-@njit(cache=True)
+@setup_fn
 def index_cells(cells, pools, probe):
     """Fill the per-call constants of ``probe``: each hall's cells and the uncapped powers.
 
@@ -178,7 +178,7 @@ def index_cells(cells, pools, probe):
         probe.x_full[c] = interp_cap(pools.tab_xcap, cells.pool[c], 1.0)
 
 
-@njit(cache=True)
+@setup_fn
 def live_racks(cells, halls):
     """Rack counts of the cells in halls that are energised and cooled; 0 elsewhere.
 
@@ -191,7 +191,7 @@ def live_racks(cells, halls):
     return out
 
 
-@njit(inline="always")
+@inline_fn
 def count_live(cells, halls, out):
     """:func:`live_racks` into the existing ``out`` (no allocation: the tick loop's form)."""
     for c in range(cells.pool.shape[0]):
