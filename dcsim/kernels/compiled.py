@@ -57,10 +57,11 @@ def loop_fn(fn: Callable) -> Callable:
 
 
 def setup_fn(fn: Callable) -> Callable:
-    """Decorator: a function :func:`dcsim.kernels.step.advance` calls to set a call up.
+    """Decorator: a function called only from compiled code that may allocate.
 
-    Compiled with reference counting (it may allocate the call's scratch and return it);
-    cached; no Python entry point.
+    Such as those :func:`dcsim.kernels.step.advance` calls to set a call up, or the steps of
+    the request-level engine (:mod:`dcsim.requests.batching`). Compiled with reference
+    counting (it may allocate and return arrays); cached; no Python entry point.
     """
     return _compiled_only(fn, nrt=True)
 

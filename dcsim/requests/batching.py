@@ -56,6 +56,7 @@ from numba import njit
 # every compiled source (this file and step_time.py included), so a cached loop never runs
 # an old copy of the physics it inlines.
 import dcsim.kernels  # noqa: F401
+from dcsim.kernels.compiled import setup_fn
 from dcsim.requests.step_time import iteration_time_s, prefill_chunk_compute_s
 
 __all__ = [
@@ -177,7 +178,7 @@ def new_replicas(replicas_count: int, requests_count: int) -> Replicas:
 # ------------------------------------------------------------------------------------------
 # Linked lists
 # ------------------------------------------------------------------------------------------
-@njit(cache=True)
+@setup_fn
 def _wait_push(req, reps, r, q, front):
     """Put request q in replica r's waiting queue, at the back or (preempted) the front."""
     if reps.wait_head[r] < 0:
@@ -193,7 +194,7 @@ def _wait_push(req, reps, r, q, front):
         reps.wait_tail[r] = q
 
 
-@njit(cache=True)
+@setup_fn
 def _wait_pop(req, reps, r):
     """Take the first waiting request of replica r."""
     q = reps.wait_head[r]
@@ -204,7 +205,7 @@ def _wait_pop(req, reps, r):
     return q
 
 
-@njit(cache=True)
+@setup_fn
 def _run_append(req, reps, r, q):
     """Admit request q at the end of replica r's running list."""
     tail = reps.run_tail[r]
@@ -218,7 +219,7 @@ def _run_append(req, reps, r, q):
     reps.run_count[r] += 1
 
 
-@njit(cache=True)
+@setup_fn
 def _run_remove(req, reps, r, q):
     """Take request q out of replica r's running list."""
     prev = req.run_prev[q]
@@ -236,7 +237,7 @@ def _run_remove(req, reps, r, q):
     reps.run_count[r] -= 1
 
 
-@njit(cache=True)
+@setup_fn
 def _preempt(req, reps, r, q):
     """Preempt running request q by recompute: free its KV, requeue it at the front."""
     reps.kv_used_tok[r] -= req.computed_tok[q]
@@ -250,7 +251,7 @@ def _preempt(req, reps, r, q):
 # ------------------------------------------------------------------------------------------
 # Router and clock
 # ------------------------------------------------------------------------------------------
-@njit(cache=True)
+@setup_fn
 def _route(router, reps):
     """Replica for the next arrival."""
     count = reps.outstanding.size
@@ -271,13 +272,13 @@ def _route(router, reps):
     return best
 
 
-@njit(cache=True)
+@setup_fn
 def _clock_index(eng, t_s):
     i = int(t_s / eng.step_s)
     return min(max(i, 0), eng.clock_frac.size - 1)
 
 
-@njit(cache=True)
+@setup_fn
 def _live_clock_index(eng, t_s):
     """Sub-interval in which work ready at t runs: t's own or the next with a clock > 0.
 
@@ -292,7 +293,7 @@ def _live_clock_index(eng, t_s):
 # ------------------------------------------------------------------------------------------
 # One iteration
 # ------------------------------------------------------------------------------------------
-@njit(cache=True)
+@setup_fn
 def _schedule(eng, req, reps, r, t_s):
     """Choose the requests and tokens of replica r's next iteration (vLLM V1 order).
 
@@ -363,7 +364,7 @@ def _schedule(eng, req, reps, r, t_s):
     return k, n_dec, ctx, pf_tok, pf_cmp_s, prefix
 
 
-@njit(cache=True)
+@setup_fn
 def _advance_tokens(req, reps, r, k, t_end_s):
     """Apply the iteration's tokens: first tokens, next tokens, finished requests."""
     for i in range(k):
@@ -383,7 +384,7 @@ def _advance_tokens(req, reps, r, k, t_end_s):
             reps.pending_done[r] += 1
 
 
-@njit(cache=True)
+@setup_fn
 def _start_iteration(eng, req, reps, r, t_s):
     """Start replica r's next iteration at t (or wait for a live clock, or go idle)."""
     j = _live_clock_index(eng, t_s)
@@ -404,7 +405,7 @@ def _start_iteration(eng, req, reps, r, t_s):
     reps.busy_until_s[r] = t_end_s
 
 
-@njit(cache=True)
+@setup_fn
 def _end_iteration(reps, r):
     reps.kv_used_tok[r] -= reps.pending_kv_tok[r]
     reps.outstanding[r] -= reps.pending_done[r]
@@ -412,7 +413,7 @@ def _end_iteration(reps, r):
     reps.pending_done[r] = 0
 
 
-@njit(cache=True)
+@setup_fn
 def _arrive(eng, req, reps, a):
     """Route arrival a (or refuse it when it can never fit the KV cache)."""
     if req.prompt_tok[a] + req.output_tok[a] > eng.kv_cap_tok:
