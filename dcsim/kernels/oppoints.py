@@ -45,9 +45,11 @@ from dcsim.physics.compute import (
     clock_frac_for_cap,
     kv_capacity_batch_count,
     lowest_limit_w,
+    on_cap_frac,
     rack_power_w,
     replica_prefill_time_s,
     replica_state,
+    running_share_frac,
 )
 from dcsim.physics.queueing import replica_ttft_miss_frac
 
@@ -257,7 +259,7 @@ def build_operating_table(params, load_frac, cap_frac):
     min_w = lowest_limit_w(params)
     for j in range(n_c):
         # Below the lowest settable limit a share of the racks runs at it, the rest parked.
-        on_frac = min(cap_frac[j] * limit_w / min_w, 1.0)
+        on_frac = running_share_frac(cap_frac[j], on_cap_frac(params))
         cap_w = max(cap_frac[j] * limit_w, min_w)
         if on_frac <= 0.0:
             continue

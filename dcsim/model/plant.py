@@ -36,7 +36,7 @@ from dcsim.model.streams import rng_for
 from dcsim.model.table_cache import pool_tables
 from dcsim.model.tables import PoolTables
 from dcsim.model.weather import site_weather_hourly
-from dcsim.physics.compute import I_POWER_LIMIT_W, lowest_limit_w
+from dcsim.physics.compute import on_cap_frac
 from dcsim.physics.power_chain import TOPOLOGY_CODES, ups_modules_sharing
 from dcsim.scenario.paths import hall_path, item_key
 from dcsim.scenario.schema import Scenario
@@ -395,7 +395,7 @@ def build_plant(scenario: Scenario, catalog: Catalog) -> Plant:
         n_ranks=len(priorities),
         pool_gpus_per_rack=np.array([s.gpus_per_rack_count for s in pool_specs], dtype=float),
         pool_proxy=np.array([s.proxy for s in pool_specs], dtype=bool),
-        pool_on_cap=np.array([_on_cap_frac(s.to_params()) for s in pool_specs], dtype=float),
+        pool_on_cap=np.array([on_cap_frac(s.to_params()) for s in pool_specs], dtype=float),
         x_star=x_star,
         tab_xcap=np.stack([t.x_cap_tok_per_s for t in tables]),
         tab_p=np.stack([t.p_rack_w for t in tables]),
@@ -532,8 +532,3 @@ def default_site_arrays(site_par: np.ndarray, n_ticks: int):
     series[:, :, L.ST_CONTRACT_W] = site_par[:, L.S_IMPORT_LIMIT_W, None]
     series[:, :, L.ST_GRID_AVAIL_W] = site_par[:, L.S_IMPORT_LIMIT_W, None]
     return series, np.zeros((n_site, G.G_NCOLS)), np.zeros((n_site, L.SS_NCOLS))
-
-
-def _on_cap_frac(params: np.ndarray) -> float:
-    """Cap below which a pool's racks park: its lowest settable limit over its limit [frac]."""
-    return float(lowest_limit_w(params) / params[I_POWER_LIMIT_W])

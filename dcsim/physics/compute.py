@@ -76,6 +76,7 @@ __all__ = [
     "moe_effective_active_params",
     "moe_weight_read_b",
     "lowest_limit_w",
+    "on_cap_frac",
     "operating_table_reference",
     "output_throughput_tok_per_s",
     "prefill_comm_time_s",
@@ -85,6 +86,7 @@ __all__ = [
     "replica_prefill_compute_s",
     "replica_prefill_time_s",
     "replica_state",
+    "running_share_frac",
     "slo_batch_reference",
 ]
 
@@ -1208,6 +1210,38 @@ def lowest_limit_w(params):
     return max(params[I_MIN_POWER_LIMIT_W], params[I_IDLE_W])
 
 
+@register_jitable
+def on_cap_frac(params):
+    """Cap below which a pool's racks start parking: lowest limit over the board limit [frac].
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        Pool parameter vector (``PARAM_NAMES``).
+    """
+    return lowest_limit_w(params) / params[I_POWER_LIMIT_W]
+
+
+@register_jitable
+def running_share_frac(cap_frac, on_cap):
+    """Share of a pool's serving racks that run under GPU cap ``cap_frac`` [frac].
+
+    At or above ``on_cap`` (:func:`on_cap_frac`) all run at the cap; below it a share
+    ``cap / on_cap`` runs at the lowest settable limit and the rest are parked, so capacity
+    and power fall linearly to zero with the cap. ``on_cap`` 0 never parks.
+
+    Parameters
+    ----------
+    cap_frac : float
+        GPU power cap, share of the board power limit [frac].
+    on_cap : float
+        :func:`on_cap_frac` of the pool [frac].
+    """
+    if cap_frac >= on_cap:
+        return 1.0
+    return cap_frac / on_cap
+
+
 def operating_table_reference(params, load_frac, cap_frac):
     """Operating-point table of one pool, per rack (NumPy/SciPy reference).
 
@@ -1270,7 +1304,7 @@ def operating_table_reference(params, load_frac, cap_frac):
     x_star_replica = _capped_throughput(params, b_star, tdp_w)[0]
     min_w = lowest_limit_w(params)
     for j, c in enumerate(cap_frac):
-        on_frac = min(c * tdp_w / min_w, 1.0)
+        on_frac = running_share_frac(c, on_cap_frac(params))
         cap_w = max(c * tdp_w, min_w)
         if on_frac <= 0.0:
             continue

@@ -37,7 +37,7 @@ from dcsim.physics.compute import (
     I_REPLICAS_PER_RACK,
     I_TTFT_SLO,
     clock_frac_for_cap,
-    lowest_limit_w,
+    on_cap_frac,
 )
 from dcsim.scenario.windows_schema import LengthDist as LengthSpec
 from dcsim.scenario.windows_schema import Window
@@ -100,7 +100,7 @@ def pool_series(
     offered = (rec[:, :, WL.WR_OFFERED_RACK] * serving).sum(axis=1)
     # A cap below the lowest settable limit runs a share of the racks at that limit and parks
     # the rest (dcsim.physics.compute.operating_table_reference): the requests go to those.
-    min_frac = lowest_limit_w(params) / params[I_POWER_LIMIT_W]
+    min_frac = on_cap_frac(params)
     on_racks = serving * np.minimum(rec[:, :, WL.WR_CAP] / min_frac, 1.0)
     racks = on_racks.sum(axis=1)
     capw = (np.maximum(rec[:, :, WL.WR_CAP], min_frac) * on_racks).sum(axis=1)

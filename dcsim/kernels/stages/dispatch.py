@@ -20,6 +20,7 @@ from dcsim.kernels.stages.chain import site_power_w
 from dcsim.kernels.stages.policy import POLICY_PARK, POLICY_UNIFORM_LIMIT
 from dcsim.kernels.stages.route import route_load
 from dcsim.kernels.tables import interp_cap, interp_table
+from dcsim.physics.compute import running_share_frac
 from dcsim.physics.power_chain import pdu_loss_w
 
 #: Re-dispatch rounds per tick before the caps are fixed without moving load (each round only
@@ -46,26 +47,13 @@ def cell_point(p, cap, offered_rack, tab_xcap, tab_p, pack):
 
 
 @inline_fn
-def on_share(cap_frac, on_cap_frac):
-    """Share of a cell's serving racks that run at cap ``cap_frac`` [frac].
-
-    Below the lowest settable limit (``on_cap_frac`` of the board limit) a share
-    ``cap / on_cap`` runs at it and the rest are parked
-    (:func:`dcsim.physics.compute.lowest_limit_w`); ``on_cap_frac`` 0 never parks.
-    """
-    if cap_frac >= on_cap_frac:
-        return 1.0
-    return cap_frac / on_cap_frac
-
-
-@inline_fn
 def outside_it_w(h, cap, racks, parked, cells, pools, halls, probe):
     """IT power outside the racks of hall h (fabric, storage, management) [W].
 
     Per rack unit: a serving rack draws the loaded figure, an idle, burn-in or parked rack
     the idle one (:func:`dcsim.model.fabric.build_facility_it`), also a serving rack a cap
-    below the lowest settable limit parks (:func:`on_share`). Shedding racks switches their
-    share off with them.
+    below the lowest settable limit parks (:func:`dcsim.physics.compute.running_share_frac`).
+    Shedding racks switches their share off with them.
     """
     serving, burn_in, idle = racks.serving, racks.burn_in, racks.idle
     pool, on_cap = cells.pool, pools.on_cap
@@ -74,7 +62,7 @@ def outside_it_w(h, cap, racks, parked, cells, pools, halls, probe):
     n_idle = 0.0
     for i in range(probe.hall_first[h], probe.hall_first[h + 1]):
         c = hall_cells[i]
-        on = on_share(cap[c], on_cap[pool[c]])
+        on = running_share_frac(cap[c], on_cap[pool[c]])
         n_serving += on * serving[c]
         n_idle += (1.0 - on) * serving[c] + burn_in[c] + idle[c] + parked[c]
     return n_serving * halls.outside_serving_w[h] + n_idle * halls.outside_idle_w[h]
@@ -103,7 +91,7 @@ def hall_it_w(h, cap, racks, cells, pools, halls, probe):
         x_rack, p_rack = cell_point(pool[c], cap[c], offered_rack[c], tab_xcap, tab_p, pack)
         point_x[c] = x_rack
         point_p[c] = p_rack
-        on = on_share(cap[c], on_cap[pool[c]])
+        on = running_share_frac(cap[c], on_cap[pool[c]])
         it_w += serving[c] * (p_rack + on * out_serving_w + (1.0 - on) * out_idle_w)
         it_w += burn_in[c] * (p_full_w[c] + out_idle_w)
         it_w += idle[c] * (p_idle_w[c] + out_idle_w)

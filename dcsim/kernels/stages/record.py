@@ -15,7 +15,7 @@ from dcsim.kernels import layout as L
 from dcsim.kernels import window_layout as WL
 from dcsim.kernels.compiled import inline_fn, loop_fn
 from dcsim.kernels.stages.checks import worst
-from dcsim.kernels.stages.dispatch import on_share
+from dcsim.physics.compute import running_share_frac
 
 
 @inline_fn
@@ -36,7 +36,7 @@ def record_outside(row, hrow, cs, cells, pools, halls, record, work):
     """IT power outside the racks, campus split (fabric, storage, management) and per hall.
 
     Racks parked by the park policy or by a cap below the lowest settable limit
-    (:func:`dcsim.kernels.stages.dispatch.on_share`) keep their outside share at the idle
+    (:func:`dcsim.physics.compute.running_share_frac`) keep their outside share at the idle
     figure and count as parked.
     """
     w_rec = 1.0 / record.ticks_per_rec
@@ -46,7 +46,7 @@ def record_outside(row, hrow, cs, cells, pools, halls, record, work):
         h = cells.hall[c]
         if work.hall_ran[h] <= 0.0:
             continue
-        on = on_share(work.cap[c], pools.on_cap[cells.pool[c]])
+        on = running_share_frac(work.cap[c], pools.on_cap[cells.pool[c]])
         n_s = on * cs.serving[c]
         n_park = work.parked[c] + (1.0 - on) * cs.serving[c]
         n_i = cs.burn_in[c] + cs.idle[c] + n_park
